@@ -1,0 +1,45 @@
+import { z } from 'zod';
+import { assertValidKey, REQUEST_ID_PATTERN } from '../storage/keys.js';
+
+export const RequestId = z
+  .string()
+  .regex(REQUEST_ID_PATTERN, 'request_id: 3-64 of [A-Za-z0-9_-], starting alphanumeric');
+
+/** An object key in the bucket (claim-check: payloads carry keys, never bytes). */
+export const ObjectKey = z.string().refine(
+  (key) => {
+    try {
+      assertValidKey(key);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'not a valid object key' },
+);
+
+export const IsoTime = z.iso.datetime();
+/** Seconds, never negative. */
+export const Seconds = z.number().finite().nonnegative();
+export const ClipIndex = z.number().int().nonnegative().max(99_999);
+
+/** [start, end] in seconds, start <= end. */
+export const TimeRange = z.tuple([Seconds, Seconds]).refine(([a, b]) => a <= b, 'range start after end');
+
+export const ErrorInfo = z.object({
+  code: z.string().min(1),
+  message: z.string(),
+  details: z.record(z.string(), z.unknown()).optional(),
+  retryable: z.boolean().optional(),
+});
+export type ErrorInfo = z.infer<typeof ErrorInfo>;
+
+/** The one error body: `{"error":{"code","message","details"}}`. */
+export const ErrorBody = z.object({
+  error: z.object({
+    code: z.string().min(1),
+    message: z.string(),
+    details: z.record(z.string(), z.unknown()),
+  }),
+});
+export type ErrorBody = z.infer<typeof ErrorBody>;

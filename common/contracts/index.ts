@@ -1,0 +1,7 @@
+export * from './callback.js';
+export * from './common.js';
+export * from './final.js';
+export * from './profile.js';
+export * from './request.js';
+export * from './stages.js';
+export * from './state.js';

@@ -1,0 +1,41 @@
+import { z } from 'zod';
+import { PROFILE_NAMES } from '../profiles.js';
+import { ErrorInfo, IsoTime, RequestId } from './common.js';
+import { ProfileOverrides } from './profile.js';
+
+const HttpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2048);
+
+/** POST /function/orchestrator — start (or, with the same request_id/Idempotency-Key, look up) a request. */
+export const SubmitRequest = z
+  .object({
+    /** s3://bucket/key, a key in our bucket (store://key), http(s)://…, or a local path (embedded stack only). */
+    video_uri: z.string().min(1).max(2048),
+    query: z.string().trim().min(1).max(500),
+    profile: z.enum(PROFILE_NAMES).default('default'),
+    overrides: ProfileOverrides.optional(),
+    callback_url: HttpUrl.optional(),
+    request_id: RequestId.optional(),
+  })
+  .strict();
+export type SubmitRequest = z.infer<typeof SubmitRequest>;
+
+/** Control messages to the same function. */
+export const ResumeRequest = z.object({ resume: RequestId }).strict();
+export const CancelRequest = z.object({ cancel: RequestId }).strict();
+export const StatusRequest = z.object({ status: RequestId }).strict();
+export const OrchestratorCall = z.union([SubmitRequest, ResumeRequest, CancelRequest, StatusRequest]);
+
+export const RequestStatus = z.enum(['INIT', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED', 'EXPIRED']);
+export type RequestStatus = z.infer<typeof RequestStatus>;
+export const TERMINAL_STATUSES: readonly RequestStatus[] = ['SUCCEEDED', 'FAILED', 'CANCELLED', 'EXPIRED'];
+
+/** The orchestrator's answer when it does not (yet) have the final result. */
+export const StatusResponse = z.object({
+  request_id: RequestId,
+  status: RequestStatus,
+  state_key: z.string(),
+  final_key: z.string().optional(),
+  error: ErrorInfo.nullable().optional(),
+  updated_at: IsoTime.optional(),
+});
+export type StatusResponse = z.infer<typeof StatusResponse>;

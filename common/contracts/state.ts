@@ -1,0 +1,75 @@
+import { z } from 'zod';
+import { ErrorInfo, IsoTime, ObjectKey, RequestId } from './common.js';
+import { Profile } from './profile.js';
+import { RequestStatus } from './request.js';
+import { StageName } from './stages.js';
+
+export const TaskStatus = z.enum(['PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED']);
+export type TaskStatus = z.infer<typeof TaskStatus>;
+
+/** One invocation unit: a request-level stage, or a per-clip stage for one clip ("transcode-clip/0003"). */
+export const TaskState = z.object({
+  status: TaskStatus,
+  attempts: z.number().int().nonnegative(),
+  started_at: IsoTime.optional(),
+  finished_at: IsoTime.optional(),
+  duration_ms: z.number().nonnegative().optional(),
+  /** Not before this time may the next attempt start (backoff). */
+  retry_at: IsoTime.optional(),
+  manifest: ObjectKey.optional(),
+  /** True when a manifest found in the bucket was adopted instead of invoking the stage. */
+  adopted: z.boolean().optional(),
+  error: ErrorInfo.optional(),
+});
+export type TaskState = z.infer<typeof TaskState>;
+
+export const StageSummary = z.object({
+  status: TaskStatus,
+  done: z.number().int().nonnegative(),
+  failed: z.number().int().nonnegative(),
+  total: z.number().int().nonnegative(),
+  duration_ms: z.number().nonnegative().optional(),
+});
+export type StageSummary = z.infer<typeof StageSummary>;
+
+export const Lease = z.object({ owner: z.string().min(1), expires_at: IsoTime });
+export type Lease = z.infer<typeof Lease>;
+
+export const CallbackAttempt = z.object({
+  delivery_id: z.string(),
+  url: z.string(),
+  attempt: z.number().int().positive(),
+  at: IsoTime,
+  status_code: z.number().int().optional(),
+  error: z.string().optional(),
+  delivered: z.boolean(),
+});
+
+export const RequestState = z.object({
+  schema_version: z.literal(1),
+  request_id: RequestId,
+  status: RequestStatus,
+  created_at: IsoTime,
+  updated_at: IsoTime,
+  /** Past this time a request that has not finished is marked EXPIRED by the sweeper. */
+  expires_at: IsoTime,
+  profile: z.string(),
+  params: Profile,
+  request: z.object({
+    video_uri: z.string(),
+    query: z.string(),
+    callback_url: z.string().optional(),
+    idempotency_key: z.string().optional(),
+  }),
+  input_key: ObjectKey.optional(),
+  lease: Lease.nullable(),
+  /** How many times a driver has taken this request (first run, resumes, continuations). */
+  runs: z.number().int().nonnegative(),
+  clips: z.number().int().nonnegative().nullable(),
+  stages: z.partialRecord(StageName, StageSummary),
+  tasks: z.record(z.string(), TaskState),
+  callbacks: z.array(CallbackAttempt),
+  cancel_requested: z.boolean(),
+  error: ErrorInfo.nullable(),
+});
+export type RequestState = z.infer<typeof RequestState>;

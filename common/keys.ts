@@ -1,0 +1,31 @@
+import type { StageName } from './contracts/stages.js';
+
+/** Clip indexes appear in keys zero-padded so listings sort in clip order. */
+export function clipId(index: number): string {
+  return String(index).padStart(4, '0');
+}
+
+/**
+ * The bucket layout, in one place:
+ *   requests/{id}/input/…
+ *   requests/{id}/<stage>/[<clip>/]…          (stage outputs + manifest.json)
+ *   requests/{id}/metadata/{state,final}.json
+ */
+export const requestKeys = (requestId: string) => {
+  const root = `requests/${requestId}`;
+  const stageDir = (stage: StageName, clip?: number) =>
+    clip === undefined ? `${root}/${stage}` : `${root}/${stage}/${clipId(clip)}`;
+  return {
+    root,
+    prefix: `${root}/`,
+    input: (fileName: string) => `${root}/input/${fileName}`,
+    stageDir,
+    stageFile: (stage: StageName, fileName: string, clip?: number) => `${stageDir(stage, clip)}/${fileName}`,
+    manifest: (stage: StageName, clip?: number) => `${stageDir(stage, clip)}/manifest.json`,
+    state: `${root}/metadata/state.json`,
+    final: `${root}/metadata/final.json`,
+    idempotency: (key: string) => `idempotency/${key}.json`,
+  };
+};
+
+export type RequestKeys = ReturnType<typeof requestKeys>;

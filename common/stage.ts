@@ -1,0 +1,125 @@
+import { createHash } from 'node:crypto';
+import {
+  type Manifest,
+  manifestSchema,
+  STAGE_CONTRACTS,
+  type StageInput,
+  type StageName,
+  type StageOutput,
+} from './contracts/stages.js';
+import { InputError, InternalError, NotFoundError } from './errors.js';
+import { requestKeys } from './keys.js';
+import type { Logger } from './logger.js';
+import type { ObjectStore } from './storage/types.js';
+
+/** What every stage gets from its runtime, besides its own dependencies. */
+export interface StageContext {
+  store: ObjectStore;
+  logger: Logger;
+  signal: AbortSignal;
+  now: () => Date;
+}
+
+/**
+ * A stage is its contract (name → input/output schemas in STAGE_CONTRACTS)
+ * plus a `run` that is pure apart from the dependencies it is handed.
+ */
+export interface StageDefinition<S extends StageName, D = object> {
+  name: S;
+  run(input: StageInput<S>, deps: D & StageContext): Promise<StageOutput<S>>;
+}
+
+export function defineStage<S extends StageName, D = object>(
+  def: StageDefinition<S, D>,
+): StageDefinition<S, D> {
+  return def;
+}
+
+/** sha256 of JSON with sorted keys: the same input always gives the same digest. */
+export function inputDigest(value: unknown): string {
+  return createHash('sha256').update(canonicalJson(value)).digest('hex');
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+export function manifestKey(stage: StageName, requestId: string, clip: number | undefined): string {
+  return requestKeys(requestId).manifest(stage, clip);
+}
+
+/** Reads a stage's manifest if there is one and it is valid; undefined otherwise. */
+export async function readManifest<S extends StageName>(
+  store: ObjectStore,
+  stage: S,
+  requestId: string,
+  clip: number | undefined,
+): Promise<Manifest<S> | undefined> {
+  try {
+    const { value } = await store.getJson(manifestKey(stage, requestId, clip));
+    const parsed = manifestSchema(stage).safeParse(value);
+    return parsed.success ? (parsed.data as Manifest<S>) : undefined;
+  } catch (err) {
+    if (err instanceof NotFoundError) return undefined;
+    throw err;
+  }
+}
+
+/**
+ * Runs a stage at most once per input: if its manifest exists for the same
+ * input digest, that manifest is the answer and nothing runs. Otherwise the
+ * stage runs, its output is validated, and the manifest is written last — its
+ * presence means every output it names is complete.
+ */
+export async function runStageOnce<S extends StageName, D>(
+  stage: StageDefinition<S, D>,
+  rawInput: unknown,
+  deps: D & StageContext,
+): Promise<{ manifest: Manifest<S>; reused: boolean }> {
+  const contract = STAGE_CONTRACTS[stage.name];
+  const parsedInput = contract.input.safeParse(rawInput);
+  if (!parsedInput.success) {
+    throw new InputError('INVALID_INPUT', `invalid ${stage.name} input`, {
+      details: { issues: parsedInput.error.issues },
+    });
+  }
+  const input = parsedInput.data as StageInput<S>;
+  const clip = 'clip' in input && typeof input.clip === 'number' ? input.clip : undefined;
+  const digest = inputDigest(input);
+  const existing = await readManifest(deps.store, stage.name, input.request_id, clip);
+  if (existing && existing.input_digest === digest) {
+    deps.logger.info({ stage: stage.name, clip }, 'manifest exists for this input; reusing it');
+    return { manifest: existing, reused: true };
+  }
+  const started = Date.now();
+  const parsedOutput = contract.output.safeParse(await stage.run(input, deps));
+  if (!parsedOutput.success) {
+    // A bug in the stage, not in the input: retrying will not help.
+    throw new InternalError(`${stage.name} produced output that breaks its contract`, {
+      retryable: false,
+      details: { issues: parsedOutput.error.issues },
+    });
+  }
+  const output = parsedOutput.data as StageOutput<S>;
+  const manifest = {
+    schema_version: 1 as const,
+    stage: stage.name,
+    request_id: input.request_id,
+    clip: clip ?? null,
+    input_digest: digest,
+    created_at: deps.now().toISOString(),
+    duration_ms: Date.now() - started,
+    output,
+  } as Manifest<S>;
+  await deps.store.put(manifestKey(stage.name, input.request_id, clip), JSON.stringify(manifest, null, 2), {
+    contentType: 'application/json',
+  });
+  return { manifest, reused: false };
+}

@@ -1,0 +1,3 @@
+import { buildFunctions } from './build-lib.mjs';
+
+await buildFunctions();
