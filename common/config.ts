@@ -15,12 +15,16 @@ export function readSecret(
   env: NodeJS.ProcessEnv = process.env,
   dir: string = SECRETS_DIR,
 ): string | undefined {
+  let fromFile: string | undefined;
   try {
-    return readFileSync(join(dir, name), 'utf8').trim();
+    fromFile = readFileSync(join(dir, name), 'utf8').trim();
   } catch {
-    const fromEnv = env[name.toUpperCase().replace(/-/g, '_')];
-    return fromEnv === undefined || fromEnv === '' ? undefined : fromEnv;
+    fromFile = undefined;
   }
+  // An empty secret file counts as no secret, like an empty variable.
+  if (fromFile) return fromFile;
+  const fromEnv = env[name.toUpperCase().replace(/-/g, '_')];
+  return fromEnv === undefined || fromEnv === '' ? undefined : fromEnv;
 }
 
 /**

@@ -24,8 +24,20 @@ export const requestKeys = (requestId: string) => {
     manifest: (stage: StageName, clip?: number) => `${stageDir(stage, clip)}/manifest.json`,
     state: `${root}/metadata/state.json`,
     final: `${root}/metadata/final.json`,
-    idempotency: (key: string) => `idempotency/${key}.json`,
   };
 };
 
 export type RequestKeys = ReturnType<typeof requestKeys>;
+
+/**
+ * Small marker objects so listing requests never walks every stage output:
+ * index/requests/{id}.json for every request (clipseek ls), index/active/{id}
+ * while it is not finished (the sweeper).
+ */
+export const indexKeys = {
+  requestsPrefix: 'index/requests/',
+  request: (requestId: string) => `index/requests/${requestId}.json`,
+  activePrefix: 'index/active/',
+  active: (requestId: string) => `index/active/${requestId}`,
+  idFromKey: (key: string) => key.slice(key.lastIndexOf('/') + 1).replace(/\.json$/, ''),
+};

@@ -26,6 +26,14 @@ export function redactUrl(text: string): string {
   return text.replace(SIGNED_QUERY, '$1[REDACTED]').replace(/(\/\/)[^/@\s:]+:[^/@\s]+@/g, '$1[REDACTED]@');
 }
 
+/** pino's error serializer, then signed URLs stripped from message, stack and string fields (causes included). */
+function redactedErr(err: unknown): unknown {
+  const out = pino.stdSerializers.err(err as Error) as unknown as Record<string, unknown>;
+  if (typeof out !== 'object' || out === null) return out;
+  for (const [k, v] of Object.entries(out)) if (typeof v === 'string') out[k] = redactUrl(v);
+  return out;
+}
+
 export interface LoggerOptions {
   name: string;
   level?: string;
@@ -48,7 +56,7 @@ export function createLogger(options: LoggerOptions): Logger {
         },
       },
       serializers: {
-        err: pino.stdSerializers.err,
+        err: redactedErr,
         url: (u: unknown) => (typeof u === 'string' ? redactUrl(u) : u),
       },
     },

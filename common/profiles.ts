@@ -64,7 +64,8 @@ export function resolveProfile(name: string, overrides: unknown = undefined): Pr
     });
   }
   const chosen: Profile = PROFILES[name as ProfileName];
-  if (overrides === undefined) return chosen;
+  // A copy: profiles share nested objects, and callers must not be able to change them for everyone.
+  if (overrides === undefined) return structuredClone(chosen);
   const parsed = ProfileOverrides.safeParse(overrides);
   if (!parsed.success) {
     throw new InputError('INVALID_OVERRIDES', 'profile overrides are not valid', {

@@ -31,6 +31,8 @@ export const ErrorInfo = z.object({
   message: z.string(),
   details: z.record(z.string(), z.unknown()).optional(),
   retryable: z.boolean().optional(),
+  /** The HTTP status the error maps to, when it came from an HTTP answer. */
+  status: z.number().int().optional(),
 });
 export type ErrorInfo = z.infer<typeof ErrorInfo>;
 

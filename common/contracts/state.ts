@@ -66,6 +66,8 @@ export const RequestState = z.object({
   /** How many times a driver has taken this request (first run, resumes, continuations). */
   runs: z.number().int().nonnegative(),
   clips: z.number().int().nonnegative().nullable(),
+  /** Clips with a task that failed for good (their later tasks are FAILED with UPSTREAM_FAILED). */
+  failed_clips: z.array(z.number().int().nonnegative()),
   stages: z.partialRecord(StageName, StageSummary),
   tasks: z.record(z.string(), TaskState),
   callbacks: z.array(CallbackAttempt),

@@ -1,0 +1,114 @@
+/**
+ * The OpenFaaS adapter: turns a stage or a plain handler into the HTTP server
+ * of-watchdog (mode=http, upstream_url=http://127.0.0.1:3000) and the local
+ * gateway call. Unlike the stock Node template, a thrown error never answers
+ * 200: see error-response.ts for the mapping.
+ */
+import type { Server } from 'node:http';
+import type { StageName } from '../contracts/stages.js';
+import { runStageOnce, type StageDefinition } from '../stage.js';
+import { MethodNotAllowedError } from './method-error.js';
+import { createRuntime, functionSettings } from './runtime.js';
+import { createFunctionServer, type FunctionServer } from './server.js';
+import type { FunctionHandler, FunctionRequest, FunctionResponse, FunctionRuntime } from './types.js';
+
+export type { FunctionRequest, FunctionResponse, FunctionRuntime };
+
+export interface ServeFunctionOptions {
+  /** Runs once, before the server listens (load models, build clients). */
+  init?: (rt: FunctionRuntime) => Promise<void> | void;
+  /** Let non-JSON bodies through as `rawBody` (body undefined) instead of answering 422. */
+  acceptNonJsonBody?: boolean;
+}
+
+/**
+ * Serves a non-stage function (orchestrator, sweeper). Reads STORAGE_URL, PORT,
+ * HOST and exec_timeout from the environment, and drains on SIGTERM/SIGINT.
+ */
+export async function serveFunction(
+  name: string,
+  handler: (req: FunctionRequest, rt: FunctionRuntime) => Promise<FunctionResponse>,
+  options: ServeFunctionOptions = {},
+): Promise<Server> {
+  const env = process.env;
+  const settings = functionSettings(env);
+  const runtime = await createRuntime(name, settings, env);
+  await options.init?.(runtime);
+  const fn = createFunctionServer({
+    name,
+    runtime,
+    handler,
+    execTimeoutMs: settings.execTimeoutMs,
+    acceptNonJsonBody: options.acceptNonJsonBody,
+  });
+  await new Promise<void>((resolve, reject) => {
+    fn.server.once('error', reject);
+    fn.server.listen(settings.port, settings.host, () => {
+      fn.server.off('error', reject);
+      resolve();
+    });
+  });
+  runtime.logger.info({ host: settings.host, port: settings.port }, `${name} listening`);
+  drainOnSignals(fn, runtime, settings.shutdownGraceMs);
+  return fn.server;
+}
+
+/**
+ * Serves a stage: POST body = the stage input; 200 = its manifest (written by
+ * runStageOnce, which validates input and output). Dependencies come from
+ * `createDeps`, called once per process.
+ */
+export function serveStage<S extends StageName, D>(
+  stage: StageDefinition<S, D>,
+  createDeps: (rt: FunctionRuntime) => D | Promise<D>,
+): Promise<Server> {
+  let deps: D | undefined;
+  return serveFunction(
+    stage.name,
+    stageHandler(stage, () => deps as D),
+    {
+      init: async (rt) => {
+        deps = await createDeps(rt);
+      },
+    },
+  );
+}
+
+/** The handler serveStage uses; exported for tests that build their own runtime. */
+export function stageHandler<S extends StageName, D>(
+  stage: StageDefinition<S, D>,
+  getDeps: () => D,
+): FunctionHandler {
+  return async (req, rt) => {
+    if (req.method !== 'POST') throw new MethodNotAllowedError(req.method, ['POST']);
+    const requestId = (req.body as { request_id?: unknown } | undefined)?.request_id;
+    const logger =
+      typeof requestId === 'string'
+        ? req.logger.child({ request_id: requestId, stage: stage.name })
+        : req.logger;
+    const { manifest, reused } = await runStageOnce(stage, req.body, {
+      ...getDeps(),
+      store: rt.store,
+      logger,
+      signal: req.signal,
+      now: rt.now,
+    });
+    return { status: 200, headers: { 'X-Manifest-Reused': String(reused) }, body: manifest };
+  };
+}
+
+function drainOnSignals(fn: FunctionServer, runtime: FunctionRuntime, graceMs: number): void {
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    runtime.logger.info({ signal, in_flight: fn.inFlight(), grace_ms: graceMs }, 'draining');
+    void fn
+      .shutdown(graceMs)
+      .then(() => runtime.store.close?.())
+      .catch((err: unknown) => runtime.logger.error({ err }, 'error while shutting down'))
+      .finally(() => process.exit(0));
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}

@@ -1,0 +1,69 @@
+import type { RequestState } from '../contracts/state.js';
+import { RequestState as RequestStateSchema } from '../contracts/state.js';
+import { ClipseekError, ConflictError, NotFoundError } from '../errors.js';
+import { requestKeys } from '../keys.js';
+import type { ObjectStore } from '../storage/types.js';
+
+export interface VersionedState {
+  state: RequestState;
+  etag: string;
+}
+
+const JSON_TYPE = { contentType: 'application/json' };
+
+export async function readState(store: ObjectStore, requestId: string): Promise<VersionedState> {
+  let read: { value: unknown; etag: string };
+  try {
+    read = await store.getJson(requestKeys(requestId).state);
+  } catch (err) {
+    if (err instanceof NotFoundError) {
+      throw new NotFoundError('REQUEST_NOT_FOUND', `no request ${requestId}`, { cause: err });
+    }
+    throw err;
+  }
+  const parsed = RequestStateSchema.safeParse(read.value);
+  if (!parsed.success) {
+    throw new ClipseekError('STATE_CORRUPT', `state.json of ${requestId} breaks its schema`, {
+      status: 500,
+      details: { issues: parsed.error.issues.slice(0, 5) },
+    });
+  }
+  return { state: parsed.data, etag: read.etag };
+}
+
+/** Creates state.json; ConflictError when the request already exists. */
+export async function createState(store: ObjectStore, state: RequestState): Promise<VersionedState> {
+  const { etag } = await store.putIfAbsent(requestKeys(state.request_id).state, serialize(state), JSON_TYPE);
+  return { state, etag };
+}
+
+/** Compare-and-swap write: ConflictError when someone else wrote since `etag`. */
+export async function writeState(store: ObjectStore, state: RequestState, etag: string): Promise<VersionedState> {
+  const written = await store.putIfMatch(requestKeys(state.request_id).state, serialize(state), etag, JSON_TYPE);
+  return { state, etag: written.etag };
+}
+
+/**
+ * Read-modify-write with compare-and-swap, re-reading and re-applying `mutate`
+ * on conflict. `mutate` returns false to write nothing.
+ */
+export async function updateState(
+  store: ObjectStore,
+  requestId: string,
+  mutate: (state: RequestState) => boolean | undefined,
+  attempts = 8,
+): Promise<VersionedState> {
+  for (let attempt = 1; ; attempt++) {
+    const current = await readState(store, requestId);
+    if (mutate(current.state) === false) return current;
+    try {
+      return await writeState(store, current.state, current.etag);
+    } catch (err) {
+      if (!(err instanceof ConflictError) || attempt >= attempts) throw err;
+    }
+  }
+}
+
+function serialize(state: RequestState): string {
+  return JSON.stringify(state);
+}

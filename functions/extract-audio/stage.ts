@@ -1,0 +1,134 @@
+import { open } from 'node:fs/promises';
+import { extname, join } from 'node:path';
+import type { MediaProbe } from '../../common/contracts/stages.js';
+import { InputError, NotFoundError } from '../../common/errors.js';
+import { FfmpegError } from '../../common/ffmpeg/errors.js';
+import { firstAudioStream, type ProbeJson, parseSeconds } from '../../common/ffmpeg/probe.js';
+import type { FfmpegDeps, FfmpegRunner } from '../../common/ffmpeg/runner.js';
+import { SNIFF_BYTES, sniffContainer } from '../../common/ffmpeg/sniff.js';
+import { CONTENT_TYPES, downloadObject, uploadFile } from '../../common/ffmpeg/transfer.js';
+import { requestKeys } from '../../common/keys.js';
+import { defineStage } from '../../common/stage.js';
+import { describeMedia } from './media-probe.js';
+
+/** The WAV every later audio step reads: 16 kHz, mono, 16-bit PCM. */
+export const WAV_ARGS = ['-ac', '1', '-ar', '16000', '-c:a', 'pcm_s16le', '-f', 'wav'];
+
+/**
+ * Decoded audio this much shorter than the stream's declared length means the
+ * file ends early (a truncated upload): ffmpeg only warns about that.
+ */
+const TRUNCATION_TOLERANCE_S = 0.5;
+
+/**
+ * extract-audio: checks the source is a video we can read (ffprobe → MediaProbe),
+ * then writes its audio as a 16 kHz mono WAV — or a silent track of the same
+ * length when the video has none. Bad input fails before anything is written.
+ */
+export const extractAudio = defineStage<'extract-audio', FfmpegDeps>({
+  name: 'extract-audio',
+  async run(input, { store, ffmpeg, signal, logger }) {
+    const info = await store.head(input.source_key);
+    if (!info) throw new NotFoundError('SOURCE_NOT_FOUND', `no source video at ${input.source_key}`);
+    if (info.size === 0) throw new InputError('EMPTY_INPUT', 'the source file is empty (0 bytes)');
+
+    return ffmpeg.withTempDir(async (dir) => {
+      const source = join(dir, `source${safeExtension(input.source_key)}`);
+      await downloadObject(store, input.source_key, source, signal);
+      const probeJson = await probeSource(ffmpeg, source, signal);
+      const probe = describeMedia(probeJson, info.size);
+
+      const wav = join(dir, 'audio.wav');
+      const audioStream = probe.audio ? firstAudioStream(probeJson) : undefined;
+      if (audioStream) {
+        await decodeOrReject(ffmpeg, extractArgs(source, audioStream.index, wav), signal);
+        await rejectIfTruncated(ffmpeg, wav, parseSeconds(audioStream.duration), signal);
+      } else {
+        logger.info({ duration_s: probe.duration_s }, 'no audio track: writing a silent one');
+        await ffmpeg.run(silenceArgs(probe.duration_s, wav), { signal });
+      }
+      const audioKey = requestKeys(input.request_id).stageFile('extract-audio', 'audio.wav');
+      await uploadFile(store, audioKey, wav, CONTENT_TYPES.wav);
+      return { probe, audio_key: audioKey, has_audio: audioStream !== undefined };
+    });
+  },
+});
+
+function extractArgs(source: string, streamIndex: number, wav: string): string[] {
+  // aresample async/first_pts: if the audio starts after the video, pad the gap with
+  // silence so WAV time 0 is source time 0.
+  return ['-i', source, '-map', `0:${streamIndex}`, '-af', 'aresample=async=1:first_pts=0', ...WAV_ARGS, wav];
+}
+
+function silenceArgs(durationS: MediaProbe['duration_s'], wav: string): string[] {
+  return ['-f', 'lavfi', '-i', 'anullsrc=r=16000:cl=mono', '-t', durationS.toFixed(6), ...WAV_ARGS, wav];
+}
+
+/**
+ * Refuses files that are not a container we accept before ffprobe sees them
+ * (UNSUPPORTED_FORMAT), and reports a recognised container ffprobe cannot
+ * open as damaged (UNREADABLE_MEDIA).
+ */
+async function probeSource(ffmpeg: FfmpegRunner, source: string, signal: AbortSignal): Promise<ProbeJson> {
+  const container = sniffContainer(await readHead(source, SNIFF_BYTES));
+  if (!container) {
+    throw new InputError('UNSUPPORTED_FORMAT', 'the source is not a video container this service reads', {
+      details: { accepted: 'mp4/mov, mkv/webm, avi, mpeg-ts, flv, mpeg-ps, asf' },
+    });
+  }
+  try {
+    return await ffmpeg.probe(source, { signal });
+  } catch (err) {
+    throw asUnreadable(err, container);
+  }
+}
+
+/** ffmpeg exiting with an error on a file that probed fine: the file is damaged. */
+async function decodeOrReject(ffmpeg: FfmpegRunner, args: string[], signal: AbortSignal): Promise<void> {
+  try {
+    await ffmpeg.run(args, { signal });
+  } catch (err) {
+    throw asUnreadable(err);
+  }
+}
+
+function asUnreadable(err: unknown, container?: string): unknown {
+  // Killed by a signal (not by us) is not the file's fault: keep the retryable FfmpegError.
+  if (!(err instanceof FfmpegError) || err.exitSignal !== null) return err;
+  return new InputError('UNREADABLE_MEDIA', 'the source file is damaged or truncated', {
+    details: { container, ffmpeg: err.details },
+    cause: err,
+  });
+}
+
+async function rejectIfTruncated(
+  ffmpeg: FfmpegRunner,
+  wav: string,
+  declaredS: number | undefined,
+  signal: AbortSignal,
+): Promise<void> {
+  if (declaredS === undefined) return; // e.g. Matroska declares no per-stream duration
+  const decodedS = parseSeconds((await ffmpeg.probe(wav, { signal })).format?.duration) ?? 0;
+  if (decodedS + TRUNCATION_TOLERANCE_S < declaredS) {
+    throw new InputError('UNREADABLE_MEDIA', 'the source file ends before its audio does: it is truncated', {
+      details: { declared_audio_s: declaredS, decoded_audio_s: decodedS },
+    });
+  }
+}
+
+async function readHead(path: string, bytes: number): Promise<Buffer> {
+  const handle = await open(path, 'r');
+  try {
+    const buffer = Buffer.alloc(bytes);
+    const { bytesRead } = await handle.read(buffer, 0, bytes, 0);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Keeps a plain extension (a hint some demuxers use); anything odd is dropped. */
+function safeExtension(key: string): string {
+  const ext = extname(key).toLowerCase();
+  return /^\.[a-z0-9]{1,5}$/.test(ext) ? ext : '';
+}

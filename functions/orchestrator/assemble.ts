@@ -1,0 +1,104 @@
+import type { ErrorInfo } from '../../common/contracts/common.js';
+import type { ClipSummary, FinalResult } from '../../common/contracts/final.js';
+import { type StageName, type StageOutput } from '../../common/contracts/stages.js';
+import type { RequestState } from '../../common/contracts/state.js';
+import { NotFoundError } from '../../common/errors.js';
+import { type ClipEvidence, rankClips, understandQuery } from '../../common/matching/index.js';
+import { manifestKey } from '../../common/stage.js';
+import type { ObjectStore } from '../../common/storage/types.js';
+import { taskKey } from './dag.js';
+
+type ClipSummaryT = ReturnType<typeof ClipSummary.parse>;
+
+/**
+ * Builds final.json from the stage manifests in the bucket: the clips, what
+ * was heard and seen in each, and the clips that match the query, ranked.
+ * Reads only; the caller writes it.
+ */
+export async function assembleFinal(store: ObjectStore, state: RequestState, finishedAt: Date): Promise<FinalResult> {
+  const id = state.request_id;
+  const read = async <S extends StageName>(stage: S, clip?: number): Promise<StageOutput<S> | undefined> => {
+    if (state.tasks[taskKey(stage, clip)]?.status !== 'SUCCEEDED') return undefined;
+    try {
+      const { value } = await store.getJson<{ output: StageOutput<S> }>(manifestKey(stage, id, clip));
+      return value.output;
+    } catch (err) {
+      if (err instanceof NotFoundError) return undefined;
+      throw err;
+    }
+  };
+
+  const audio = await read('extract-audio');
+  const pieces = (await read('cut-clips'))?.pieces ?? [];
+  const failed = new Set(state.failed_clips);
+  const evidence: ClipEvidence[] = [];
+  const clipList: ClipSummaryT[] = [];
+  for (const piece of pieces) {
+    const [rendition, transcript, frames, objects] = await Promise.all([
+      read('transcode-clip', piece.index),
+      read('transcribe-clip', piece.index),
+      read('sample-frames', piece.index),
+      read('detect-objects', piece.index),
+    ]);
+    const clip = {
+      clip: piece.index,
+      start: piece.start,
+      end: piece.end,
+      words: transcript?.words ?? [],
+      transcript: transcript?.text ?? '',
+      labels: objects?.labels ?? [],
+      ...(rendition ? { video_key: rendition.video_key } : {}),
+      ...(frames ? { thumbnail_key: frames.thumbnail_key } : {}),
+    };
+    evidence.push(clip);
+    clipList.push({
+      clip: piece.index,
+      start: piece.start,
+      end: piece.end,
+      ...(rendition ? { video_key: rendition.video_key } : {}),
+      ...(frames ? { thumbnail_key: frames.thumbnail_key } : {}),
+      ...(transcript ? { transcript: transcript.text } : {}),
+      labels: clip.labels.map((l) => l.label),
+      failed: failed.has(piece.index),
+    });
+  }
+
+  const understood = understandQuery(state.request.query);
+  const matches = state.status === 'FAILED' ? [] : rankClips(understood, evidence.filter((c) => !failed.has(c.clip)));
+  return {
+    schema_version: 1,
+    request_id: id,
+    status: state.status,
+    query: state.request.query,
+    understood,
+    matches,
+    clips: pieces.length,
+    clip_list: clipList,
+    failed_clips: [...failed].sort((a, b) => a - b).map((clip) => ({ clip, error: clipError(state, clip) })),
+    ...(state.input_key && audio ? { source: { key: state.input_key, duration_s: audio.probe.duration_s } } : {}),
+    metrics: { wall_ms: finishedAt.getTime() - Date.parse(state.created_at), stages: stageMetrics(state) },
+    error: state.error,
+  };
+}
+
+function clipError(state: RequestState, clip: number): ErrorInfo {
+  for (const [key, task] of Object.entries(state.tasks)) {
+    if (key.endsWith(`/${String(clip).padStart(4, '0')}`) && task.status === 'FAILED' && task.error?.code !== 'UPSTREAM_FAILED') {
+      return task.error ?? { code: 'STAGE_FAILED', message: key };
+    }
+  }
+  return { code: 'STAGE_FAILED', message: `clip ${clip} failed` };
+}
+
+function stageMetrics(state: RequestState): FinalResult['metrics']['stages'] {
+  const stages: FinalResult['metrics']['stages'] = {};
+  for (const [key, task] of Object.entries(state.tasks)) {
+    if (task.duration_ms === undefined) continue;
+    const stage = key.split('/')[0]!;
+    const m = (stages[stage] ??= { tasks: 0, total_ms: 0, max_ms: 0 });
+    m.tasks += 1;
+    m.total_ms += task.duration_ms;
+    m.max_ms = Math.max(m.max_ms, task.duration_ms);
+  }
+  return stages;
+}

@@ -1,0 +1,66 @@
+import { hostname } from 'node:os';
+import { z } from 'zod';
+import { parseConfig, readSecret } from '../../common/config.js';
+import { gatewayAuthorization } from '../../common/gateway-client.js';
+import { parseAllowedHosts } from '../../common/net-policy.js';
+import { parseDuration } from '../../common/openfaas/duration.js';
+
+const Env = z.object({
+  GATEWAY_URL: z.url().default('http://127.0.0.1:8080'),
+  MAX_CONCURRENT_INVOCATIONS: z.coerce.number().int().min(1).max(256).default(3),
+  /** of-watchdog's exec_timeout for this function; the time budget stays below it. */
+  exec_timeout: z.string().default('900s'),
+  ORCHESTRATOR_BUDGET_S: z.coerce.number().positive().optional(),
+  LEASE_S: z.coerce.number().min(2).max(3600).default(30),
+  STATE_FLUSH_MS: z.coerce.number().int().min(10).max(60_000).default(500),
+  REQUEST_TTL_S: z.coerce.number().int().min(60).default(86_400),
+  SOURCE_ALLOWED_HOSTS: z.string().optional(),
+  CALLBACK_ALLOWED_HOSTS: z.string().optional(),
+  MAX_SOURCE_BYTES: z.coerce.number().int().positive().default(4 * 1024 ** 3),
+  SOURCE_TIMEOUT_S: z.coerce.number().positive().default(600),
+  CALLBACK_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
+  CALLBACK_BACKOFF_MS: z.coerce.number().int().min(1).default(500),
+});
+
+export interface OrchestratorConfig {
+  gatewayUrl: string;
+  gatewayAuth?: string;
+  maxConcurrent: number;
+  budgetMs: number;
+  leaseMs: number;
+  flushIntervalMs: number;
+  ttlMs: number;
+  sourcePolicy: { allowedHosts: string[] };
+  callbackPolicy: { allowedHosts: string[] };
+  maxSourceBytes: number;
+  sourceTimeoutMs: number;
+  callbackSigningKey?: string;
+  callbackAttempts: number;
+  callbackBackoffMs: number;
+  owner: string;
+}
+
+export function loadOrchestratorConfig(env: NodeJS.ProcessEnv): OrchestratorConfig {
+  const e = parseConfig(Env, env);
+  const execMs = parseDuration(e.exec_timeout) ?? 900_000;
+  const gatewayAuth = gatewayAuthorization(env);
+  const signingKey = readSecret('callback-signing-key', env);
+  return {
+    gatewayUrl: e.GATEWAY_URL,
+    ...(gatewayAuth ? { gatewayAuth } : {}),
+    maxConcurrent: e.MAX_CONCURRENT_INVOCATIONS,
+    // Leave room to save state and hand over before the watchdog kills the call.
+    budgetMs: e.ORCHESTRATOR_BUDGET_S ? e.ORCHESTRATOR_BUDGET_S * 1000 : Math.max(1000, execMs * 0.8 - 5000),
+    leaseMs: e.LEASE_S * 1000,
+    flushIntervalMs: e.STATE_FLUSH_MS,
+    ttlMs: e.REQUEST_TTL_S * 1000,
+    sourcePolicy: { allowedHosts: parseAllowedHosts(e.SOURCE_ALLOWED_HOSTS) },
+    callbackPolicy: { allowedHosts: parseAllowedHosts(e.CALLBACK_ALLOWED_HOSTS) },
+    maxSourceBytes: e.MAX_SOURCE_BYTES,
+    sourceTimeoutMs: e.SOURCE_TIMEOUT_S * 1000,
+    ...(signingKey ? { callbackSigningKey: signingKey } : {}),
+    callbackAttempts: e.CALLBACK_ATTEMPTS,
+    callbackBackoffMs: e.CALLBACK_BACKOFF_MS,
+    owner: `${hostname()}/${process.pid}/${Math.random().toString(36).slice(2, 8)}`,
+  };
+}

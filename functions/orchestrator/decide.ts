@@ -1,0 +1,259 @@
+import type { ErrorInfo } from '../../common/contracts/common.js';
+import { PER_CLIP_STAGES, type StageName } from '../../common/contracts/stages.js';
+import type { RequestState, StageSummary, TaskState } from '../../common/contracts/state.js';
+import { assertRequestTransition, assertTaskTransition, isTerminal } from '../../common/state/transitions.js';
+import {
+  clipTaskKeys,
+  dependenciesOf,
+  dependentsOf,
+  downstreamOf,
+  parseTaskKey,
+  REQUEST_STAGES,
+  type TaskKey,
+  taskKey,
+} from './dag.js';
+
+/**
+ * The orchestrator's decisions: deterministic functions of (state, event),
+ * with no I/O. `applyEvent` updates the state it is given in place — a
+ * request with 10 000 clips must stay O(1) per event — so callers that need
+ * the previous state clone it first. The runner (driver.ts) does the effects.
+ */
+export type OrchestratorEvent =
+  | { type: 'task-started'; key: TaskKey; at: string }
+  | {
+      type: 'task-succeeded';
+      key: TaskKey;
+      at: string;
+      manifest: string;
+      duration_ms: number;
+      adopted: boolean;
+      /** For cut-clips: the clip indexes it produced, which fan out into per-clip tasks. */
+      clips?: number[];
+    }
+  | {
+      type: 'task-failed';
+      key: TaskKey;
+      at: string;
+      error: ErrorInfo & { retryable: boolean };
+      /** 0..1 from the runner's random source: keeps backoff jitter out of this module. */
+      jitter: number;
+      retry_after_ms?: number;
+    }
+  | { type: 'cancel-requested'; at: string };
+
+export type FinishStatus = 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+
+export interface Decisions {
+  /** Tasks whose inputs now exist: they may be launched. */
+  ready: TaskKey[];
+  /** Tasks to launch once their backoff has passed. */
+  retry: Array<{ key: TaskKey; at: string }>;
+  /** Set when the request is done. */
+  finish?: { status: FinishStatus; error: ErrorInfo | null };
+}
+
+const none = (): Decisions => ({ ready: [], retry: [] });
+
+export function newTask(): TaskState {
+  return { status: 'PENDING', attempts: 0 };
+}
+
+/** The tasks a new request starts with (per-clip tasks appear once cut-clips has run). */
+export function initialTasks(): Record<TaskKey, TaskState> {
+  return Object.fromEntries(REQUEST_STAGES.map((stage) => [stage, newTask()]));
+}
+
+export function applyEvent(state: RequestState, event: OrchestratorEvent): Decisions {
+  if (isTerminal(state.status)) return none();
+  state.updated_at = event.at;
+  switch (event.type) {
+    case 'cancel-requested':
+      state.cancel_requested = true;
+      return { ...none(), finish: { status: 'CANCELLED', error: null } };
+    case 'task-started':
+      return onStarted(state, event.key, event.at);
+    case 'task-succeeded':
+      return onSucceeded(state, event);
+    case 'task-failed':
+      return onFailed(state, event);
+  }
+}
+
+function taskOf(state: RequestState, key: TaskKey): TaskState {
+  const task = state.tasks[key];
+  if (!task) throw new Error(`unknown task ${key}`);
+  return task;
+}
+
+function onStarted(state: RequestState, key: TaskKey, at: string): Decisions {
+  const task = taskOf(state, key);
+  assertTaskTransition(key, task.status, 'RUNNING');
+  task.status = 'RUNNING';
+  task.attempts += 1;
+  task.started_at = at;
+  delete task.retry_at;
+  const summary = stageSummary(state, parseTaskKey(key).stage);
+  if (summary.status === 'PENDING') summary.status = 'RUNNING';
+  return none();
+}
+
+function onSucceeded(state: RequestState, event: Extract<OrchestratorEvent, { type: 'task-succeeded' }>): Decisions {
+  const task = taskOf(state, event.key);
+  if (task.status === 'SUCCEEDED') return none(); // a duplicate report: nothing changes
+  assertTaskTransition(event.key, task.status, 'SUCCEEDED');
+  const ref = parseTaskKey(event.key);
+  Object.assign(task, {
+    status: 'SUCCEEDED',
+    finished_at: event.at,
+    duration_ms: event.duration_ms,
+    manifest: event.manifest,
+  });
+  if (event.adopted) task.adopted = true;
+  delete task.error;
+  delete task.retry_at;
+  countDone(state, ref.stage, 'done');
+
+  const ready = dependentsOf(ref).filter((key) => isReady(state, key));
+  if (ref.stage === 'cut-clips') ready.push(...fanOut(state, event.clips ?? []));
+  return { ready, retry: [], ...finishIfDone(state) };
+}
+
+/** Creates every per-clip task once the clips are known; returns the ones ready now. */
+function fanOut(state: RequestState, clips: number[]): TaskKey[] {
+  state.clips = clips.length;
+  for (const stage of PER_CLIP_STAGES) {
+    state.stages[stage] = { status: 'PENDING', done: 0, failed: 0, total: clips.length };
+  }
+  for (const clip of clips) for (const key of clipTaskKeys(clip)) state.tasks[key] ??= newTask();
+  return clips.map((clip) => taskKey('transcode-clip', clip)).filter((key) => isReady(state, key));
+}
+
+function onFailed(state: RequestState, event: Extract<OrchestratorEvent, { type: 'task-failed' }>): Decisions {
+  const task = taskOf(state, event.key);
+  if (task.status === 'SUCCEEDED' || task.status === 'FAILED') return none();
+  const ref = parseTaskKey(event.key);
+  const { retryable, ...error } = event.error;
+  task.error = { ...error, retryable };
+  task.finished_at = event.at;
+
+  if (retryable && task.attempts < state.params.run.max_attempts) {
+    assertTaskTransition(event.key, task.status, 'PENDING');
+    task.status = 'PENDING';
+    const at = new Date(Date.parse(event.at) + backoffMs(state, task.attempts, event.jitter, event.retry_after_ms));
+    task.retry_at = at.toISOString();
+    return { ready: [], retry: [{ key: event.key, at: task.retry_at }] };
+  }
+
+  assertTaskTransition(event.key, task.status, 'FAILED');
+  task.status = 'FAILED';
+  countDone(state, ref.stage, 'failed');
+  const cause: ErrorInfo = { ...error, details: { ...error.details, task: event.key, attempts: task.attempts } };
+  if (ref.clip === undefined) return { ...none(), finish: { status: 'FAILED', error: cause } };
+
+  for (const key of downstreamOf(ref)) {
+    const later = state.tasks[key];
+    if (!later || later.status === 'FAILED' || later.status === 'SUCCEEDED') continue;
+    later.status = 'FAILED';
+    later.error = { code: 'UPSTREAM_FAILED', message: `${event.key} failed`, retryable: false };
+    countDone(state, parseTaskKey(key).stage, 'failed');
+  }
+  if (!state.failed_clips.includes(ref.clip)) state.failed_clips.push(ref.clip);
+  const tooMany =
+    state.failed_clips.length > state.params.run.tolerated_clip_failures ||
+    state.failed_clips.length === state.clips;
+  if (tooMany) return { ...none(), finish: { status: 'FAILED', error: cause } };
+  return { ready: [], retry: [], ...finishIfDone(state) };
+}
+
+/** Exponential backoff with jitter in [½, 1] of the step, and never sooner than Retry-After. */
+export function backoffMs(state: RequestState, attempts: number, jitter: number, retryAfterMs = 0): number {
+  const { backoff_base_ms, backoff_max_ms } = state.params.run;
+  const step = Math.min(backoff_max_ms, backoff_base_ms * 2 ** Math.max(0, attempts - 1));
+  return Math.max(Math.round(step * (0.5 + 0.5 * jitter)), Math.min(retryAfterMs, backoff_max_ms));
+}
+
+function stageSummary(state: RequestState, stage: StageName): StageSummary {
+  let summary = state.stages[stage];
+  if (!summary) {
+    summary = { status: 'PENDING', done: 0, failed: 0, total: 1 };
+    state.stages[stage] = summary;
+  }
+  return summary;
+}
+
+function countDone(state: RequestState, stage: StageName, field: 'done' | 'failed'): void {
+  const summary = stageSummary(state, stage);
+  summary[field] += 1;
+  if (summary.done + summary.failed >= summary.total) summary.status = summary.done > 0 ? 'SUCCEEDED' : 'FAILED';
+}
+
+function isReady(state: RequestState, key: TaskKey): boolean {
+  const task = state.tasks[key];
+  if (!task || task.status !== 'PENDING') return false;
+  return dependenciesOf(parseTaskKey(key)).every((dep) => state.tasks[dep]?.status === 'SUCCEEDED');
+}
+
+function finishIfDone(state: RequestState): Pick<Decisions, 'finish'> {
+  if (state.tasks['cut-clips']?.status !== 'SUCCEEDED') return {};
+  for (const stage of PER_CLIP_STAGES) {
+    const s = state.stages[stage];
+    if (!s || s.done + s.failed < s.total) return {};
+  }
+  return { finish: { status: 'SUCCEEDED', error: null } };
+}
+
+/**
+ * What to do when a driver takes a request (first run or resume): tasks a dead
+ * driver left RUNNING go back to PENDING (their manifests, if they finished,
+ * are adopted before anything is invoked), stage counters are recounted, and
+ * every task whose inputs exist is ready.
+ */
+export function resumeDecisions(state: RequestState, now: Date): Decisions {
+  if (isTerminal(state.status)) return none();
+  if (state.cancel_requested) return { ...none(), finish: { status: 'CANCELLED', error: null } };
+  const decisions = none();
+  for (const [key, task] of Object.entries(state.tasks)) {
+    if (task.status === 'RUNNING') task.status = 'PENDING';
+  }
+  recountStages(state);
+  for (const [key, task] of Object.entries(state.tasks)) {
+    if (!isReady(state, key)) continue;
+    if (task.retry_at && Date.parse(task.retry_at) > now.getTime()) decisions.retry.push({ key, at: task.retry_at });
+    else decisions.ready.push(key);
+  }
+  const failedRequestTask = REQUEST_STAGES.map((s) => [s, state.tasks[s]] as const).find(
+    ([, t]) => t?.status === 'FAILED',
+  );
+  if (failedRequestTask) {
+    const [key, task] = failedRequestTask;
+    return { ...none(), finish: { status: 'FAILED', error: task?.error ?? { code: 'STAGE_FAILED', message: key } } };
+  }
+  return { ...decisions, ...finishIfDone(state) };
+}
+
+function recountStages(state: RequestState): void {
+  const counts = new Map<StageName, StageSummary>();
+  for (const [key, task] of Object.entries(state.tasks)) {
+    const { stage } = parseTaskKey(key);
+    const s = counts.get(stage) ?? { status: 'PENDING', done: 0, failed: 0, total: 0 };
+    s.total += 1;
+    if (task.status === 'SUCCEEDED') s.done += 1;
+    if (task.status === 'FAILED') s.failed += 1;
+    if (task.status !== 'PENDING' || task.attempts > 0) s.status = 'RUNNING';
+    counts.set(stage, s);
+  }
+  for (const [stage, s] of counts) {
+    if (s.done + s.failed >= s.total) s.status = s.done > 0 ? 'SUCCEEDED' : 'FAILED';
+    state.stages[stage] = { ...state.stages[stage], ...s };
+  }
+}
+
+/** Moves the request to a final status (checked). */
+export function finishRequest(state: RequestState, status: FinishStatus, error: ErrorInfo | null, at: string): void {
+  assertRequestTransition(state.status, status);
+  state.status = status;
+  state.error = error;
+  state.updated_at = at;
+  state.lease = null;
+}

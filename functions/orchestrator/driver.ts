@@ -1,0 +1,219 @@
+import type { ErrorInfo } from '../../common/contracts/common.js';
+import type { RequestState } from '../../common/contracts/state.js';
+import { ConflictError } from '../../common/errors.js';
+import type { Logger } from '../../common/logger.js';
+import { readState, updateState, type VersionedState, writeState } from '../../common/state/state-store.js';
+import { isTerminal } from '../../common/state/transitions.js';
+import type { ObjectStore } from '../../common/storage/types.js';
+import type { TaskKey } from './dag.js';
+import { applyEvent, type Decisions, type FinishStatus, type OrchestratorEvent, resumeDecisions } from './decide.js';
+import type { StageInvoker } from './invoker.js';
+import { leaseHeldByOther, takeLease } from './lease.js';
+import { ReadyQueue } from './ready-queue.js';
+import { OutputCache, runTask } from './task-runner.js';
+
+export interface DriverOptions {
+  store: ObjectStore;
+  invoke: StageInvoker;
+  logger: Logger;
+  now: () => Date;
+  random: () => number;
+  /** Identifies this driver in the lease ("host/pid/nonce"). */
+  owner: string;
+  leaseMs: number;
+  /** state.json is written at most this often while running (plus on every finish). */
+  flushIntervalMs: number;
+  /** Stop launching new tasks after this long, save state and let a continuation take over. */
+  budgetMs: number;
+  maxConcurrent: number;
+}
+
+export type DriveResult =
+  | { outcome: 'finished'; state: RequestState; status: FinishStatus; error: ErrorInfo | null }
+  | { outcome: 'already-final'; state: RequestState }
+  | { outcome: 'busy'; state: RequestState }
+  | { outcome: 'lease-lost'; state: RequestState }
+  | { outcome: 'budget-spent'; state: RequestState };
+
+/**
+ * Drives one request until it finishes, its time budget runs out, or another
+ * driver takes over. All decisions come from decide.ts; this class only does
+ * the effects: invocations (under one concurrency cap), timers, and
+ * compare-and-swap writes of state.json that re-apply this driver's events
+ * when someone else wrote in between (a cancel, the sweeper).
+ */
+export class RequestDriver {
+  private current!: VersionedState;
+  private readonly ready = new ReadyQueue();
+  private readonly inbox: Array<{ event: OrchestratorEvent; output?: unknown }> = [];
+  /** Events applied since the last successful write, to re-apply after a conflict. */
+  private journal: OrchestratorEvent[] = [];
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly aborter = new AbortController();
+  private inFlight = 0;
+  private dirty = false;
+  private lastWrite = 0;
+  private finish: Decisions['finish'];
+  private wake: (() => void) | undefined;
+  private cache!: OutputCache;
+
+  constructor(
+    private readonly requestId: string,
+    private readonly opts: DriverOptions,
+  ) {}
+
+  async drive(): Promise<DriveResult> {
+    const { store, owner, leaseMs, now } = this.opts;
+    const taken = await updateState(store, this.requestId, (s) => takeLease(s, owner, now(), leaseMs));
+    this.current = taken;
+    if (isTerminal(taken.state.status)) return { outcome: 'already-final', state: taken.state };
+    if (taken.state.lease?.owner !== owner || leaseHeldByOther(taken.state, owner, now())) {
+      return { outcome: 'busy', state: taken.state };
+    }
+    const state = taken.state;
+    if (!state.input_key) throw new Error(`request ${this.requestId} has no input_key`);
+    this.cache = new OutputCache(store, this.requestId);
+    this.lastWrite = Date.now();
+    this.absorb(resumeDecisions(state, now()));
+    this.dirty = true;
+    try {
+      return await this.loop();
+    } finally {
+      for (const t of this.timers) clearTimeout(t);
+    }
+  }
+
+  private get state(): RequestState {
+    return this.current.state;
+  }
+
+  private async loop(): Promise<DriveResult> {
+    const deadline = Date.now() + this.opts.budgetMs;
+    for (;;) {
+      const budgetSpent = Date.now() >= deadline;
+      while (!this.finish && !budgetSpent && this.ready.size > 0 && this.inFlight < this.opts.maxConcurrent) {
+        this.launch(this.ready.pop()!);
+      }
+      if (this.finish && this.inFlight === 0) return this.complete(this.finish);
+      if (budgetSpent && this.inFlight === 0) return this.handOver();
+      if (!this.finish && this.inFlight === 0 && this.ready.size === 0 && this.timers.size === 0) {
+        throw new Error(`request ${this.requestId} is stuck: nothing running, ready or scheduled`);
+      }
+      await this.sleep(Math.max(5, this.opts.flushIntervalMs - (Date.now() - this.lastWrite)));
+      this.drainInbox();
+      if (this.finish?.status === 'CANCELLED' || this.finish?.status === 'FAILED') this.aborter.abort();
+      const lost = await this.persistIfDue(false);
+      if (lost) return lost;
+    }
+  }
+
+  private launch(key: TaskKey): void {
+    this.inFlight += 1;
+    const ctx = { requestId: this.requestId, sourceKey: this.state.input_key!, profile: this.state.params };
+    const onStart = () => this.record({ type: 'task-started', key, at: this.opts.now().toISOString() });
+    runTask(key, ctx, this.cache, this.opts, onStart, this.aborter.signal)
+      .then((outcome) => this.inbox.push(outcome))
+      .finally(() => {
+        this.inFlight -= 1;
+        this.wake?.();
+      });
+  }
+
+  private drainInbox(): void {
+    for (const { event, output } of this.inbox.splice(0)) {
+      if (output !== undefined && event.type === 'task-succeeded') this.cache.set(event.key, output);
+      this.record(event);
+    }
+  }
+
+  private record(event: OrchestratorEvent): void {
+    this.journal.push(event);
+    this.dirty = true;
+    this.absorb(applyEvent(this.state, event));
+  }
+
+  private absorb(decisions: Decisions): void {
+    for (const key of decisions.ready) this.ready.push(key);
+    for (const { key, at } of decisions.retry) {
+      const timer = setTimeout(
+        () => {
+          this.timers.delete(timer);
+          this.ready.push(key);
+          this.wake?.();
+        },
+        Math.max(0, Date.parse(at) - this.opts.now().getTime()),
+      );
+      this.timers.add(timer);
+    }
+    if (decisions.finish && !this.finish) this.finish = decisions.finish;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(done, ms);
+      function done() {
+        clearTimeout(t);
+        resolve();
+      }
+      this.wake = done;
+      if (this.inbox.length > 0) done();
+    });
+  }
+
+  /**
+   * Writes state.json when it changed and the flush interval passed, or when
+   * the lease needs renewing. On a conflict, re-reads, checks the lease is
+   * still ours, notices a cancel, and re-applies the journal.
+   */
+  private async persistIfDue(force: boolean): Promise<DriveResult | undefined> {
+    const since = Date.now() - this.lastWrite;
+    const renew = since >= this.opts.leaseMs / 3;
+    if (!force && !renew && (!this.dirty || since < this.opts.flushIntervalMs)) return undefined;
+    const { store, owner, now, leaseMs } = this.opts;
+    for (;;) {
+      const state = this.state;
+      if (state.lease?.owner === owner) {
+        state.lease.expires_at = new Date(now().getTime() + leaseMs).toISOString();
+      }
+      try {
+        this.current = await writeState(store, state, this.current.etag);
+        this.journal = [];
+        this.dirty = false;
+        this.lastWrite = Date.now();
+        return undefined;
+      } catch (err) {
+        if (!(err instanceof ConflictError)) throw err;
+      }
+      const fresh = await readState(store, this.requestId);
+      if (fresh.state.lease?.owner !== owner || isTerminal(fresh.state.status)) {
+        this.opts.logger.warn({ request_id: this.requestId }, 'lease lost: another driver or a final status');
+        this.aborter.abort();
+        return { outcome: 'lease-lost', state: fresh.state };
+      }
+      const cancel = fresh.state.cancel_requested && !this.state.cancel_requested;
+      for (const event of this.journal) applyEvent(fresh.state, event);
+      this.current = fresh;
+      if (cancel) this.record({ type: 'cancel-requested', at: now().toISOString() });
+    }
+  }
+
+  private async complete(finish: NonNullable<Decisions['finish']>): Promise<DriveResult> {
+    const lost = await this.persistIfDue(true);
+    if (lost) return lost;
+    return { outcome: 'finished', state: this.state, status: finish.status, error: finish.error };
+  }
+
+  /** Budget spent: release the lease so the continuation (or the sweeper) can take over at once. */
+  private async handOver(): Promise<DriveResult> {
+    this.state.lease = null;
+    this.dirty = true;
+    this.current = await writeState(this.opts.store, this.state, this.current.etag).catch(async (err) => {
+      if (!(err instanceof ConflictError)) throw err;
+      const lost = await this.persistIfDue(true);
+      if (lost) throw err;
+      this.state.lease = null;
+      return writeState(this.opts.store, this.state, this.current.etag);
+    });
+    return { outcome: 'budget-spent', state: this.state };
+  }
+}

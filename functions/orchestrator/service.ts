@@ -1,0 +1,266 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { ErrorInfo } from '../../common/contracts/common.js';
+import type { FinalResult } from '../../common/contracts/final.js';
+import { type SubmitRequest, TERMINAL_STATUSES } from '../../common/contracts/request.js';
+import type { RequestState } from '../../common/contracts/state.js';
+import { ConflictError, InputError, NotFoundError, toClipseekError } from '../../common/errors.js';
+import { indexKeys, requestKeys } from '../../common/keys.js';
+import type { Logger } from '../../common/logger.js';
+import { assertUrlAllowed } from '../../common/net-policy.js';
+import { resolveProfile } from '../../common/profiles.js';
+import { createState, readState, updateState } from '../../common/state/state-store.js';
+import { isTerminal } from '../../common/state/transitions.js';
+import type { ObjectStore } from '../../common/storage/types.js';
+import { assembleFinal } from './assemble.js';
+import { deliverCallback } from './callbacks.js';
+import type { OrchestratorConfig } from './config.js';
+import { finishRequest, initialTasks } from './decide.js';
+import { type DriveResult, RequestDriver } from './driver.js';
+import type { StageInvoker } from './invoker.js';
+import { copySource, inputFileName, parseSource, precheckSource } from './source.js';
+
+export interface ServiceDeps {
+  store: ObjectStore;
+  invoke: StageInvoker;
+  logger: Logger;
+  now: () => Date;
+  random: () => number;
+  config: OrchestratorConfig;
+  /** Re-invokes the orchestrator asynchronously (through the gateway) to continue a request. */
+  continueLater: (requestId: string) => Promise<void>;
+}
+
+/** What the handler turns into an HTTP answer. */
+export type Outcome =
+  | { kind: 'final'; result: FinalResult }
+  | { kind: 'status'; state: RequestState; httpStatus: number; note?: string };
+
+const JSON_TYPE = { contentType: 'application/json' };
+
+/** The request id: the client's, else one derived from the Idempotency-Key, else a new one. */
+export function requestIdFor(body: SubmitRequest, idempotencyKey: string | undefined): string {
+  if (body.request_id) return body.request_id;
+  if (idempotencyKey) return `k_${createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 32)}`;
+  return `r_${Date.now().toString(36)}${randomBytes(6).toString('hex')}`;
+}
+
+export function bucketOf(storeUrl: string): string | undefined {
+  const url = new URL(storeUrl);
+  if (url.protocol === 's3:') return url.hostname;
+  return url.pathname.split('/').filter(Boolean).pop();
+}
+
+export class OrchestratorService {
+  constructor(private readonly deps: ServiceDeps) {}
+
+  /**
+   * Starts a request (or, for an id that exists, reports it: the same
+   * Idempotency-Key or request_id never starts a second run). Everything that
+   * can be refused is checked before the first write.
+   */
+  async submit(body: SubmitRequest, idempotencyKey: string | undefined): Promise<Outcome> {
+    const { store, config, now } = this.deps;
+    const id = requestIdFor(body, idempotencyKey);
+    if (await store.head(requestKeys(id).state)) return this.existing(id);
+
+    const profile = resolveProfile(body.profile, body.overrides);
+    const source = await parseSource(body.video_uri, bucketOf(store.url), config.sourcePolicy);
+    await precheckSource(store, source);
+    if (body.callback_url) {
+      if (!config.callbackSigningKey) {
+        throw new InputError('CALLBACKS_NOT_CONFIGURED', 'callback_url needs the callback-signing-key secret');
+      }
+      await assertUrlAllowed(body.callback_url, config.callbackPolicy, 'CALLBACK_URL_REFUSED');
+    }
+
+    const at = now();
+    const state: RequestState = {
+      schema_version: 1,
+      request_id: id,
+      status: 'INIT',
+      created_at: at.toISOString(),
+      updated_at: at.toISOString(),
+      expires_at: new Date(at.getTime() + config.ttlMs).toISOString(),
+      profile: body.profile,
+      params: profile,
+      request: {
+        video_uri: body.video_uri,
+        query: body.query,
+        ...(body.callback_url ? { callback_url: body.callback_url } : {}),
+        ...(idempotencyKey ? { idempotency_key: idempotencyKey } : {}),
+      },
+      // Held while the source is copied, so the sweeper leaves this request alone.
+      lease: { owner: config.owner, expires_at: new Date(at.getTime() + config.leaseMs).toISOString() },
+      runs: 0,
+      clips: null,
+      failed_clips: [],
+      stages: {},
+      tasks: initialTasks(),
+      callbacks: [],
+      cancel_requested: false,
+      error: null,
+    };
+    try {
+      await createState(store, state);
+    } catch (err) {
+      if (err instanceof ConflictError) return this.existing(id); // a duplicate delivery won the race
+      throw err;
+    }
+    await store.put(indexKeys.active(id), '', {});
+    await store.put(
+      indexKeys.request(id),
+      JSON.stringify({ request_id: id, created_at: state.created_at, query: body.query }),
+      JSON_TYPE,
+    );
+    this.deps.logger.info({ request_id: id }, 'request accepted');
+    return this.run(id);
+  }
+
+  /** Continues a request from state.json (resume, continuation, sweeper). */
+  async resume(id: string): Promise<Outcome> {
+    const { state } = await readState(this.deps.store, id);
+    if (isTerminal(state.status)) return this.existing(id);
+    return this.run(id);
+  }
+
+  async cancel(id: string): Promise<Outcome> {
+    const { store, now, config } = this.deps;
+    const { state } = await updateState(store, id, (s) => {
+      if (isTerminal(s.status) || s.cancel_requested) return false;
+      s.cancel_requested = true;
+      s.updated_at = now().toISOString();
+      // Nobody is driving it: cancel at once. Otherwise the driver sees the flag on its next write.
+      const driven = s.lease && Date.parse(s.lease.expires_at) > now().getTime();
+      if (!driven) finishRequest(s, 'CANCELLED', null, now().toISOString());
+      return true;
+    });
+    if (state.status === 'CANCELLED') await this.afterFinish(state, config.owner);
+    return { kind: 'status', state, httpStatus: 200 };
+  }
+
+  async status(id: string): Promise<Outcome> {
+    return this.existing(id, false);
+  }
+
+  private async run(id: string): Promise<Outcome> {
+    await this.ensureInput(id);
+    const { store, config, invoke, logger, now, random } = this.deps;
+    const driver = new RequestDriver(id, {
+      store,
+      invoke,
+      logger: logger.child({ request_id: id }),
+      now,
+      random,
+      owner: config.owner,
+      leaseMs: config.leaseMs,
+      flushIntervalMs: config.flushIntervalMs,
+      budgetMs: config.budgetMs,
+      maxConcurrent: config.maxConcurrent,
+    });
+    const result = await driver.drive();
+    return this.settle(id, result);
+  }
+
+  private async settle(id: string, result: DriveResult): Promise<Outcome> {
+    switch (result.outcome) {
+      case 'finished':
+        return this.finish(id, result.state, result.status, result.error);
+      case 'already-final':
+        return this.existing(id);
+      case 'busy':
+      case 'lease-lost':
+        return { kind: 'status', state: result.state, httpStatus: 202, note: 'another orchestrator is driving it' };
+      case 'budget-spent':
+        await this.deps.continueLater(id);
+        return { kind: 'status', state: result.state, httpStatus: 202, note: 'continuing asynchronously' };
+    }
+  }
+
+  /** Copies the source into the request's input/ when that has not happened yet (first run, or a crash during it). */
+  private async ensureInput(id: string): Promise<void> {
+    const { store, config, now } = this.deps;
+    const { state } = await readState(store, id);
+    if (state.input_key || isTerminal(state.status)) return;
+    const source = await parseSource(state.request.video_uri, bucketOf(store.url), config.sourcePolicy);
+    const key = requestKeys(id).input(inputFileName(source));
+    try {
+      await copySource(store, source, key, {
+        policy: config.sourcePolicy,
+        maxBytes: config.maxSourceBytes,
+        timeoutMs: config.sourceTimeoutMs,
+      });
+    } catch (err) {
+      const e = toClipseekError(err);
+      if (!e.retryable) {
+        const error = { code: e.code, message: e.message, details: e.details, status: e.status };
+        const { state: failed } = await updateState(store, id, (s) => {
+          if (isTerminal(s.status)) return false;
+          finishRequest(s, 'FAILED', error, now().toISOString());
+          return true;
+        });
+        await this.afterFinish(failed, config.owner);
+      }
+      throw e;
+    }
+    await updateState(store, id, (s) => {
+      if (s.input_key) return false;
+      s.input_key = key;
+      return true;
+    });
+  }
+
+  private async finish(id: string, driven: RequestState, status: RequestState['status'], error: ErrorInfo | null) {
+    const { store, now, config } = this.deps;
+    const at = now();
+    const snapshot = structuredClone(driven);
+    finishRequest(snapshot, status as 'SUCCEEDED' | 'FAILED' | 'CANCELLED', error, at.toISOString());
+    const result = await assembleFinal(store, snapshot, at);
+    await store.put(requestKeys(id).final, JSON.stringify(result, null, 2), JSON_TYPE);
+    const { state } = await updateState(store, id, (s) => {
+      if (isTerminal(s.status) || s.lease?.owner !== config.owner) return false;
+      finishRequest(s, snapshot.status as 'SUCCEEDED', error, at.toISOString());
+      s.stages = snapshot.stages;
+      return true;
+    });
+    if (state.status !== snapshot.status) return this.existing(id);
+    await this.afterFinish(state, config.owner, result);
+    return { kind: 'final', result } as const;
+  }
+
+  /** Index bookkeeping and the callback, once a request is final. */
+  private async afterFinish(state: RequestState, _owner: string, result: FinalResult | null = null): Promise<void> {
+    const { store, config, logger, now } = this.deps;
+    await store.delete(indexKeys.active(state.request_id));
+    if (!state.request.callback_url || !config.callbackSigningKey) return;
+    await deliverCallback(state, result, {
+      signingKey: config.callbackSigningKey,
+      policy: config.callbackPolicy,
+      logger,
+      now,
+      attempts: config.callbackAttempts,
+      backoffMs: config.callbackBackoffMs,
+      timeoutMs: 10_000,
+      record: async (attempt) => {
+        await updateState(store, state.request_id, (s) => {
+          s.callbacks.push(attempt);
+          return true;
+        });
+      },
+    });
+  }
+
+  /** The existing request: its final result when there is one, else its status. */
+  private async existing(id: string, finalIfDone = true): Promise<Outcome> {
+    const { store } = this.deps;
+    const { state } = await readState(store, id);
+    if (finalIfDone && TERMINAL_STATUSES.includes(state.status)) {
+      try {
+        const { value } = await store.getJson<FinalResult>(requestKeys(id).final);
+        return { kind: 'final', result: value };
+      } catch (err) {
+        if (!(err instanceof NotFoundError)) throw err;
+      }
+    }
+    return { kind: 'status', state, httpStatus: isTerminal(state.status) ? 200 : 202 };
+  }
+}

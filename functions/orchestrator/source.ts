@@ -1,0 +1,129 @@
+import { extname } from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { got } from 'got';
+import { ClipseekError, InputError, NotFoundError, RetryableError } from '../../common/errors.js';
+import { assertUrlAllowed, type NetPolicy } from '../../common/net-policy.js';
+import { assertValidKey } from '../../common/storage/keys.js';
+import type { ObjectStore } from '../../common/storage/types.js';
+
+/**
+ * Where a request's video comes from:
+ *   store://<key>          an object in our bucket (the CLI uploads local files there)
+ *   s3://<bucket>/<key>    the same, when <bucket> is our bucket
+ *   http(s)://…            fetched, under the network policy, redirects checked hop by hop
+ * Anything else (file://, ftp://, gopher://, a bare path) is refused.
+ */
+export type SourceRef = { kind: 'store'; key: string } | { kind: 'http'; url: URL };
+
+const MEDIA_EXTENSIONS = new Set(['.mp4', '.mov', '.m4v', '.mkv', '.webm', '.avi', '.ts', '.flv', '.mpg', '.mpeg']);
+
+export async function parseSource(uri: string, storeBucket: string | undefined, policy: NetPolicy): Promise<SourceRef> {
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(uri)?.[1]?.toLowerCase();
+  if (scheme === 'store') return { kind: 'store', key: keyOf(uri.slice('store://'.length)) };
+  if (scheme === 's3') {
+    const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(uri);
+    if (!match) throw new InputError('UNSUPPORTED_SOURCE', 's3 URIs look like s3://bucket/key');
+    if (match[1] !== storeBucket) {
+      throw new InputError('UNSUPPORTED_SOURCE', `bucket ${match[1]} is not the configured bucket`, {
+        details: { bucket: match[1] },
+      });
+    }
+    return { kind: 'store', key: keyOf(match[2]!) };
+  }
+  if (scheme === 'http' || scheme === 'https') {
+    return { kind: 'http', url: await assertUrlAllowed(uri, policy, 'SOURCE_REFUSED') };
+  }
+  throw new InputError('UNSUPPORTED_SOURCE_SCHEME', 'video_uri must be store://, s3:// or http(s)://', {
+    details: { scheme: scheme ?? null },
+  });
+}
+
+function keyOf(raw: string): string {
+  try {
+    return assertValidKey(decodeURIComponent(raw));
+  } catch (err) {
+    throw new InputError('INVALID_SOURCE_KEY', 'video_uri names an invalid object key', { cause: err });
+  }
+}
+
+/** The request's copy of its source: requests/{id}/input/source.<ext>. */
+export function inputFileName(ref: SourceRef): string {
+  const path = ref.kind === 'store' ? ref.key : ref.url.pathname;
+  const ext = extname(path).toLowerCase();
+  return `source${MEDIA_EXTENSIONS.has(ext) ? ext : '.mp4'}`;
+}
+
+/** Checks what can be checked before anything is written: the object exists and is not empty. */
+export async function precheckSource(store: ObjectStore, ref: SourceRef): Promise<void> {
+  if (ref.kind !== 'store') return;
+  const info = await store.head(ref.key);
+  if (!info) throw new NotFoundError('SOURCE_NOT_FOUND', `no object ${ref.key}`, { details: { key: ref.key } });
+  if (info.size === 0) throw new InputError('EMPTY_INPUT', 'the video is empty (0 bytes)');
+}
+
+export interface CopyOptions {
+  policy: NetPolicy;
+  maxBytes: number;
+  timeoutMs: number;
+  maxRedirects?: number;
+}
+
+/** Copies the source into `destKey`. */
+export async function copySource(store: ObjectStore, ref: SourceRef, destKey: string, opts: CopyOptions): Promise<void> {
+  if (ref.kind === 'store') {
+    await store.copy(ref.key, destKey);
+    return;
+  }
+  let url = ref.url;
+  for (let hop = 0; ; hop++) {
+    const stream = got.stream(url, { followRedirect: false, timeout: { request: opts.timeoutMs }, retry: { limit: 0 } });
+    const response = await new Promise<{ statusCode: number; headers: Record<string, unknown> }>((resolve, reject) => {
+      stream.once('response', resolve);
+      stream.once('error', reject);
+    }).catch((err: unknown) => {
+      throw new RetryableError('SOURCE_UNREACHABLE', `could not fetch ${url.host}`, { cause: err });
+    });
+    if (response.statusCode >= 300 && response.statusCode < 400 && typeof response.headers.location === 'string') {
+      stream.destroy();
+      if (hop >= (opts.maxRedirects ?? 3)) throw new InputError('SOURCE_REFUSED', 'too many redirects');
+      // Every hop is checked again: a redirect to a metadata address is refused like a direct one.
+      url = await assertUrlAllowed(new URL(response.headers.location, url).toString(), opts.policy, 'SOURCE_REFUSED');
+      continue;
+    }
+    if (response.statusCode !== 200) {
+      stream.destroy();
+      const Err = response.statusCode >= 500 ? RetryableError : InputError;
+      throw new Err('SOURCE_FETCH_FAILED', `fetching the video answered ${response.statusCode}`, {
+        details: { status: response.statusCode },
+      });
+    }
+    const declared = Number(response.headers['content-length'] ?? Number.NaN);
+    if (declared > opts.maxBytes) {
+      stream.destroy();
+      throw new InputError('SOURCE_TOO_LARGE', `the video is larger than ${opts.maxBytes} bytes`);
+    }
+    await store.put(destKey, limitBytes(stream, opts.maxBytes));
+    const info = await store.head(destKey);
+    if (!info || info.size === 0) throw new InputError('EMPTY_INPUT', 'the video is empty (0 bytes)');
+    return;
+  }
+}
+
+function limitBytes(source: NodeJS.ReadableStream, maxBytes: number): Transform {
+  let seen = 0;
+  const limiter = new Transform({
+    transform(chunk: Buffer, _enc, callback) {
+      seen += chunk.length;
+      if (seen > maxBytes) {
+        callback(new InputError('SOURCE_TOO_LARGE', `the video is larger than ${maxBytes} bytes`));
+        return;
+      }
+      callback(null, chunk);
+    },
+  });
+  pipeline(source, limiter).catch((err: unknown) => {
+    if (!(err instanceof ClipseekError)) limiter.destroy(err as Error);
+  });
+  return limiter;
+}

@@ -1,0 +1,34 @@
+import { z } from 'zod';
+import { parseConfig } from '../../common/config.js';
+import { gatewayAuthorization, invokeAsync } from '../../common/gateway-client.js';
+import { serveFunction } from '../../common/openfaas/serve.js';
+import { sweep } from './sweep.js';
+
+const Env = z.object({
+  GATEWAY_URL: z.url().default('http://127.0.0.1:8080'),
+  SWEEP_GRACE_S: z.coerce.number().min(0).default(5),
+});
+
+let settings: { gatewayUrl: string; graceMs: number; auth: string | undefined } | undefined;
+
+/** Invoked by the cron-connector (schedule in stack.yml) or by hand: POST /function/sweeper. */
+await serveFunction(
+  'sweeper',
+  async (_req, rt) => {
+    const { gatewayUrl, graceMs, auth } = settings!;
+    const report = await sweep({
+      store: rt.store,
+      logger: rt.logger,
+      now: rt.now,
+      graceMs,
+      resume: (id) => invokeAsync(gatewayUrl, 'orchestrator', { resume: id }, auth),
+    });
+    return { status: 200, body: report };
+  },
+  {
+    init: (rt) => {
+      const env = parseConfig(Env, rt.env);
+      settings = { gatewayUrl: env.GATEWAY_URL, graceMs: env.SWEEP_GRACE_S * 1000, auth: gatewayAuthorization(rt.env) };
+    },
+  },
+);

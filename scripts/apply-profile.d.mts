@@ -1,0 +1,7 @@
+export interface ScaleProfile {
+  summary: string;
+  /** Labels to set for one function; null removes the label. */
+  labels(functionName: string): Record<string, string | number | boolean | null>;
+}
+export const SCALE_PROFILES: Record<'cold' | 'warm' | 'burst', ScaleProfile>;
+export function applyProfile(stackText: string, profileName: string): string;

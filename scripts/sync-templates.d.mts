@@ -1,0 +1,1 @@
+export function syncTemplates(options?: { root?: string; quiet?: boolean }): string[];

@@ -1,0 +1,244 @@
+import { createHmac } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FinalResult } from '../../common/contracts/final.js';
+import { RequestState } from '../../common/contracts/state.js';
+import { indexKeys, requestKeys } from '../../common/keys.js';
+import { readState } from '../../common/state/state-store.js';
+import type { Outcome } from '../../functions/orchestrator/service.js';
+import { type Harness, makeHarness } from '../helpers/orchestrator-harness.js';
+
+const submit = { video_uri: 'store://uploads/video.mp4', query: 'find scenes with cars', profile: 'default' as const };
+const ALL_TASKS = 3 + 3 * 4;
+
+let h: Harness;
+beforeEach(async () => {
+  h = await makeHarness();
+});
+afterEach(() => h.cleanup());
+
+function finalOf(outcome: Outcome) {
+  if (outcome.kind !== 'final') throw new Error(`expected a final result, got ${JSON.stringify(outcome)}`);
+  return outcome.result;
+}
+
+async function stateOf(id: string) {
+  return (await readState(h.store, id)).state;
+}
+
+describe('orchestrator service over a real folder store', () => {
+  it('runs the whole DAG once and writes state.json and final.json that match their schemas', async () => {
+    const result = finalOf(await h.service().submit(submit, undefined));
+    expect(result.status).toBe('SUCCEEDED');
+    expect(result.clips).toBe(3);
+    expect(result.matches.map((m) => m.clip)).toEqual([1]);
+    expect(FinalResult.parse((await h.store.getJson(requestKeys(result.request_id).final)).value)).toEqual(result);
+    const state = RequestState.parse(await stateOf(result.request_id));
+    expect(state.status).toBe('SUCCEEDED');
+    expect(state.lease).toBeNull();
+    expect(Object.values(state.tasks).every((t) => t.status === 'SUCCEEDED')).toBe(true);
+    expect(state.stages['detect-objects']).toMatchObject({ status: 'SUCCEEDED', done: 3, total: 3 });
+    expect(h.gateway.invocations.size).toBe(ALL_TASKS);
+    expect(h.gateway.repeated()).toEqual([]);
+    expect(await h.store.head(indexKeys.active(result.request_id))).toBeUndefined();
+    expect(await h.store.head(requestKeys(result.request_id).input('source.mp4'))).toBeDefined();
+  });
+
+  it('bad input writes nothing at all', async () => {
+    const before = await listAll();
+    await expect(h.service().submit({ ...submit, video_uri: 'file:///etc/passwd' }, undefined)).rejects.toMatchObject({
+      code: 'UNSUPPORTED_SOURCE_SCHEME',
+      status: 422,
+    });
+    await expect(h.service().submit({ ...submit, video_uri: 'store://uploads/missing.mp4' }, undefined)).rejects.toMatchObject({
+      code: 'SOURCE_NOT_FOUND',
+    });
+    await expect(
+      h.service().submit({ ...submit, overrides: { run: { max_attempts: 1000 } } }, undefined),
+    ).rejects.toMatchObject({ code: 'INVALID_OVERRIDES' });
+    await expect(
+      h.service().submit({ ...submit, video_uri: 'http://169.254.169.254/latest/meta-data' }, undefined),
+    ).rejects.toMatchObject({ code: 'SOURCE_REFUSED' });
+    expect(await listAll()).toEqual(before);
+  });
+
+  it('retries a transient failure and succeeds; records attempts', async () => {
+    h.gateway.faults.set('transcode-clip/0001', ['retryable', 'retryable']);
+    const result = finalOf(await h.service().submit(submit, undefined));
+    expect(result.status).toBe('SUCCEEDED');
+    expect(h.gateway.invocations.get('transcode-clip/0001')).toBe(3);
+    expect((await stateOf(result.request_id)).tasks['transcode-clip/0001']).toMatchObject({ attempts: 3, status: 'SUCCEEDED' });
+  });
+
+  it('a stage rejecting its input fails the request at once with that cause', async () => {
+    h.gateway.faults.set('extract-audio', ['reject']);
+    const result = finalOf(await h.service().submit(submit, undefined));
+    expect(result.status).toBe('FAILED');
+    expect(result.error).toMatchObject({ code: 'UNREADABLE_MEDIA' });
+    expect(h.gateway.invocations.get('extract-audio')).toBe(1);
+    expect(h.gateway.invocations.has('segment-speech')).toBe(false);
+    expect((await stateOf(result.request_id)).error?.code).toBe('UNREADABLE_MEDIA');
+  });
+
+  it('a stage that keeps timing out fails the request after max_attempts, with STAGE_TIMEOUT', async () => {
+    h.gateway.faults.set('segment-speech', ['timeout', 'timeout', 'timeout']);
+    const result = finalOf(await h.service().submit({ ...submit, overrides: { run: { backoff_base_ms: 10 } } }, undefined));
+    expect(result.status).toBe('FAILED');
+    expect(result.error?.code).toBe('STAGE_TIMEOUT');
+    expect(h.gateway.invocations.get('segment-speech')).toBe(3);
+  });
+
+  it('tolerated clip failures complete with partial results', async () => {
+    h.gateway.faults.set('detect-objects/0001', ['reject']);
+    const result = finalOf(
+      await h.service().submit({ ...submit, overrides: { run: { tolerated_clip_failures: 1 } } }, undefined),
+    );
+    expect(result.status).toBe('SUCCEEDED');
+    expect(result.failed_clips).toEqual([{ clip: 1, error: expect.objectContaining({ code: 'UNREADABLE_MEDIA' }) }]);
+    expect(result.matches).toEqual([]);
+  });
+
+  it('the same Idempotency-Key twice runs once and returns the same result', async () => {
+    const first = finalOf(await h.service().submit(submit, 'key-123'));
+    const second = finalOf(await h.service().submit({ ...submit, query: 'something else' }, 'key-123'));
+    expect(second).toEqual(first);
+    expect(h.gateway.repeated()).toEqual([]);
+  });
+
+  it('two concurrent submissions with one request_id start one run', async () => {
+    const [a, b] = await Promise.all([
+      h.service().submit({ ...submit, request_id: 'client-1' }, undefined),
+      h.service().submit({ ...submit, request_id: 'client-1' }, undefined),
+    ]);
+    expect([a.kind, b.kind]).toContain('final');
+    expect(h.gateway.repeated()).toEqual([]);
+  });
+
+  it('resumes after the driver dies mid-run without invoking any succeeded task again', async () => {
+    h.gateway.hangAfter = 6; // the 7th invocation never answers: the driver is as good as dead
+    const dead = h.service({ leaseMs: 300 });
+    void dead.submit({ ...submit, request_id: 'crashy' }, undefined);
+    await waitFor(async () => (h.gateway.invocations.size >= 7 ? true : undefined));
+    const done = new Map(Object.entries((await stateOf('crashy')).tasks).filter(([, t]) => t.status === 'SUCCEEDED'));
+    expect(done.size).toBeGreaterThan(0);
+    h.gateway.hangAfter = Number.POSITIVE_INFINITY;
+    await new Promise((r) => setTimeout(r, 400)); // the lease expires
+    const before = new Map(h.gateway.invocations);
+    const result = finalOf(await h.service().resume('crashy'));
+    expect(result.status).toBe('SUCCEEDED');
+    for (const key of done.keys()) expect(h.gateway.invocations.get(key)).toBe(before.get(key));
+    expect((await stateOf('crashy')).runs).toBe(2);
+  });
+
+  it('a live lease makes a second driver report status instead of driving', async () => {
+    h.gateway.faults.set('extract-audio', ['hang']);
+    void h.service({ leaseMs: 60_000 }).submit({ ...submit, request_id: 'leased' }, undefined);
+    await waitFor(async () => (h.gateway.invocations.has('extract-audio') ? true : undefined));
+    const other = await h.service().resume('leased');
+    expect(other).toMatchObject({ kind: 'status', httpStatus: 202 });
+    expect(h.gateway.invocations.get('extract-audio')).toBe(1);
+  });
+
+  it('two drivers resuming an expired lease at once: exactly one drives', async () => {
+    h.gateway.hangAfter = 0;
+    void h.service({ leaseMs: 200 }).submit({ ...submit, request_id: 'race' }, undefined);
+    await waitFor(async () => (h.gateway.invocations.size >= 1 ? true : undefined));
+    await new Promise((r) => setTimeout(r, 300));
+    h.gateway.hangAfter = Number.POSITIVE_INFINITY;
+    const outcomes = await Promise.all([h.service().resume('race'), h.service().resume('race')]);
+    const kinds = outcomes.map((o) => (o.kind === 'final' ? 'drove' : 'status'));
+    expect(kinds.sort()).toEqual(['drove', 'status']);
+    expect(h.gateway.repeated()).toEqual(['extract-audio']); // the hung call, then the one resumed driver
+  });
+
+  it('cancel mid-run marks CANCELLED and invokes nothing more', async () => {
+    h.gateway.faults.set('transcode-clip/0000', ['hang']);
+    const running = h.service().submit({ ...submit, request_id: 'cancel-me' }, undefined);
+    await waitFor(async () => (h.gateway.invocations.has('transcode-clip/0000') ? true : undefined));
+    await h.service().cancel('cancel-me');
+    const result = finalOf(await running);
+    expect(result.status).toBe('CANCELLED');
+    const count = h.gateway.invocations.size;
+    await new Promise((r) => setTimeout(r, 100));
+    expect(h.gateway.invocations.size).toBe(count);
+    expect((await stateOf('cancel-me')).status).toBe('CANCELLED');
+  });
+
+  it('hands over to a continuation when its time budget is spent', async () => {
+    const first = await h.service({ budgetMs: 1, maxConcurrent: 1 }).submit({ ...submit, request_id: 'long' }, undefined);
+    expect(first).toMatchObject({ kind: 'status', httpStatus: 202 });
+    expect(h.continued).toEqual(['long']);
+    expect((await stateOf('long')).lease).toBeNull();
+    const result = finalOf(await h.service().resume('long'));
+    expect(result.status).toBe('SUCCEEDED');
+    expect(h.gateway.repeated()).toEqual([]);
+  });
+
+  describe('callbacks', () => {
+    let server: Server;
+    let received: Array<{ headers: IncomingMessage['headers']; body: string }>;
+    let answers: number[];
+    let url: string;
+    beforeEach(async () => {
+      received = [];
+      answers = [];
+      server = createServer((req, res) => {
+        let body = '';
+        req.on('data', (c) => {
+          body += c;
+        });
+        req.on('end', () => {
+          received.push({ headers: req.headers, body });
+          res.statusCode = answers.shift() ?? 200;
+          res.end();
+        });
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+    });
+    afterEach(() => new Promise<void>((r) => server.close(() => r())));
+
+    it('is signed, retried after a 500 with the same delivery id, and recorded', async () => {
+      answers = [500];
+      const result = finalOf(await h.service().submit({ ...submit, callback_url: url }, undefined));
+      expect(received).toHaveLength(2);
+      const [first, second] = received;
+      expect(first?.headers['x-clipseek-delivery']).toBe(second?.headers['x-clipseek-delivery']);
+      const expected = `sha256=${createHmac('sha256', 'test-signing-key').update(second!.body).digest('hex')}`;
+      expect(second?.headers['x-clipseek-signature']).toBe(expected);
+      const body = JSON.parse(second!.body);
+      expect(body).toMatchObject({ request_id: result.request_id, status: 'SUCCEEDED' });
+      expect(body.result.matches).toHaveLength(1);
+      const state = await stateOf(result.request_id);
+      expect(state.callbacks.map((c) => [c.attempt, c.status_code, c.delivered])).toEqual([
+        [1, 500, false],
+        [2, 200, true],
+      ]);
+    });
+
+    it('a callback URL to a refused address is a 4xx before anything is written', async () => {
+      const before = await listAll();
+      await expect(
+        h.service().submit({ ...submit, callback_url: 'http://169.254.169.254/hook' }, undefined),
+      ).rejects.toMatchObject({ code: 'CALLBACK_URL_REFUSED' });
+      expect(await listAll()).toEqual(before);
+    });
+  });
+});
+
+async function listAll(): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const o of h.store.listAll('')) keys.push(o.key);
+  return keys;
+}
+
+async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 5000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > until) throw new Error('waitFor timed out');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

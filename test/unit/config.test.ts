@@ -1,0 +1,75 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { parseConfig, readSecret } from '../../common/config.js';
+import { ClipseekError } from '../../common/errors.js';
+
+const Schema = z.object({
+  STORAGE_URL: z.string().min(1),
+  PORT: z.coerce.number().int().min(1).max(65_535).default(3000),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+});
+
+describe('parseConfig', () => {
+  it('parses, coerces and defaults', () => {
+    expect(parseConfig(Schema, { STORAGE_URL: 'file:///x', PORT: '8080', UNRELATED: 'y' })).toEqual({
+      STORAGE_URL: 'file:///x',
+      PORT: 8080,
+      LOG_LEVEL: 'info',
+    });
+  });
+
+  it('fails once, naming every bad variable, as INVALID_CONFIG', () => {
+    const err = (() => {
+      try {
+        parseConfig(Schema, { PORT: '99999', LOG_LEVEL: 'loud' });
+      } catch (e) {
+        return e;
+      }
+    })() as ClipseekError;
+    expect(err).toBeInstanceOf(ClipseekError);
+    expect(err.code).toBe('INVALID_CONFIG');
+    expect(err.retryable).toBe(false);
+    for (const name of ['STORAGE_URL', 'PORT', 'LOG_LEVEL']) expect(err.message).toContain(name);
+    expect((err.details.issues as unknown[]).length).toBe(3);
+  });
+});
+
+describe('readSecret', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'clipseek-secrets-'));
+    await writeFile(join(dir, 'callback-signing-key'), '  s3cr3t-value\n');
+    await writeFile(join(dir, 'empty-secret'), '\n');
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('reads /var/openfaas/secrets/<name>-style files, trimmed', () => {
+    expect(readSecret('callback-signing-key', {}, dir)).toBe('s3cr3t-value');
+  });
+
+  it('prefers the file over the environment', () => {
+    expect(readSecret('callback-signing-key', { CALLBACK_SIGNING_KEY: 'from-env' }, dir)).toBe(
+      's3cr3t-value',
+    );
+  });
+
+  it('falls back to NAME_IN_UPPER_SNAKE from the environment', () => {
+    expect(readSecret('s3-access-key', { S3_ACCESS_KEY: 'AKIA123' }, dir)).toBe('AKIA123');
+  });
+
+  it('is undefined when neither exists or the variable is empty', () => {
+    expect(readSecret('s3-access-key', {}, dir)).toBeUndefined();
+    expect(readSecret('s3-access-key', { S3_ACCESS_KEY: '' }, dir)).toBeUndefined();
+    expect(readSecret('anything', {}, join(dir, 'does-not-exist'))).toBeUndefined();
+  });
+
+  it('treats an empty secret file as missing (falls back to the environment)', () => {
+    expect(readSecret('empty-secret', {}, dir)).toBeUndefined();
+    expect(readSecret('empty-secret', { EMPTY_SECRET: 'from-env' }, dir)).toBe('from-env');
+  });
+});

@@ -1,0 +1,273 @@
+import { describe, expect, it } from 'vitest';
+import type { RequestState } from '../../common/contracts/state.js';
+import {
+  applyEvent,
+  backoffMs,
+  type Decisions,
+  type OrchestratorEvent,
+  resumeDecisions,
+} from '../../functions/orchestrator/decide.js';
+import { makeState, T0 } from '../helpers/state.js';
+
+const at = (s: number) => new Date(Date.parse(T0) + s * 1000).toISOString();
+const started = (key: string, s = 0): OrchestratorEvent => ({ type: 'task-started', key, at: at(s) });
+const ok = (
+  key: string,
+  s = 1,
+  extra: Partial<Extract<OrchestratorEvent, { type: 'task-succeeded' }>> = {},
+): OrchestratorEvent => ({
+  type: 'task-succeeded',
+  key,
+  at: at(s),
+  manifest: `requests/r_test0001/${key}/manifest.json`,
+  duration_ms: 1000,
+  adopted: false,
+  ...extra,
+});
+const fail = (
+  key: string,
+  retryable: boolean,
+  s = 1,
+  code = retryable ? 'STAGE_UNAVAILABLE' : 'UNREADABLE_MEDIA',
+): OrchestratorEvent => ({
+  type: 'task-failed',
+  key,
+  at: at(s),
+  error: { code, message: code, retryable },
+  jitter: 0.5,
+});
+
+/** Applies events in order, returning the decisions of the last one. */
+function play(state: RequestState, events: OrchestratorEvent[]): Decisions {
+  let last: Decisions = { ready: [], retry: [] };
+  for (const e of events) last = applyEvent(state, e);
+  return last;
+}
+
+/** Runs the request-level stages to cut-clips with `clips` clips. */
+function throughCut(state: RequestState, clips: number[]): Decisions {
+  return play(state, [
+    started('extract-audio'),
+    ok('extract-audio'),
+    started('segment-speech'),
+    ok('segment-speech'),
+    started('cut-clips'),
+    ok('cut-clips', 3, { clips }),
+  ]);
+}
+
+describe('decide: the per-clip DAG', () => {
+  it.each([
+    ['extract-audio', ['segment-speech']],
+    ['segment-speech', ['cut-clips']],
+  ])('%s succeeding makes %j ready', (key, expected) => {
+    const state = makeState();
+    if (key === 'segment-speech') play(state, [started('extract-audio'), ok('extract-audio')]);
+    expect(play(state, [started(key), ok(key)]).ready).toEqual(expected);
+  });
+
+  it('cut-clips fans out one task chain per clip; transcodes are ready', () => {
+    const state = makeState();
+    const d = throughCut(state, [0, 1, 2]);
+    expect(d.ready).toEqual(['transcode-clip/0000', 'transcode-clip/0001', 'transcode-clip/0002']);
+    expect(state.clips).toBe(3);
+    expect(Object.keys(state.tasks)).toHaveLength(3 + 3 * 4);
+    expect(state.stages['detect-objects']).toEqual({ status: 'PENDING', done: 0, failed: 0, total: 3 });
+  });
+
+  it.each([
+    ['transcode-clip/0001', ['transcribe-clip/0001', 'sample-frames/0001']],
+    ['sample-frames/0001', ['detect-objects/0001']],
+    ['transcribe-clip/0001', []],
+  ])('%s succeeding makes %j ready', (key, expected) => {
+    const state = makeState();
+    throughCut(state, [0, 1]);
+    if (key !== 'transcode-clip/0001')
+      play(state, [started('transcode-clip/0001'), ok('transcode-clip/0001')]);
+    expect(play(state, [started(key), ok(key)]).ready).toEqual(expected);
+  });
+
+  it('finishes SUCCEEDED exactly when the last per-clip task succeeds', () => {
+    const state = makeState();
+    throughCut(state, [0]);
+    const chain = ['transcode-clip/0000', 'transcribe-clip/0000', 'sample-frames/0000'];
+    for (const key of chain) expect(play(state, [started(key), ok(key)]).finish).toBeUndefined();
+    expect(play(state, [started('detect-objects/0000'), ok('detect-objects/0000')]).finish).toEqual({
+      status: 'SUCCEEDED',
+      error: null,
+    });
+  });
+
+  it('counts attempts and records times, manifest and adoption', () => {
+    const state = makeState();
+    play(state, [started('extract-audio', 0), ok('extract-audio', 2, { adopted: true })]);
+    expect(state.tasks['extract-audio']).toMatchObject({
+      status: 'SUCCEEDED',
+      attempts: 1,
+      started_at: at(0),
+      finished_at: at(2),
+      adopted: true,
+      manifest: 'requests/r_test0001/extract-audio/manifest.json',
+    });
+  });
+
+  it('an adopted manifest (no start) succeeds a PENDING task without counting an attempt', () => {
+    const state = makeState();
+    const d = play(state, [ok('extract-audio', 1, { adopted: true })]);
+    expect(state.tasks['extract-audio']?.attempts).toBe(0);
+    expect(d.ready).toEqual(['segment-speech']);
+  });
+
+  it('a duplicate success report changes nothing', () => {
+    const state = makeState();
+    play(state, [started('extract-audio'), ok('extract-audio')]);
+    const before = structuredClone(state);
+    expect(play(state, [ok('extract-audio', 9)])).toEqual({ ready: [], retry: [] });
+    expect(state.tasks).toEqual(before.tasks);
+  });
+});
+
+describe('decide: failures and retries', () => {
+  it.each([
+    [1, true, 'retry'],
+    [2, true, 'retry'],
+    [3, true, 'fail'],
+    [1, false, 'fail'],
+  ] as const)('attempt %i, retryable=%s → %s (max_attempts 3)', (attempts, retryable, expected) => {
+    const state = makeState({ max_attempts: 3 });
+    const events: OrchestratorEvent[] = [];
+    for (let i = 1; i < attempts; i++) events.push(started('extract-audio'), fail('extract-audio', true));
+    events.push(started('extract-audio'), fail('extract-audio', retryable));
+    const d = play(state, events);
+    if (expected === 'retry') {
+      expect(d.retry).toHaveLength(1);
+      expect(state.tasks['extract-audio']?.status).toBe('PENDING');
+      expect(d.finish).toBeUndefined();
+    } else {
+      expect(d.retry).toEqual([]);
+      expect(state.tasks['extract-audio']?.status).toBe('FAILED');
+      expect(d.finish?.status).toBe('FAILED');
+      expect(d.finish?.error?.details).toMatchObject({ task: 'extract-audio', attempts });
+    }
+  });
+
+  it('a request-level failure fails the request with that stage cause', () => {
+    const state = makeState();
+    const d = play(state, [started('extract-audio'), fail('extract-audio', false, 1, 'NO_VIDEO_STREAM')]);
+    expect(d.finish).toMatchObject({ status: 'FAILED', error: { code: 'NO_VIDEO_STREAM' } });
+  });
+
+  it('backoff grows exponentially with jitter and honours Retry-After', () => {
+    const state = makeState({ backoff_base_ms: 100, backoff_max_ms: 1000 });
+    expect(backoffMs(state, 1, 1)).toBe(100);
+    expect(backoffMs(state, 2, 1)).toBe(200);
+    expect(backoffMs(state, 3, 0)).toBe(200);
+    expect(backoffMs(state, 10, 1)).toBe(1000);
+    expect(backoffMs(state, 1, 0, 700)).toBe(700);
+  });
+
+  it('schedules the retry after the backoff', () => {
+    const state = makeState({ backoff_base_ms: 1000 });
+    const d = play(state, [started('extract-audio', 0), fail('extract-audio', true, 10)]);
+    expect(d.retry).toEqual([{ key: 'extract-audio', at: at(10.75) }]);
+  });
+
+  it('a clip failing for good fails its later tasks, and the request when none are tolerated', () => {
+    const state = makeState({ tolerated_clip_failures: 0 });
+    throughCut(state, [0, 1]);
+    const d = play(state, [
+      started('transcode-clip/0001'),
+      fail('transcode-clip/0001', false, 4, 'FFMPEG_FAILED'),
+    ]);
+    expect(d.finish).toMatchObject({ status: 'FAILED', error: { code: 'FFMPEG_FAILED' } });
+    for (const key of ['transcribe-clip/0001', 'sample-frames/0001', 'detect-objects/0001']) {
+      expect(state.tasks[key]).toMatchObject({ status: 'FAILED', error: { code: 'UPSTREAM_FAILED' } });
+    }
+    expect(state.failed_clips).toEqual([1]);
+  });
+
+  it('tolerated clip failures let the request finish with partial results', () => {
+    const state = makeState({ tolerated_clip_failures: 1 });
+    throughCut(state, [0, 1]);
+    play(state, [started('transcode-clip/0001'), ok('transcode-clip/0001')]);
+    expect(
+      play(state, [started('sample-frames/0001'), fail('sample-frames/0001', false)]).finish,
+    ).toBeUndefined();
+    expect(state.tasks['detect-objects/0001']?.error?.code).toBe('UPSTREAM_FAILED');
+    const rest = ['transcode-clip/0000', 'transcribe-clip/0000', 'sample-frames/0000', 'detect-objects/0000'];
+    let d: Decisions = { ready: [], retry: [] };
+    for (const key of rest) d = play(state, [started(key), ok(key)]);
+    expect(d.finish).toBeUndefined(); // transcribe-clip/0001 still open
+    d = play(state, [started('transcribe-clip/0001'), ok('transcribe-clip/0001')]);
+    expect(d.finish).toEqual({ status: 'SUCCEEDED', error: null });
+    expect(state.failed_clips).toEqual([1]);
+  });
+
+  it('fails when every clip failed, even within tolerance', () => {
+    const state = makeState({ tolerated_clip_failures: 5 });
+    throughCut(state, [0]);
+    expect(
+      play(state, [started('transcode-clip/0000'), fail('transcode-clip/0000', false)]).finish?.status,
+    ).toBe('FAILED');
+  });
+
+  it('cancel finishes CANCELLED; nothing is decided after a final status', () => {
+    const state = makeState();
+    expect(play(state, [{ type: 'cancel-requested', at: at(1) }]).finish).toEqual({
+      status: 'CANCELLED',
+      error: null,
+    });
+    state.status = 'CANCELLED';
+    expect(play(state, [started('extract-audio')])).toEqual({ ready: [], retry: [] });
+  });
+
+  it('rejects invalid transitions', () => {
+    const state = makeState();
+    play(state, [started('extract-audio'), ok('extract-audio')]);
+    expect(() => applyEvent(state, started('extract-audio'))).toThrow(/not allowed/);
+  });
+});
+
+describe('decide: resume', () => {
+  it('tasks left RUNNING by a dead driver are ready again; SUCCEEDED ones are not', () => {
+    const state = makeState();
+    throughCut(state, [0, 1]);
+    play(state, [started('transcode-clip/0000'), ok('transcode-clip/0000'), started('transcode-clip/0001')]);
+    const d = resumeDecisions(state, new Date(at(5)));
+    expect(d.ready.sort()).toEqual(['sample-frames/0000', 'transcode-clip/0001', 'transcribe-clip/0000']);
+    expect(state.tasks['transcode-clip/0001']?.status).toBe('PENDING');
+    expect(state.stages['transcode-clip']).toMatchObject({ done: 1, total: 2 });
+  });
+
+  it('a task still in backoff is scheduled, not ready', () => {
+    const state = makeState({ backoff_base_ms: 60_000 });
+    play(state, [started('extract-audio', 0), fail('extract-audio', true, 1)]);
+    const d = resumeDecisions(state, new Date(at(2)));
+    expect(d.ready).toEqual([]);
+    expect(d.retry).toHaveLength(1);
+  });
+
+  it('finishes a request whose work was all done when its driver died', () => {
+    const state = makeState();
+    throughCut(state, [0]);
+    for (const key of [
+      'transcode-clip/0000',
+      'transcribe-clip/0000',
+      'sample-frames/0000',
+      'detect-objects/0000',
+    ]) {
+      play(state, [started(key), ok(key)]);
+    }
+    expect(resumeDecisions(state, new Date(at(9))).finish?.status).toBe('SUCCEEDED');
+  });
+
+  it('a cancel requested while no driver ran finishes CANCELLED', () => {
+    const state = makeState();
+    state.cancel_requested = true;
+    expect(resumeDecisions(state, new Date(at(1))).finish?.status).toBe('CANCELLED');
+  });
+
+  it('a fresh request starts with extract-audio only', () => {
+    expect(resumeDecisions(makeState(), new Date(T0)).ready).toEqual(['extract-audio']);
+  });
+});
