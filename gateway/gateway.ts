@@ -9,12 +9,12 @@ import { existsSync } from 'node:fs';
 import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import { dirname } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { readSecret } from '../common/config.js';
 import { ClipseekError, InputError, NotFoundError, RetryableError } from '../common/errors.js';
 import { createLogger, type Logger } from '../common/logger.js';
 import { errorAnswer } from '../common/openfaas/error-response.js';
 import { type AsyncJob, AsyncQueue } from './async-queue.js';
 import { parseCallbackUrl, postCallback } from './callback.js';
+import { functionEnv } from './function-env.js';
 import { FunctionProcess } from './function-process.js';
 import {
   type BasicAuthCredentials,
@@ -28,6 +28,7 @@ import {
 } from './http.js';
 import { CronScheduler } from './scheduler.js';
 import { type FunctionSpec, type LoadedStack, loadStack } from './stack.js';
+import { functionStatus } from './system-api.js';
 import { callBuffered, deadlineFor, startUpstream } from './upstream.js';
 
 export interface GatewayOptions {
@@ -123,7 +124,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     functions.set(
       spec.name,
       new FunctionProcess(spec, {
-        env: functionEnv(spec, allSecrets, baseEnv, url, options),
+        env: functionEnv(spec, baseEnv, {
+          allSecrets,
+          gatewayUrl: url,
+          storageUrl: options.storageUrl,
+          secretsDir: options.secretsDir,
+        }),
         logger,
         cwd: options.root ?? dirname(stack.file),
         output: options.functionOutput ?? 'inherit',
@@ -372,38 +378,6 @@ function selectFunctions(all: FunctionSpec[], only: string[] | undefined): Funct
   return all.filter((s) => only.includes(s.name));
 }
 
-/**
- * What a function process sees: the gateway's environment, then its stack.yml
- * environment, its secrets as environment variables (readSecret's fallback),
- * and where storage and the gateway are.
- */
-function functionEnv(
-  spec: FunctionSpec,
-  allSecrets: Set<string>,
-  baseEnv: NodeJS.ProcessEnv,
-  gatewayUrl: string,
-  options: GatewayOptions,
-): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...baseEnv, ...spec.environment };
-  // Like a container, a function gets only the secrets it names, even when the
-  // gateway's own environment holds others.
-  for (const secret of allSecrets) {
-    if (!spec.entry.secrets.includes(secret)) delete env[secretEnvName(secret)];
-  }
-  for (const secret of spec.entry.secrets) {
-    const value = readSecret(secret, baseEnv, options.secretsDir);
-    if (value !== undefined) env[secretEnvName(secret)] = value;
-  }
-  if (options.storageUrl) env.STORAGE_URL = options.storageUrl;
-  env.GATEWAY_URL = gatewayUrl;
-  return env;
-}
-
-/** readSecret's environment fallback: `s3-access-key` → `S3_ACCESS_KEY`. */
-function secretEnvName(secret: string): string {
-  return secret.toUpperCase().replace(/-/g, '_');
-}
-
 function upstreamHeaders(req: IncomingMessage, callId: string): OutgoingHttpHeaders {
   return {
     ...forwardableHeaders(req.headers),
@@ -411,28 +385,6 @@ function upstreamHeaders(req: IncomingMessage, callId: string): OutgoingHttpHead
     'x-start-time': String(BigInt(Date.now()) * 1_000_000n),
     'x-forwarded-for': req.headers['x-forwarded-for'] ?? req.socket.remoteAddress ?? '',
     'x-forwarded-host': req.headers['x-forwarded-host'] ?? req.headers.host ?? '',
-  };
-}
-
-/** The shape of the OpenFaaS FunctionStatus, as far as it means anything here. */
-function functionStatus(fn: FunctionProcess): Record<string, unknown> {
-  const { entry } = fn.spec;
-  const running = fn.state === 'ready' || fn.state === 'starting' || fn.state === 'backoff';
-  return {
-    name: fn.name,
-    image: entry.image ?? '',
-    namespace: 'openfaas-fn',
-    envProcess: `node ${fn.spec.script}`,
-    envVars: fn.spec.environment,
-    labels: entry.labels,
-    annotations: entry.annotations,
-    secrets: entry.secrets,
-    limits: entry.limits ?? null,
-    requests: entry.requests ?? null,
-    invocationCount: fn.invocations,
-    replicas: running ? 1 : 0,
-    availableReplicas: fn.state === 'ready' ? 1 : 0,
-    createdAt: fn.startedAt?.toISOString() ?? null,
   };
 }
 

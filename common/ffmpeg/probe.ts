@@ -92,3 +92,15 @@ export function mainVideoStream(probe: ProbeJson): ProbeStream | undefined {
 export function firstAudioStream(probe: ProbeJson): ProbeStream | undefined {
   return probe.streams?.find((s) => s.codec_type === 'audio');
 }
+
+/** Size as shown: phones store portrait video as landscape plus a 90° rotation (ffmpeg applies it when encoding). */
+export function displaySize(video: ProbeStream): { width: number | undefined; height: number | undefined } {
+  const rotation = video.side_data_list?.find((d) => d.rotation !== undefined)?.rotation ?? 0;
+  const quarterTurn = Math.abs(Math.round(rotation / 90)) % 2 === 1;
+  return quarterTurn ? { width: video.height, height: video.width } : { width: video.width, height: video.height };
+}
+
+/** The largest even number ≤ min(a, b), at least 2: encoders want even sizes for 4:2:0 video. */
+export function evenAtMost(a: number, b: number): number {
+  return Math.max(2, Math.floor(Math.min(a, b) / 2) * 2);
+}

@@ -32,5 +32,6 @@ export const CONTENT_TYPES = {
   wav: 'audio/wav',
   mp4: 'video/mp4',
   mkv: 'video/x-matroska',
+  mov: 'video/quicktime',
   jpeg: 'image/jpeg',
 } as const;

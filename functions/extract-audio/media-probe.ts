@@ -1,6 +1,7 @@
 import type { MediaProbe } from '../../common/contracts/stages.js';
 import { InputError } from '../../common/errors.js';
 import {
+  displaySize,
   firstAudioStream,
   mainVideoStream,
   type ProbeJson,
@@ -68,11 +69,4 @@ function describeAudio(stream: ProbeStream | undefined): MediaProbe['audio'] {
   const sampleRate = Number(stream?.sample_rate);
   if (!stream?.codec_name || !Number.isInteger(sampleRate) || sampleRate <= 0 || !stream.channels) return null;
   return { codec: stream.codec_name, sample_rate: sampleRate, channels: stream.channels };
-}
-
-/** Size as shown: phones store portrait video as landscape plus a 90° rotation. */
-function displaySize(video: ProbeStream): { width: number | undefined; height: number | undefined } {
-  const rotation = video.side_data_list?.find((d) => d.rotation !== undefined)?.rotation ?? 0;
-  const quarterTurn = Math.abs(Math.round(rotation / 90)) % 2 === 1;
-  return quarterTurn ? { width: video.height, height: video.width } : { width: video.width, height: video.height };
 }

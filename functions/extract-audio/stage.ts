@@ -2,6 +2,7 @@ import { open } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import type { MediaProbe } from '../../common/contracts/stages.js';
 import { InputError, NotFoundError } from '../../common/errors.js';
+import { ALIGN_AUDIO_START, SILENT_AUDIO_LAVFI, WAV_16K_MONO_ARGS } from '../../common/ffmpeg/audio.js';
 import { FfmpegError } from '../../common/ffmpeg/errors.js';
 import { firstAudioStream, type ProbeJson, parseSeconds } from '../../common/ffmpeg/probe.js';
 import type { FfmpegDeps, FfmpegRunner } from '../../common/ffmpeg/runner.js';
@@ -10,9 +11,6 @@ import { CONTENT_TYPES, downloadObject, uploadFile } from '../../common/ffmpeg/t
 import { requestKeys } from '../../common/keys.js';
 import { defineStage } from '../../common/stage.js';
 import { describeMedia } from './media-probe.js';
-
-/** The WAV every later audio step reads: 16 kHz, mono, 16-bit PCM. */
-export const WAV_ARGS = ['-ac', '1', '-ar', '16000', '-c:a', 'pcm_s16le', '-f', 'wav'];
 
 /**
  * Decoded audio this much shorter than the stream's declared length means the
@@ -55,13 +53,11 @@ export const extractAudio = defineStage<'extract-audio', FfmpegDeps>({
 });
 
 function extractArgs(source: string, streamIndex: number, wav: string): string[] {
-  // aresample async/first_pts: if the audio starts after the video, pad the gap with
-  // silence so WAV time 0 is source time 0.
-  return ['-i', source, '-map', `0:${streamIndex}`, '-af', 'aresample=async=1:first_pts=0', ...WAV_ARGS, wav];
+  return ['-i', source, '-map', `0:${streamIndex}`, '-af', ALIGN_AUDIO_START, ...WAV_16K_MONO_ARGS, wav];
 }
 
 function silenceArgs(durationS: MediaProbe['duration_s'], wav: string): string[] {
-  return ['-f', 'lavfi', '-i', 'anullsrc=r=16000:cl=mono', '-t', durationS.toFixed(6), ...WAV_ARGS, wav];
+  return ['-f', 'lavfi', '-i', SILENT_AUDIO_LAVFI, '-t', durationS.toFixed(6), ...WAV_16K_MONO_ARGS, wav];
 }
 
 /**

@@ -26,6 +26,12 @@ export interface DriverOptions {
   /** Stop launching new tasks after this long, save state and let a continuation take over. */
   budgetMs: number;
   maxConcurrent: number;
+  /**
+   * Aborting it makes the driver stop at once without writing anything more,
+   * as if its process had died: the lease then expires and a resume takes over.
+   * (Process shutdown uses it; so do the crash tests.)
+   */
+  stopSignal?: AbortSignal;
 }
 
 export type DriveResult =
@@ -33,7 +39,8 @@ export type DriveResult =
   | { outcome: 'already-final'; state: RequestState }
   | { outcome: 'busy'; state: RequestState }
   | { outcome: 'lease-lost'; state: RequestState }
-  | { outcome: 'budget-spent'; state: RequestState };
+  | { outcome: 'budget-spent'; state: RequestState }
+  | { outcome: 'abandoned'; state: RequestState };
 
 /**
  * Drives one request until it finishes, its time budget runs out, or another
@@ -76,9 +83,12 @@ export class RequestDriver {
     this.lastWrite = Date.now();
     this.absorb(resumeDecisions(state, now()));
     this.dirty = true;
+    const onStop = () => this.wake?.();
+    this.opts.stopSignal?.addEventListener('abort', onStop);
     try {
       return await this.loop();
     } finally {
+      this.opts.stopSignal?.removeEventListener('abort', onStop);
       for (const t of this.timers) clearTimeout(t);
     }
   }
@@ -90,6 +100,12 @@ export class RequestDriver {
   private async loop(): Promise<DriveResult> {
     const deadline = Date.now() + this.opts.budgetMs;
     for (;;) {
+      if (this.opts.stopSignal?.aborted) {
+        this.aborter.abort();
+        return { outcome: 'abandoned', state: this.state };
+      }
+      this.drainInbox();
+      if (this.finish?.status === 'CANCELLED' || this.finish?.status === 'FAILED') this.aborter.abort();
       const budgetSpent = Date.now() >= deadline;
       while (!this.finish && !budgetSpent && this.ready.size > 0 && this.inFlight < this.opts.maxConcurrent) {
         this.launch(this.ready.pop()!);
@@ -100,8 +116,6 @@ export class RequestDriver {
         throw new Error(`request ${this.requestId} is stuck: nothing running, ready or scheduled`);
       }
       await this.sleep(Math.max(5, this.opts.flushIntervalMs - (Date.now() - this.lastWrite)));
-      this.drainInbox();
-      if (this.finish?.status === 'CANCELLED' || this.finish?.status === 'FAILED') this.aborter.abort();
       const lost = await this.persistIfDue(false);
       if (lost) return lost;
     }
@@ -169,6 +183,7 @@ export class RequestDriver {
     const since = Date.now() - this.lastWrite;
     const renew = since >= this.opts.leaseMs / 3;
     if (!force && !renew && (!this.dirty || since < this.opts.flushIntervalMs)) return undefined;
+    if (this.opts.stopSignal?.aborted) return { outcome: 'abandoned', state: this.state };
     const { store, owner, now, leaseMs } = this.opts;
     for (;;) {
       const state = this.state;

@@ -8,6 +8,10 @@ import { OrchestratorService } from './service.js';
 import { invokeAsync } from '../../common/gateway-client.js';
 
 let service: OrchestratorService | undefined;
+// On shutdown, drivers stop without writing more; their leases expire and a resume takes over.
+const stopping = new AbortController();
+process.once('SIGTERM', () => stopping.abort());
+process.once('SIGINT', () => stopping.abort());
 
 await serveFunction(
   'orchestrator',
@@ -37,6 +41,7 @@ await serveFunction(
         random: Math.random,
         config,
         continueLater: (id) => invokeAsync(config.gatewayUrl, 'orchestrator', { resume: id }, config.gatewayAuth),
+        stopSignal: stopping.signal,
       });
     },
   },

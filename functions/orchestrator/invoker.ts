@@ -1,13 +1,7 @@
 import { type Got, got, type Response, RequestError } from 'got';
 import type { ErrorInfo } from '../../common/contracts/common.js';
 import { AnyManifest, type StageName } from '../../common/contracts/stages.js';
-import {
-  CancelledError,
-  ClipseekError,
-  InputError,
-  RetryableError,
-  TimeoutError,
-} from '../../common/errors.js';
+import { CancelledError, ClipseekError, RetryableError, TimeoutError } from '../../common/errors.js';
 
 export type StageManifest = ReturnType<typeof AnyManifest.parse>;
 
@@ -54,7 +48,13 @@ export function createGatewayInvoker(gatewayUrl: string, options: { client?: Got
       }
       return manifest.data;
     }
-    throw classifyHttpError(stage, response.statusCode, body, response.headers['retry-after']);
+    throw classifyHttpError(
+      stage,
+      response.statusCode,
+      body,
+      response.headers['retry-after'],
+      response.headers['x-clipseek-retryable'],
+    );
   };
 }
 
@@ -80,17 +80,20 @@ export function classifyHttpError(
   status: number,
   body: unknown,
   retryAfter: string | string[] | undefined,
+  /** Our adapter says whether a retry can help (a 500 from a contract breach cannot). */
+  retryableHeader?: string | string[] | undefined,
 ): ClipseekError {
   const fromStage = errorFromBody(body);
   const message = fromStage.message ?? (typeof body === 'string' ? body.slice(0, 300) : `HTTP ${status}`);
   const details = { stage, status, ...(fromStage.details ?? {}) };
-  if (status === 429 || status >= 500 || status === 408) {
-    const code = status === 504 ? 'STAGE_TIMEOUT' : (fromStage.code ?? (status === 429 ? 'STAGE_BUSY' : 'STAGE_UNAVAILABLE'));
-    const retryAfterMs = parseRetryAfter(retryAfter);
-    if (status === 504) return new TimeoutError(code, `${stage}: ${message}`, { details });
-    return new RetryableError(code, `${stage}: ${message}`, { status, details, retryAfterMs });
+  const declared = Array.isArray(retryableHeader) ? retryableHeader[0] : retryableHeader;
+  const retryable = declared === undefined ? status === 429 || status >= 500 || status === 408 : declared === 'true';
+  if (!retryable) {
+    return new ClipseekError(fromStage.code ?? 'STAGE_REJECTED', `${stage}: ${message}`, { status, details });
   }
-  return new InputError(fromStage.code ?? 'STAGE_REJECTED', `${stage}: ${message}`, { status, details });
+  if (status === 504) return new TimeoutError('STAGE_TIMEOUT', `${stage}: ${message}`, { details });
+  const code = fromStage.code ?? (status === 429 ? 'STAGE_BUSY' : 'STAGE_UNAVAILABLE');
+  return new RetryableError(code, `${stage}: ${message}`, { status, details, retryAfterMs: parseRetryAfter(retryAfter) });
 }
 
 function parseRetryAfter(value: string | string[] | undefined): number | undefined {

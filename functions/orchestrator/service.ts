@@ -28,6 +28,8 @@ export interface ServiceDeps {
   config: OrchestratorConfig;
   /** Re-invokes the orchestrator asynchronously (through the gateway) to continue a request. */
   continueLater: (requestId: string) => Promise<void>;
+  /** Process shutdown: drivers stop without further writes (see DriverOptions.stopSignal). */
+  stopSignal?: AbortSignal;
 }
 
 /** What the handler turns into an HTTP answer. */
@@ -156,6 +158,7 @@ export class OrchestratorService {
       flushIntervalMs: config.flushIntervalMs,
       budgetMs: config.budgetMs,
       maxConcurrent: config.maxConcurrent,
+      ...(this.deps.stopSignal ? { stopSignal: this.deps.stopSignal } : {}),
     });
     const result = await driver.drive();
     return this.settle(id, result);
@@ -169,6 +172,7 @@ export class OrchestratorService {
         return this.existing(id);
       case 'busy':
       case 'lease-lost':
+      case 'abandoned':
         return { kind: 'status', state: result.state, httpStatus: 202, note: 'another orchestrator is driving it' };
       case 'budget-spent':
         await this.deps.continueLater(id);

@@ -172,6 +172,8 @@ describe('local gateway: sync calls', () => {
     expect(((await second.json()) as { error: { code: string } }).error.code).toBe('TOO_MANY_REQUESTS');
     writeFileSync(join(markers, 'release'), '');
     expect((await first).status).toBe(200);
+    const single = gateway.functions.get('single')!;
+    await waitFor(() => single.inFlight === 0, 'the slot to free');
     const third = await call('/function/single/hold');
     expect(third.status).toBe(200);
     rmSync(join(markers, 'release'));

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import type { StageName } from '../../common/contracts/stages.js';
-import { ClipseekError, InputError, RetryableError, TimeoutError } from '../../common/errors.js';
+import { CancelledError, ClipseekError, InputError, RetryableError, TimeoutError } from '../../common/errors.js';
 import { runStageOnce } from '../../common/stage.js';
 import { FolderStore } from '../../common/storage/folder-store.js';
 import type { OrchestratorConfig } from '../../functions/orchestrator/config.js';
@@ -36,7 +36,12 @@ export class FakeGateway {
       this.invocations.set(key, (this.invocations.get(key) ?? 0) + 1);
       this.calls += 1;
       const fault = this.faults.get(key)?.shift() ?? 'ok';
-      if (this.calls > this.hangAfter || fault === 'hang') await new Promise(() => {});
+      if (this.calls > this.hangAfter || fault === 'hang') {
+        // Never answers, like a stuck stage; only the caller giving up (abort) ends the call.
+        await new Promise((_, reject) =>
+          signal?.addEventListener('abort', () => reject(new CancelledError(`${stage} call aborted`))),
+        );
+      }
       if (fault === 'timeout') {
         await new Promise((r) => setTimeout(r, Math.min(timeoutMs, 50)));
         throw new TimeoutError('STAGE_TIMEOUT', `${stage} timed out`);
@@ -83,7 +88,7 @@ export interface Harness {
   dir: string;
   store: FolderStore;
   gateway: FakeGateway;
-  service(config?: Partial<OrchestratorConfig>): OrchestratorService;
+  service(config?: Partial<OrchestratorConfig>, stopSignal?: AbortSignal): OrchestratorService;
   continued: string[];
   cleanup(): void;
 }
@@ -99,7 +104,7 @@ export async function makeHarness(): Promise<Harness> {
     store,
     gateway,
     continued,
-    service: (config = {}) =>
+    service: (config = {}, stopSignal) =>
       new OrchestratorService({
         store,
         invoke: gateway.invoker(),
@@ -110,6 +115,7 @@ export async function makeHarness(): Promise<Harness> {
         continueLater: async (id) => {
           continued.push(id);
         },
+        ...(stopSignal ? { stopSignal } : {}),
       }),
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };

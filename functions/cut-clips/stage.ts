@@ -1,0 +1,139 @@
+import { join } from 'node:path';
+import type { ClipBoundary, ClipPiece } from '../../common/contracts/stages.js';
+import { InputError, InternalError } from '../../common/errors.js';
+import { keyframeTimes, listPackets } from '../../common/ffmpeg/packets.js';
+import { firstAudioStream, mainVideoStream, parseSeconds } from '../../common/ffmpeg/probe.js';
+import type { FfmpegDeps, FfmpegRunner } from '../../common/ffmpeg/runner.js';
+import { CONTENT_TYPES, downloadObject, uploadFile } from '../../common/ffmpeg/transfer.js';
+import { clipId, requestKeys } from '../../common/keys.js';
+import type { Logger } from '../../common/logger.js';
+import { defineStage } from '../../common/stage.js';
+import { cutWindow, END_MARGIN_S, pieceContainer, pieceStartTime } from './piece-plan.js';
+
+/** How far past the clip start a piece may begin and still count as containing it. */
+const START_TOLERANCE_S = 0.001;
+
+/** What every piece of one source shares. */
+interface Source {
+  path: string;
+  videoIndex: number;
+  audioIndex: number | undefined;
+  /** The source's start_time: source time 0 in the file's own timestamps. */
+  originS: number;
+  keyframes: number[];
+  container: ReturnType<typeof pieceContainer>;
+}
+
+/**
+ * cut-clips: splits the source into one piece per clip by stream copy — no
+ * re-encoding, so it costs about as much as reading the file. Each piece starts
+ * on the keyframe at or before its clip; the exact range inside it is recorded
+ * (offset_s) and cut precisely by transcode-clip, which re-encodes anyway.
+ * Timestamps are kept (-copyts) so the piece's start can be measured, not guessed.
+ */
+export const cutClips = defineStage<'cut-clips', FfmpegDeps>({
+  name: 'cut-clips',
+  async run(input, { store, ffmpeg, signal, logger }) {
+    return ffmpeg.withTempDir(async (dir) => {
+      const path = join(dir, 'source');
+      await downloadObject(store, input.source_key, path, signal);
+      const source = await describeSource(ffmpeg, path, signal);
+      logger.info({ keyframes: source.keyframes.length, clips: input.clips.length }, 'cutting pieces');
+
+      const keys = requestKeys(input.request_id);
+      const pieces: ClipPiece[] = [];
+      for (const clip of input.clips) {
+        const local = join(dir, `piece-${clipId(clip.index)}.${source.container.ext}`);
+        const pieceStart = await cutPiece(ffmpeg, source, clip, local, signal, logger);
+        const pieceKey = keys.stageFile('cut-clips', `piece-${clipId(clip.index)}.${source.container.ext}`);
+        await uploadFile(store, pieceKey, local, CONTENT_TYPES[source.container.ext]);
+        pieces.push({
+          index: clip.index,
+          piece_key: pieceKey,
+          piece_start_s: pieceStart,
+          start: clip.start,
+          end: clip.end,
+          offset_s: Math.max(0, clip.start - pieceStart),
+        });
+      }
+      return { pieces };
+    });
+  },
+});
+
+async function describeSource(ffmpeg: FfmpegRunner, path: string, signal: AbortSignal): Promise<Source> {
+  const probe = await ffmpeg.probe(path, { signal });
+  const video = mainVideoStream(probe);
+  if (!video) throw new InputError('NO_VIDEO_STREAM', 'the source has no video stream');
+  const originS = parseSeconds(probe.format?.start_time) ?? 0;
+  const packets = await listPackets(ffmpeg, path, video.index, { signal });
+  return {
+    path,
+    videoIndex: video.index,
+    audioIndex: firstAudioStream(probe)?.index,
+    originS,
+    keyframes: keyframeTimes(packets).map((t) => t - originS),
+    container: pieceContainer(probe.format?.format_name),
+  };
+}
+
+/** Cuts one piece and returns the source time of its first frame. */
+async function cutPiece(
+  ffmpeg: FfmpegRunner,
+  source: Source,
+  clip: ClipBoundary,
+  output: string,
+  signal: AbortSignal,
+  logger: Logger,
+): Promise<number> {
+  const window = cutWindow(clip, source.keyframes);
+  let start = await copyRange(ffmpeg, source, window.seekS, window.readS, output, signal);
+  if (start > clip.start + START_TOLERANCE_S) {
+    // Seeking in formats without an index (MPEG-TS) can land past the keyframe we asked
+    // for; reading from the beginning always contains the clip.
+    logger.warn({ clip: clip.index, piece_start_s: start, start: clip.start }, 'seek landed late; copying from the start');
+    start = await copyRange(ffmpeg, source, undefined, clip.end + END_MARGIN_S, output, signal);
+  }
+  if (start > clip.start + START_TOLERANCE_S) {
+    throw new InternalError(`piece for clip ${clip.index} starts after the clip`, {
+      retryable: false,
+      details: { piece_start_s: start, start: clip.start },
+    });
+  }
+  return start;
+}
+
+async function copyRange(
+  ffmpeg: FfmpegRunner,
+  source: Source,
+  seekS: number | undefined,
+  readS: number,
+  output: string,
+  signal: AbortSignal,
+): Promise<number> {
+  await ffmpeg.run(
+    [
+      '-copyts', // keep the source's timestamps, so the piece says where it starts
+      ...(seekS === undefined ? [] : ['-ss', seekS.toFixed(6)]),
+      '-t',
+      readS.toFixed(6),
+      '-i',
+      source.path,
+      '-map',
+      `0:${source.videoIndex}`,
+      ...(source.audioIndex === undefined ? [] : ['-map', `0:${source.audioIndex}`]),
+      '-c',
+      'copy',
+      '-f',
+      source.container.format,
+      output,
+    ],
+    { signal },
+  );
+  // The video is the piece's first stream; its first keyframe is where decoding can start.
+  const firstKey = (await listPackets(ffmpeg, output, 0, { signal, limit: 100 })).find((p) => p.key);
+  if (!firstKey) {
+    throw new InternalError('a stream-copied piece has no keyframe', { retryable: false, details: { seekS, readS } });
+  }
+  return pieceStartTime(firstKey.pts - source.originS, source.keyframes);
+}

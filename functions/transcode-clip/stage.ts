@@ -1,0 +1,141 @@
+import { extname, join } from 'node:path';
+import type { TranscodeParams } from '../../common/contracts/profile.js';
+import { InputError, InternalError } from '../../common/errors.js';
+import { ALIGN_AUDIO_START, WAV_16K_MONO_ARGS } from '../../common/ffmpeg/audio.js';
+import { listPackets } from '../../common/ffmpeg/packets.js';
+import {
+  displaySize,
+  evenAtMost,
+  firstAudioStream,
+  mainVideoStream,
+  parseSeconds,
+} from '../../common/ffmpeg/probe.js';
+import type { FfmpegDeps, FfmpegRunner } from '../../common/ffmpeg/runner.js';
+import { CONTENT_TYPES, downloadObject, uploadFile } from '../../common/ffmpeg/transfer.js';
+import { requestKeys } from '../../common/keys.js';
+import { defineStage } from '../../common/stage.js';
+
+/**
+ * Start the trim this much before the wanted time. ffmpeg keeps frames at or
+ * after the seek target; a frame meant to be *at* the start can sit a fraction
+ * of a millisecond early after a container rounded its timestamp, and must not
+ * be dropped. Well under one frame at any rate we accept (≤ 240 fps).
+ */
+export const TRIM_EPSILON_S = 0.002;
+
+/**
+ * transcode-clip: cuts the exact range out of the clip's piece *while*
+ * encoding it (seeking on the decoded frames is frame-accurate; cutting the
+ * source that way would cost a second encode) into an H.264/AAC MP4 with
+ * +faststart at the profile's height, preset and CRF, plus the range's 16 kHz
+ * mono WAV for transcription — both from one ffmpeg run.
+ */
+export const transcodeClip = defineStage<'transcode-clip', FfmpegDeps>({
+  name: 'transcode-clip',
+  async run(input, { store, ffmpeg, signal }) {
+    return ffmpeg.withTempDir(async (dir) => {
+      const piece = join(dir, `piece${extname(input.piece_key).replace(/[^.a-z0-9]/gi, '')}`);
+      await downloadObject(store, input.piece_key, piece, signal);
+
+      const probe = await ffmpeg.probe(piece, { signal });
+      const video = mainVideoStream(probe);
+      if (!video) throw new InputError('NO_VIDEO_STREAM', 'the piece has no video stream');
+      const audio = firstAudioStream(probe);
+      const sourceHeight = displaySize(video).height ?? input.params.height;
+      // Seeking with -seek_timestamp uses the piece's own timestamps: the range starts
+      // offset_s after the piece's first keyframe.
+      const pieceStart = await firstKeyframePts(ffmpeg, piece, video.index, signal);
+      const seekTo = Math.max(0, pieceStart + input.offset_s - TRIM_EPSILON_S);
+
+      const mp4 = join(dir, 'clip.mp4');
+      const wav = join(dir, 'clip.wav');
+      await ffmpeg.run(
+        [
+          '-seek_timestamp',
+          '1',
+          '-ss',
+          seekTo.toFixed(6),
+          '-i',
+          piece,
+          // No audio in the source: a silent track, so every rendition plays the same way.
+          ...(audio ? [] : ['-f', 'lavfi', '-i', 'anullsrc=r=48000:cl=stereo']),
+          ...renditionArgs(input.params, video.index, audio ? `0:${audio.index}` : '1:a', evenAtMost(sourceHeight, input.params.height), input.duration_s, mp4),
+          '-map',
+          audio ? `0:${audio.index}` : '1:a',
+          '-t',
+          input.duration_s.toFixed(6),
+          '-af',
+          ALIGN_AUDIO_START,
+          ...WAV_16K_MONO_ARGS,
+          wav,
+        ],
+        { signal },
+      );
+
+      const rendition = mainVideoStream(await ffmpeg.probe(mp4, { signal }));
+      const duration = parseSeconds(rendition?.duration);
+      if (!rendition?.width || !rendition.height || duration === undefined) {
+        throw new InternalError('the encoded rendition has no readable video stream', { retryable: false });
+      }
+      const keys = requestKeys(input.request_id);
+      const videoKey = keys.stageFile('transcode-clip', 'clip.mp4', input.clip);
+      const audioKey = keys.stageFile('transcode-clip', 'clip.wav', input.clip);
+      await uploadFile(store, videoKey, mp4, CONTENT_TYPES.mp4);
+      await uploadFile(store, audioKey, wav, CONTENT_TYPES.wav);
+      return {
+        clip: input.clip,
+        video_key: videoKey,
+        audio_key: audioKey,
+        duration_s: duration,
+        width: rendition.width,
+        height: rendition.height,
+      };
+    });
+  },
+});
+
+function renditionArgs(
+  params: TranscodeParams,
+  videoIndex: number,
+  audioMap: string,
+  height: number,
+  durationS: number,
+  output: string,
+): string[] {
+  return [
+    '-map',
+    `0:${videoIndex}`,
+    '-map',
+    audioMap,
+    '-t',
+    durationS.toFixed(6),
+    '-vf',
+    `scale=-2:${height},format=yuv420p`, // -2: width follows the aspect ratio, rounded to even
+    '-c:v',
+    'libx264',
+    '-preset',
+    params.preset,
+    '-crf',
+    String(params.crf),
+    '-c:a',
+    'aac',
+    '-b:a',
+    `${params.audio_bitrate_k}k`,
+    '-movflags',
+    '+faststart',
+    '-f',
+    'mp4',
+    output,
+  ];
+}
+
+async function firstKeyframePts(
+  ffmpeg: FfmpegRunner,
+  file: string,
+  streamIndex: number,
+  signal: AbortSignal,
+): Promise<number> {
+  const key = (await listPackets(ffmpeg, file, streamIndex, { signal, limit: 100 })).find((p) => p.key);
+  if (!key) throw new InputError('UNREADABLE_MEDIA', 'the piece has no keyframe to start decoding from');
+  return key.pts;
+}
