@@ -22,7 +22,11 @@ export const fmtTime = (s: number) => {
   return `${m}:${sec.toFixed(1).padStart(4, '0')}`;
 };
 
-export function renderReport(final: FinalResult, state: RequestState | undefined, media: ReportMedia): string {
+export function renderReport(
+  final: FinalResult,
+  state: RequestState | undefined,
+  media: ReportMedia,
+): string {
   const duration = final.source?.duration_s ?? Math.max(0, ...final.clip_list.map((c) => c.end));
   const matched = new Set(final.matches.map((m) => m.clip));
   const pct = (t: number) => (duration > 0 ? ((t / duration) * 100).toFixed(3) : '0');
@@ -34,7 +38,10 @@ export function renderReport(final: FinalResult, state: RequestState | undefined
     )
     .join('');
   const understood = final.understood;
-  const sought = [...understood.labels.map((l) => `<span class="tag label">${esc(l)}</span>`), ...[...understood.terms, ...understood.phrases].map((t) => `<span class="tag word">${esc(t)}</span>`)].join(' ');
+  const sought = [
+    ...understood.labels.map((l) => `<span class="tag label">${esc(l)}</span>`),
+    ...[...understood.terms, ...understood.phrases].map((t) => `<span class="tag word">${esc(t)}</span>`),
+  ].join(' ');
   const matches = final.matches.length
     ? final.matches.map((m, i) => renderMatch(m, i + 1, media)).join('\n')
     : `<p class="none">${esc(understood.note ?? 'No clip matches this query.')}</p>`;
@@ -86,7 +93,9 @@ function renderMatch(m: Match, rank: number, media: ReportMedia): string {
   const hitWords = new Set(m.why.words.map((w) => w.word.toLowerCase()));
   const transcript = m.transcript
     .split(/(\s+)/)
-    .map((tok) => (hitWords.has(tok.toLowerCase().replace(/[^\p{L}\p{N}']/gu, '')) ? `<mark>${esc(tok)}</mark>` : esc(tok)))
+    .map((tok) =>
+      hitWords.has(tok.toLowerCase().replace(/[^\p{L}\p{N}']/gu, '')) ? `<mark>${esc(tok)}</mark>` : esc(tok),
+    )
     .join('');
   const labels = m.why.labels
     .map(
@@ -94,7 +103,9 @@ function renderMatch(m: Match, rank: number, media: ReportMedia): string {
         `<li><mark>${esc(l.label)}</mark> ${l.ranges.map(([a, b]) => `${fmtTime(a)}–${fmtTime(b)}`).join(', ')} (best ${l.best_score.toFixed(2)})</li>`,
     )
     .join('');
-  const words = m.why.words.map((w) => `<li><mark>${esc(w.word)}</mark> at ${fmtTime(w.start)}</li>`).join('');
+  const words = m.why.words
+    .map((w) => `<li><mark>${esc(w.word)}</mark> at ${fmtTime(w.start)}</li>`)
+    .join('');
   return `<article class="match" id="clip-${m.clip}">
 <div>${video ? `<video controls preload="metadata" src="${esc(video)}"${thumb ? ` poster="${esc(thumb)}"` : ''}></video>` : thumb ? `<img class="thumb" src="${esc(thumb)}" alt="clip ${m.clip}">` : ''}</div>
 <div><h2>#${rank} · clip ${m.clip} · ${fmtTime(m.start)}–${fmtTime(m.end)} <span class="score">score ${m.score.toFixed(2)}</span></h2>

@@ -1,3 +1,4 @@
+import { type LookupAddress, lookup as lookupCallback } from 'node:dns';
 import { lookup } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
 import { InputError } from './errors.js';
@@ -74,9 +75,11 @@ export async function assertUrlAllowed(
   const port = url.port || (url.protocol === 'https:' ? '443' : '80');
   const named = policy.allowedHosts.includes(host) || policy.allowedHosts.includes(`${host}:${port}`);
   if (named) return url;
-  if (BLOCKED_NAMES.has(host)) throw new InputError(code, `host ${host} is not allowed`, { details: { host } });
+  if (BLOCKED_NAMES.has(host))
+    throw new InputError(code, `host ${host} is not allowed`, { details: { host } });
   const addresses = isIP(host) ? [host] : await resolve(host).catch(() => []);
-  if (addresses.length === 0) throw new InputError(code, `host ${host} does not resolve`, { details: { host } });
+  if (addresses.length === 0)
+    throw new InputError(code, `host ${host} does not resolve`, { details: { host } });
   for (const address of addresses) {
     if (isBlocked(address)) {
       throw new InputError(code, `host ${host} resolves to a private, loopback or link-local address`, {
@@ -102,4 +105,40 @@ function isBlocked(address: string): boolean {
 async function defaultResolve(host: string): Promise<string[]> {
   const found = await lookup(host, { all: true, verbatim: true });
   return found.map((a) => a.address);
+}
+
+type LookupCallback = (
+  err: NodeJS.ErrnoException | null,
+  address: string | LookupAddress[],
+  family?: number,
+) => void;
+
+/**
+ * A `lookup` for HTTP clients that re-checks the addresses a name resolves to
+ * at connect time, so a host that passed assertUrlAllowed cannot be re-pointed
+ * at a private address between the check and the request (DNS rebinding).
+ */
+export function guardedLookup(policy: NetPolicy, code: string) {
+  return (hostname: string, options: { all?: boolean; family?: number }, callback: LookupCallback): void => {
+    lookupCallback(hostname, { ...options, all: true }, (err, addresses) => {
+      if (err) return callback(err, []);
+      const named = policy.allowedHosts.some((h) => h === hostname || h.startsWith(`${hostname}:`));
+      const bad = named ? undefined : addresses.find((a) => isBlocked(a.address));
+      if (bad) {
+        const refused = new InputError(
+          code,
+          `host ${hostname} resolves to a private, loopback or link-local address`,
+          {
+            details: { host: hostname, address: bad.address },
+          },
+        );
+        return callback(refused as unknown as NodeJS.ErrnoException, []);
+      }
+      if (options.all) return callback(null, addresses);
+      const first = addresses[0];
+      if (!first)
+        return callback(Object.assign(new Error(`no address for ${hostname}`), { code: 'ENOTFOUND' }), []);
+      callback(null, first.address, first.family);
+    });
+  };
 }

@@ -1,5 +1,14 @@
 /** Output options for the WAV every audio consumer reads: 16 kHz, mono, 16-bit PCM. */
-export const WAV_16K_MONO_ARGS: readonly string[] = ['-ac', '1', '-ar', '16000', '-c:a', 'pcm_s16le', '-f', 'wav'];
+export const WAV_16K_MONO_ARGS: readonly string[] = [
+  '-ac',
+  '1',
+  '-ar',
+  '16000',
+  '-c:a',
+  'pcm_s16le',
+  '-f',
+  'wav',
+];
 
 /**
  * Audio filter that pads a late-starting audio track with silence, so audio

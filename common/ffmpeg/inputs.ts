@@ -52,7 +52,8 @@ export function restrictInputs(args: readonly string[]): string[] {
       continue;
     }
     const input = args[i + 1];
-    if (input === undefined) throw new InternalError('ffmpeg args end with -i and no input', { retryable: false });
+    if (input === undefined)
+      throw new InternalError('ffmpeg args end with -i and no input', { retryable: false });
     const group = args.slice(groupStart, i);
     const isLavfi = group.some((a, k) => a === '-f' && group[k + 1] === 'lavfi');
     if (!isLavfi) {

@@ -25,7 +25,12 @@ export async function listPackets(
   streamIndex: number,
   query: PacketQuery = {},
 ): Promise<PacketTime[]> {
-  const args = ['-select_streams', String(streamIndex), '-show_entries', 'packet=pts_time,duration_time,flags'];
+  const args = [
+    '-select_streams',
+    String(streamIndex),
+    '-show_entries',
+    'packet=pts_time,duration_time,flags',
+  ];
   if (query.limit !== undefined) args.push('-read_intervals', `%+#${query.limit}`);
   const json = await ffmpeg.probe(file, { args, signal: query.signal });
   const packets: PacketTime[] = [];
@@ -39,5 +44,8 @@ export async function listPackets(
 
 /** Sorted presentation times of the keyframes. */
 export function keyframeTimes(packets: readonly PacketTime[]): number[] {
-  return packets.filter((p) => p.key).map((p) => p.pts).sort((a, b) => a - b);
+  return packets
+    .filter((p) => p.key)
+    .map((p) => p.pts)
+    .sort((a, b) => a - b);
 }

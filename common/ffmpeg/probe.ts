@@ -97,7 +97,9 @@ export function firstAudioStream(probe: ProbeJson): ProbeStream | undefined {
 export function displaySize(video: ProbeStream): { width: number | undefined; height: number | undefined } {
   const rotation = video.side_data_list?.find((d) => d.rotation !== undefined)?.rotation ?? 0;
   const quarterTurn = Math.abs(Math.round(rotation / 90)) % 2 === 1;
-  return quarterTurn ? { width: video.height, height: video.width } : { width: video.width, height: video.height };
+  return quarterTurn
+    ? { width: video.height, height: video.width }
+    : { width: video.width, height: video.height };
 }
 
 /** The largest even number ≤ min(a, b), at least 2: encoders want even sizes for 4:2:0 video. */

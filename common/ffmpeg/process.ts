@@ -96,9 +96,7 @@ export function runTool(call: ToolCall): Promise<ToolResult> {
         finish(undefined);
       } else {
         const how = exitSignal ? `was killed by ${exitSignal}` : `exited with code ${exitCode}`;
-        finish(
-          new FfmpegError(`${tool} ${how}`, { tool, exitCode, signal: exitSignal, stderrTail }),
-        );
+        finish(new FfmpegError(`${tool} ${how}`, { tool, exitCode, signal: exitSignal, stderrTail }));
       }
     });
   });

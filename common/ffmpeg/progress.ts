@@ -41,7 +41,10 @@ function toProgress(block: Map<string, string>, done: boolean): FfmpegProgress {
   // out_time_us is microseconds; out_time_ms is too (a long-standing ffmpeg quirk), so prefer _us.
   const micros = Number(block.get('out_time_us') ?? block.get('out_time_ms'));
   const speed = Number.parseFloat(block.get('speed') ?? '');
-  const progress: FfmpegProgress = { outTimeS: Number.isFinite(micros) ? Math.max(0, micros / 1e6) : 0, done };
+  const progress: FfmpegProgress = {
+    outTimeS: Number.isFinite(micros) ? Math.max(0, micros / 1e6) : 0,
+    done,
+  };
   if (Number.isFinite(speed)) progress.speed = speed;
   return progress;
 }

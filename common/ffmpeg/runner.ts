@@ -5,13 +5,13 @@ import { z } from 'zod';
 import { parseConfig } from '../config.js';
 import type { Logger } from '../logger.js';
 import { FfmpegError } from './errors.js';
-import { FILE_INPUT_RESTRICTIONS, restrictInputs } from './inputs.js';
-import { createProgressParser, type FfmpegProgress } from './progress.js';
+import { restrictInputs } from './inputs.js';
 import { type ProbeJson, parseProbeOutput } from './probe.js';
 import { runTool } from './process.js';
+import { createProgressParser, type FfmpegProgress } from './progress.js';
 
-export type { FfmpegProgress } from './progress.js';
 export type { ProbeJson } from './probe.js';
+export type { FfmpegProgress } from './progress.js';
 
 export interface RunOptions {
   signal?: AbortSignal | undefined;
@@ -74,7 +74,16 @@ export interface FfmpegRunnerOptions {
 
 // Quiet and machine-readable: progress as key=value on stdout, only errors on stderr,
 // never a prompt (-nostdin; -y because outputs live in a private temp dir).
-const FFMPEG_PREFIX = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'error', '-progress', 'pipe:1', '-y'];
+const FFMPEG_PREFIX = [
+  '-hide_banner',
+  '-nostdin',
+  '-nostats',
+  '-loglevel',
+  'error',
+  '-progress',
+  'pipe:1',
+  '-y',
+];
 const FFPROBE_PREFIX = ['-hide_banner', '-v', 'error', '-of', 'json', '-show_error'];
 
 export function createFfmpegRunner(options: FfmpegRunnerOptions = {}): FfmpegRunner {

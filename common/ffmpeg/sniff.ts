@@ -4,7 +4,19 @@
  * "a media file that is damaged" without reading ffmpeg's log text. Only the
  * containers in ALLOWED_INPUT_FORMATS are recognised.
  */
-export type ContainerFamily = 'mp4' | 'matroska' | 'avi' | 'wav' | 'mpegts' | 'flv' | 'mpeg-ps' | 'asf' | 'mp3' | 'ogg' | 'flac' | 'aac';
+export type ContainerFamily =
+  | 'mp4'
+  | 'matroska'
+  | 'avi'
+  | 'wav'
+  | 'mpegts'
+  | 'flv'
+  | 'mpeg-ps'
+  | 'asf'
+  | 'mp3'
+  | 'ogg'
+  | 'flac'
+  | 'aac';
 
 /** Bytes `sniffContainer` wants to see (more is fine). */
 export const SNIFF_BYTES = 1024;

@@ -119,8 +119,10 @@ const FOOD: CocoLabel[] = [
  */
 const SYNONYMS: ReadonlyArray<[string, readonly CocoLabel[]]> = [
   // people
-  ['people persons someone somebody anyone anybody human humans man men woman women child children kid kids boy girl guy guys lady ladies gentleman gentlemen pedestrian crowd player rider driver adult baby face',
-    ['person']],
+  [
+    'people persons someone somebody anyone anybody human humans man men woman women child children kid kids boy girl guy guys lady ladies gentleman gentlemen pedestrian crowd player rider driver adult baby face',
+    ['person'],
+  ],
   // vehicles
   ['vehicle traffic', ROAD_VEHICLES],
   ['automobile sedan taxi cab suv jeep', ['car']],

@@ -66,7 +66,9 @@ function labelEvidence(wanted: ReadonlySet<string>, clip: ClipEvidence): Part<Wh
     part.score += coverage * evidence.best_score;
     part.why.push({
       label: evidence.label,
-      ranges: ranges.map(([a, b]) => [round(clip.start + a, 3), round(clip.start + b, 3)] as [number, number]),
+      ranges: ranges.map(
+        ([a, b]) => [round(clip.start + a, 3), round(clip.start + b, 3)] as [number, number],
+      ),
       best_score: evidence.best_score,
     });
   }
@@ -74,7 +76,10 @@ function labelEvidence(wanted: ReadonlySet<string>, clip: ClipEvidence): Part<Wh
 }
 
 /** Clip-relative ranges cut to [0, duration], sorted, overlaps merged, empty ones dropped. */
-function clampAndMerge(ranges: ReadonlyArray<readonly [number, number]>, duration: number): [number, number][] {
+function clampAndMerge(
+  ranges: ReadonlyArray<readonly [number, number]>,
+  duration: number,
+): [number, number][] {
   const clamped = ranges
     .map(([a, b]) => [Math.max(0, a), Math.min(duration, b)] as [number, number])
     .filter(([a, b]) => b > a)

@@ -1,7 +1,7 @@
 import type { UnderstoodQuery } from '../contracts/final.js';
 import { LEXICON, lexiconKey, MAX_PHRASE_WORDS } from './lexicon.js';
-import { isIgnorable } from './stopwords.js';
 import { stem } from './stem.js';
+import { isIgnorable } from './stopwords.js';
 import { splitQuery } from './tokenize.js';
 
 export const NOTHING_SEARCHABLE_NOTE =

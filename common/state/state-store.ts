@@ -38,8 +38,17 @@ export async function createState(store: ObjectStore, state: RequestState): Prom
 }
 
 /** Compare-and-swap write: ConflictError when someone else wrote since `etag`. */
-export async function writeState(store: ObjectStore, state: RequestState, etag: string): Promise<VersionedState> {
-  const written = await store.putIfMatch(requestKeys(state.request_id).state, serialize(state), etag, JSON_TYPE);
+export async function writeState(
+  store: ObjectStore,
+  state: RequestState,
+  etag: string,
+): Promise<VersionedState> {
+  const written = await store.putIfMatch(
+    requestKeys(state.request_id).state,
+    serialize(state),
+    etag,
+    JSON_TYPE,
+  );
   return { state, etag: written.etag };
 }
 

@@ -1,12 +1,14 @@
 import type { ClipBoundary } from '../../common/contracts/stages.js';
 
 /**
- * Seek this far past the keyframe: ffprobe prints times rounded to the
- * microsecond, and a target a hair *before* the keyframe would make ffmpeg
- * start at the keyframe before it (a whole GOP earlier). Far below any frame
- * duration.
+ * Seek this far past the keyframe we want (or half-way to the next keyframe,
+ * if that is closer). Two reasons: ffprobe prints times rounded to the
+ * microsecond, so a target exactly on the keyframe may fall a hair before it;
+ * and for containers that seek by decode time (MPEG-TS, Matroska) ffmpeg moves
+ * the target 3/23 s (≈ 0.13 s) earlier when the video has B-frames. Landing
+ * before the wanted keyframe would copy a whole extra GOP.
  */
-export const SEEK_NUDGE_S = 0.001;
+export const SEEK_PAST_KEYFRAME_S = 0.2;
 /** Copy this much past the clip's end, so B-frames and the last audio packet around it are not lost. */
 export const END_MARGIN_S = 0.5;
 /** A measured piece start this close to a source keyframe *is* that keyframe (containers round timestamps). */
@@ -19,26 +21,37 @@ export interface CutWindow {
   readS: number;
 }
 
-/** The last keyframe at or before `t` (keyframes sorted, in source time). */
-export function keyframeAtOrBefore(keyframes: readonly number[], t: number): number | undefined {
-  let found: number | undefined;
-  for (const k of keyframes) {
-    if (k > t + 1e-6) break;
-    found = k;
-  }
+/** Index of the last keyframe at or before `t` (keyframes sorted, in source time); -1 when none. */
+export function lastIndexAtOrBefore(keyframes: readonly number[], t: number): number {
+  let found = -1;
+  keyframes.forEach((k, i) => {
+    if (k <= t + 1e-6) found = i;
+  });
   return found;
 }
 
 /**
- * Where a stream copy for `clip` starts and how long it runs: from the
- * keyframe at or before the clip's start (a stream copy can only begin on a
- * keyframe) to a margin past its end.
+ * Where stream copies for `clip` may start, best first; each reads to a margin
+ * past the clip's end. A stream copy starts on the first keyframe at or after
+ * where ffmpeg's seek lands, so the aim is the keyframe at or before the clip:
+ *   1. just past that keyframe — exact for containers with a seek index (MP4, Matroska);
+ *   2. half-way back to the keyframe before it — for MPEG-TS, whose seek lands
+ *      roughly where asked (by bytes), so the next keyframe is the wanted one;
+ *   3. the start of the file — always contains the clip.
  */
-export function cutWindow(clip: ClipBoundary, keyframes: readonly number[]): CutWindow {
-  const keyframe = keyframeAtOrBefore(keyframes, clip.start);
-  const isFirst = keyframe === undefined || keyframe <= (keyframes[0] ?? 0);
-  const seekS = isFirst ? undefined : keyframe + SEEK_NUDGE_S;
-  return { seekS, readS: clip.end + END_MARGIN_S - (seekS ?? 0) };
+export function cutWindows(clip: ClipBoundary, keyframes: readonly number[]): CutWindow[] {
+  const fromStart: CutWindow = { seekS: undefined, readS: clip.end + END_MARGIN_S };
+  const index = lastIndexAtOrBefore(keyframes, clip.start);
+  if (index <= 0) return [fromStart]; // the first keyframe: nothing to seek past
+  const keyframe = keyframes[index]!;
+  const previous = keyframes[index - 1]!;
+  const next = keyframes[index + 1] ?? Number.POSITIVE_INFINITY;
+  const window = (seekS: number): CutWindow => ({ seekS, readS: clip.end + END_MARGIN_S - seekS });
+  return [
+    window(keyframe + Math.min(SEEK_PAST_KEYFRAME_S, (next - keyframe) / 2)),
+    window((previous + keyframe) / 2),
+    fromStart,
+  ];
 }
 
 /**
@@ -55,6 +68,11 @@ export function pieceStartTime(measuredS: number, keyframes: readonly number[]):
 }
 
 /** Mov-family sources are cut into .mov (keeps rotation and their codecs); everything else into Matroska. */
-export function pieceContainer(formatName: string | undefined): { ext: 'mov' | 'mkv'; format: 'mov' | 'matroska' } {
-  return formatName?.split(',').includes('mov') ? { ext: 'mov', format: 'mov' } : { ext: 'mkv', format: 'matroska' };
+export function pieceContainer(formatName: string | undefined): {
+  ext: 'mov' | 'mkv';
+  format: 'mov' | 'matroska';
+} {
+  return formatName?.split(',').includes('mov')
+    ? { ext: 'mov', format: 'mov' }
+    : { ext: 'mkv', format: 'matroska' };
 }

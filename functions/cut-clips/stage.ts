@@ -8,7 +8,7 @@ import { CONTENT_TYPES, downloadObject, uploadFile } from '../../common/ffmpeg/t
 import { clipId, requestKeys } from '../../common/keys.js';
 import type { Logger } from '../../common/logger.js';
 import { defineStage } from '../../common/stage.js';
-import { cutWindow, END_MARGIN_S, pieceContainer, pieceStartTime } from './piece-plan.js';
+import { type CutWindow, cutWindows, pieceContainer, pieceStartTime } from './piece-plan.js';
 
 /** How far past the clip start a piece may begin and still count as containing it. */
 const START_TOLERANCE_S = 0.001;
@@ -86,37 +86,39 @@ async function cutPiece(
   signal: AbortSignal,
   logger: Logger,
 ): Promise<number> {
-  const window = cutWindow(clip, source.keyframes);
-  let start = await copyRange(ffmpeg, source, window.seekS, window.readS, output, signal);
-  if (start > clip.start + START_TOLERANCE_S) {
-    // Seeking in formats without an index (MPEG-TS) can land past the keyframe we asked
-    // for; reading from the beginning always contains the clip.
-    logger.warn({ clip: clip.index, piece_start_s: start, start: clip.start }, 'seek landed late; copying from the start');
-    start = await copyRange(ffmpeg, source, undefined, clip.end + END_MARGIN_S, output, signal);
+  // A piece starting on the source's first keyframe is as early as it gets, even if the clip
+  // asks for earlier (MPEG-TS audio often starts a frame or two before the video).
+  const containsStart = (s: number) =>
+    s <= clip.start + START_TOLERANCE_S || s <= (source.keyframes[0] ?? 0) + START_TOLERANCE_S;
+  const attempts = cutWindows(clip, source.keyframes);
+  for (const [i, window] of attempts.entries()) {
+    const start = await copyRange(ffmpeg, source, window, output, signal);
+    if (start !== undefined && containsStart(start)) return start;
+    logger.debug(
+      { clip: clip.index, attempt: i, seek_s: window.seekS, piece_start_s: start },
+      'seek landed past the clip',
+    );
   }
-  if (start > clip.start + START_TOLERANCE_S) {
-    throw new InternalError(`piece for clip ${clip.index} starts after the clip`, {
-      retryable: false,
-      details: { piece_start_s: start, start: clip.start },
-    });
-  }
-  return start;
+  throw new InternalError(`no stream copy for clip ${clip.index} starts before the clip`, {
+    retryable: false,
+    details: { start: clip.start, keyframes: source.keyframes.length },
+  });
 }
 
+/** Stream-copies one window; returns the source time of the piece's first keyframe, undefined if it has none. */
 async function copyRange(
   ffmpeg: FfmpegRunner,
   source: Source,
-  seekS: number | undefined,
-  readS: number,
+  window: CutWindow,
   output: string,
   signal: AbortSignal,
-): Promise<number> {
+): Promise<number | undefined> {
   await ffmpeg.run(
     [
       '-copyts', // keep the source's timestamps, so the piece says where it starts
-      ...(seekS === undefined ? [] : ['-ss', seekS.toFixed(6)]),
+      ...(window.seekS === undefined ? [] : ['-ss', window.seekS.toFixed(6)]),
       '-t',
-      readS.toFixed(6),
+      window.readS.toFixed(6),
       '-i',
       source.path,
       '-map',
@@ -132,8 +134,5 @@ async function copyRange(
   );
   // The video is the piece's first stream; its first keyframe is where decoding can start.
   const firstKey = (await listPackets(ffmpeg, output, 0, { signal, limit: 100 })).find((p) => p.key);
-  if (!firstKey) {
-    throw new InternalError('a stream-copied piece has no keyframe', { retryable: false, details: { seekS, readS } });
-  }
-  return pieceStartTime(firstKey.pts - source.originS, source.keyframes);
+  return firstKey === undefined ? undefined : pieceStartTime(firstKey.pts - source.originS, source.keyframes);
 }

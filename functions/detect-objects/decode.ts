@@ -17,6 +17,9 @@ export async function decodeFrame(bytes: Buffer, key: string): Promise<RgbImage>
     if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels`);
     return { data, width: info.width, height: info.height };
   } catch (err) {
-    throw new InputError('INVALID_FRAME', `frame ${key} is not a decodable image`, { details: { key }, cause: err });
+    throw new InputError('INVALID_FRAME', `frame ${key} is not a decodable image`, {
+      details: { key },
+      cause: err,
+    });
   }
 }

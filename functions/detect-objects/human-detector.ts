@@ -169,8 +169,12 @@ async function loadHuman(options: HumanDetectorOptions): Promise<HumanInstance> 
   return human;
 }
 
-/** Serves file:// model URLs under `modelsDir` from disk (tfjs in Node only knows http). */
+const routersRegistered = new WeakSet<TfLike>();
+
+/** Serves file:// model URLs under `modelsDir` from disk (tfjs in Node only knows http). Once per tfjs. */
 function registerFileLoader(tf: TfLike, modelsDir: string): void {
+  if (routersRegistered.has(tf)) return;
+  routersRegistered.add(tf);
   const prefix = pathToFileURL(`${modelsDir}/`).href;
   tf.io.registerLoadRouter((url) => {
     const first = Array.isArray(url) ? url[0] : url;

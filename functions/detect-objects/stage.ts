@@ -22,7 +22,8 @@ export const detectObjects = defineStage<'detect-objects', DetectDeps>({
     const detections: Detection[] = [];
     const frames = [...input.frames].sort((a, b) => a.t - b.t);
     for (const frame of frames) {
-      if (deps.signal.aborted) throw new CancelledError('detect-objects cancelled', { cause: deps.signal.reason });
+      if (deps.signal.aborted)
+        throw new CancelledError('detect-objects cancelled', { cause: deps.signal.reason });
       const image = await decodeFrame(await deps.store.getBytes(frame.key), frame.key);
       const candidates = await deps.detector.detect(image);
       for (const d of selectDetections(candidates, input.params)) {
@@ -31,7 +32,12 @@ export const detectObjects = defineStage<'detect-objects', DetectDeps>({
     }
     const labels = summarizeLabels(detections, input.frame_interval_s);
     deps.logger.info(
-      { clip: input.clip, frames: frames.length, detections: detections.length, labels: labels.map((l) => l.label) },
+      {
+        clip: input.clip,
+        frames: frames.length,
+        detections: detections.length,
+        labels: labels.map((l) => l.label),
+      },
       'objects detected',
     );
     return { clip: input.clip, model: deps.detector.model, detections, labels };

@@ -28,7 +28,11 @@ export type MediaLimits = typeof MEDIA_LIMITS;
  * stable code: NO_VIDEO_STREAM, UNREADABLE_MEDIA (fields missing),
  * MEDIA_LIMITS_EXCEEDED.
  */
-export function describeMedia(probe: ProbeJson, sizeBytes: number, limits: MediaLimits = MEDIA_LIMITS): MediaProbe {
+export function describeMedia(
+  probe: ProbeJson,
+  sizeBytes: number,
+  limits: MediaLimits = MEDIA_LIMITS,
+): MediaProbe {
   const video = mainVideoStream(probe);
   if (!video) {
     throw new InputError('NO_VIDEO_STREAM', 'the file has no video stream', {
@@ -51,9 +55,13 @@ export function describeMedia(probe: ProbeJson, sizeBytes: number, limits: Media
     shortSide > limits.maxShortSide ||
     fps > limits.maxFps
   ) {
-    throw new InputError('MEDIA_LIMITS_EXCEEDED', 'the video is longer, larger or faster than this service accepts', {
-      details: { duration_s: duration, width, height, fps, limits },
-    });
+    throw new InputError(
+      'MEDIA_LIMITS_EXCEEDED',
+      'the video is longer, larger or faster than this service accepts',
+      {
+        details: { duration_s: duration, width, height, fps, limits },
+      },
+    );
   }
   return {
     format_name: probe.format?.format_name ?? 'unknown',
@@ -67,6 +75,7 @@ export function describeMedia(probe: ProbeJson, sizeBytes: number, limits: Media
 /** An audio stream we can decode, or null (then a silent track stands in). */
 function describeAudio(stream: ProbeStream | undefined): MediaProbe['audio'] {
   const sampleRate = Number(stream?.sample_rate);
-  if (!stream?.codec_name || !Number.isInteger(sampleRate) || sampleRate <= 0 || !stream.channels) return null;
+  if (!stream?.codec_name || !Number.isInteger(sampleRate) || sampleRate <= 0 || !stream.channels)
+    return null;
   return { codec: stream.codec_name, sample_rate: sampleRate, channels: stream.channels };
 }

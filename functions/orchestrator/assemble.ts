@@ -1,6 +1,6 @@
 import type { ErrorInfo } from '../../common/contracts/common.js';
 import type { ClipSummary, FinalResult } from '../../common/contracts/final.js';
-import { type StageName, type StageOutput } from '../../common/contracts/stages.js';
+import type { StageName, StageOutput } from '../../common/contracts/stages.js';
 import type { RequestState } from '../../common/contracts/state.js';
 import { NotFoundError } from '../../common/errors.js';
 import { type ClipEvidence, rankClips, understandQuery } from '../../common/matching/index.js';
@@ -15,7 +15,11 @@ type ClipSummaryT = ReturnType<typeof ClipSummary.parse>;
  * was heard and seen in each, and the clips that match the query, ranked.
  * Reads only; the caller writes it.
  */
-export async function assembleFinal(store: ObjectStore, state: RequestState, finishedAt: Date): Promise<FinalResult> {
+export async function assembleFinal(
+  store: ObjectStore,
+  state: RequestState,
+  finishedAt: Date,
+): Promise<FinalResult> {
   const id = state.request_id;
   const read = async <S extends StageName>(stage: S, clip?: number): Promise<StageOutput<S> | undefined> => {
     if (state.tasks[taskKey(stage, clip)]?.status !== 'SUCCEEDED') return undefined;
@@ -64,7 +68,13 @@ export async function assembleFinal(store: ObjectStore, state: RequestState, fin
   }
 
   const understood = understandQuery(state.request.query);
-  const matches = state.status === 'FAILED' ? [] : rankClips(understood, evidence.filter((c) => !failed.has(c.clip)));
+  const matches =
+    state.status === 'FAILED'
+      ? []
+      : rankClips(
+          understood,
+          evidence.filter((c) => !failed.has(c.clip)),
+        );
   return {
     schema_version: 1,
     request_id: id,
@@ -75,7 +85,9 @@ export async function assembleFinal(store: ObjectStore, state: RequestState, fin
     clips: pieces.length,
     clip_list: clipList,
     failed_clips: [...failed].sort((a, b) => a - b).map((clip) => ({ clip, error: clipError(state, clip) })),
-    ...(state.input_key && audio ? { source: { key: state.input_key, duration_s: audio.probe.duration_s } } : {}),
+    ...(state.input_key && audio
+      ? { source: { key: state.input_key, duration_s: audio.probe.duration_s } }
+      : {}),
     metrics: { wall_ms: finishedAt.getTime() - Date.parse(state.created_at), stages: stageMetrics(state) },
     error: state.error,
   };
@@ -83,7 +95,11 @@ export async function assembleFinal(store: ObjectStore, state: RequestState, fin
 
 function clipError(state: RequestState, clip: number): ErrorInfo {
   for (const [key, task] of Object.entries(state.tasks)) {
-    if (key.endsWith(`/${String(clip).padStart(4, '0')}`) && task.status === 'FAILED' && task.error?.code !== 'UPSTREAM_FAILED') {
+    if (
+      key.endsWith(`/${String(clip).padStart(4, '0')}`) &&
+      task.status === 'FAILED' &&
+      task.error?.code !== 'UPSTREAM_FAILED'
+    ) {
       return task.error ?? { code: 'STAGE_FAILED', message: key };
     }
   }
@@ -95,7 +111,8 @@ function stageMetrics(state: RequestState): FinalResult['metrics']['stages'] {
   for (const [key, task] of Object.entries(state.tasks)) {
     if (task.duration_ms === undefined) continue;
     const stage = key.split('/')[0]!;
-    const m = (stages[stage] ??= { tasks: 0, total_ms: 0, max_ms: 0 });
+    const m = stages[stage] ?? { tasks: 0, total_ms: 0, max_ms: 0 };
+    stages[stage] = m;
     m.tasks += 1;
     m.total_ms += task.duration_ms;
     m.max_ms = Math.max(m.max_ms, task.duration_ms);

@@ -5,7 +5,7 @@ import type { CallbackBody } from '../../common/contracts/callback.js';
 import type { FinalResult } from '../../common/contracts/final.js';
 import type { RequestState } from '../../common/contracts/state.js';
 import type { Logger } from '../../common/logger.js';
-import { assertUrlAllowed, type NetPolicy } from '../../common/net-policy.js';
+import { assertUrlAllowed, guardedLookup, type NetPolicy } from '../../common/net-policy.js';
 
 export const SIGNATURE_HEADER = 'x-clipseek-signature';
 export const DELIVERY_HEADER = 'x-clipseek-delivery';
@@ -71,7 +71,13 @@ export async function deliverCallback(
     'user-agent': 'clipseek-callback/1',
   };
   for (let attempt = 1; attempt <= opts.attempts; attempt++) {
-    const record: CallbackAttemptRecord = { delivery_id: id, url, attempt, at: opts.now().toISOString(), delivered: false };
+    const record: CallbackAttemptRecord = {
+      delivery_id: id,
+      url,
+      attempt,
+      at: opts.now().toISOString(),
+      delivered: false,
+    };
     try {
       await assertUrlAllowed(url, opts.policy, 'CALLBACK_URL_REFUSED');
       const response = await got.post(url, {
@@ -81,6 +87,7 @@ export async function deliverCallback(
         throwHttpErrors: false,
         retry: { limit: 0 },
         timeout: { request: opts.timeoutMs },
+        dnsLookup: guardedLookup(opts.policy, 'CALLBACK_URL_REFUSED') as never,
       });
       record.status_code = response.statusCode;
       record.delivered = response.statusCode >= 200 && response.statusCode < 300;

@@ -16,7 +16,11 @@ const Env = z.object({
   REQUEST_TTL_S: z.coerce.number().int().min(60).default(86_400),
   SOURCE_ALLOWED_HOSTS: z.string().optional(),
   CALLBACK_ALLOWED_HOSTS: z.string().optional(),
-  MAX_SOURCE_BYTES: z.coerce.number().int().positive().default(4 * 1024 ** 3),
+  MAX_SOURCE_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(4 * 1024 ** 3),
   SOURCE_TIMEOUT_S: z.coerce.number().positive().default(600),
   CALLBACK_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
   CALLBACK_BACKOFF_MS: z.coerce.number().int().min(1).default(500),

@@ -1,5 +1,11 @@
 import type { Profile } from '../../common/contracts/profile.js';
-import { PER_CLIP_STAGES, type PerClipStage, type StageInput, type StageName, type StageOutput } from '../../common/contracts/stages.js';
+import {
+  PER_CLIP_STAGES,
+  type PerClipStage,
+  type StageInput,
+  type StageName,
+  type StageOutput,
+} from '../../common/contracts/stages.js';
 import { clipId } from '../../common/keys.js';
 
 /**

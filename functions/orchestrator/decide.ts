@@ -98,7 +98,10 @@ function onStarted(state: RequestState, key: TaskKey, at: string): Decisions {
   return none();
 }
 
-function onSucceeded(state: RequestState, event: Extract<OrchestratorEvent, { type: 'task-succeeded' }>): Decisions {
+function onSucceeded(
+  state: RequestState,
+  event: Extract<OrchestratorEvent, { type: 'task-succeeded' }>,
+): Decisions {
   const task = taskOf(state, event.key);
   if (task.status === 'SUCCEEDED') return none(); // a duplicate report: nothing changes
   assertTaskTransition(event.key, task.status, 'SUCCEEDED');
@@ -129,7 +132,10 @@ function fanOut(state: RequestState, clips: number[]): TaskKey[] {
   return clips.map((clip) => taskKey('transcode-clip', clip)).filter((key) => isReady(state, key));
 }
 
-function onFailed(state: RequestState, event: Extract<OrchestratorEvent, { type: 'task-failed' }>): Decisions {
+function onFailed(
+  state: RequestState,
+  event: Extract<OrchestratorEvent, { type: 'task-failed' }>,
+): Decisions {
   const task = taskOf(state, event.key);
   if (task.status === 'SUCCEEDED' || task.status === 'FAILED') return none();
   const ref = parseTaskKey(event.key);
@@ -140,7 +146,9 @@ function onFailed(state: RequestState, event: Extract<OrchestratorEvent, { type:
   if (retryable && task.attempts < state.params.run.max_attempts) {
     assertTaskTransition(event.key, task.status, 'PENDING');
     task.status = 'PENDING';
-    const at = new Date(Date.parse(event.at) + backoffMs(state, task.attempts, event.jitter, event.retry_after_ms));
+    const at = new Date(
+      Date.parse(event.at) + backoffMs(state, task.attempts, event.jitter, event.retry_after_ms),
+    );
     task.retry_at = at.toISOString();
     return { ready: [], retry: [{ key: event.key, at: task.retry_at }] };
   }
@@ -148,7 +156,10 @@ function onFailed(state: RequestState, event: Extract<OrchestratorEvent, { type:
   assertTaskTransition(event.key, task.status, 'FAILED');
   task.status = 'FAILED';
   countDone(state, ref.stage, 'failed');
-  const cause: ErrorInfo = { ...error, details: { ...error.details, task: event.key, attempts: task.attempts } };
+  const cause: ErrorInfo = {
+    ...error,
+    details: { ...error.details, task: event.key, attempts: task.attempts },
+  };
   if (ref.clip === undefined) return { ...none(), finish: { status: 'FAILED', error: cause } };
 
   for (const key of downstreamOf(ref)) {
@@ -185,12 +196,13 @@ function stageSummary(state: RequestState, stage: StageName): StageSummary {
 function countDone(state: RequestState, stage: StageName, field: 'done' | 'failed'): void {
   const summary = stageSummary(state, stage);
   summary[field] += 1;
-  if (summary.done + summary.failed >= summary.total) summary.status = summary.done > 0 ? 'SUCCEEDED' : 'FAILED';
+  if (summary.done + summary.failed >= summary.total)
+    summary.status = summary.done > 0 ? 'SUCCEEDED' : 'FAILED';
 }
 
 function isReady(state: RequestState, key: TaskKey): boolean {
   const task = state.tasks[key];
-  if (!task || task.status !== 'PENDING') return false;
+  if (task?.status !== 'PENDING') return false;
   return dependenciesOf(parseTaskKey(key)).every((dep) => state.tasks[dep]?.status === 'SUCCEEDED');
 }
 
@@ -213,13 +225,14 @@ export function resumeDecisions(state: RequestState, now: Date): Decisions {
   if (isTerminal(state.status)) return none();
   if (state.cancel_requested) return { ...none(), finish: { status: 'CANCELLED', error: null } };
   const decisions = none();
-  for (const [key, task] of Object.entries(state.tasks)) {
+  for (const task of Object.values(state.tasks)) {
     if (task.status === 'RUNNING') task.status = 'PENDING';
   }
   recountStages(state);
   for (const [key, task] of Object.entries(state.tasks)) {
     if (!isReady(state, key)) continue;
-    if (task.retry_at && Date.parse(task.retry_at) > now.getTime()) decisions.retry.push({ key, at: task.retry_at });
+    if (task.retry_at && Date.parse(task.retry_at) > now.getTime())
+      decisions.retry.push({ key, at: task.retry_at });
     else decisions.ready.push(key);
   }
   const failedRequestTask = REQUEST_STAGES.map((s) => [s, state.tasks[s]] as const).find(
@@ -227,7 +240,10 @@ export function resumeDecisions(state: RequestState, now: Date): Decisions {
   );
   if (failedRequestTask) {
     const [key, task] = failedRequestTask;
-    return { ...none(), finish: { status: 'FAILED', error: task?.error ?? { code: 'STAGE_FAILED', message: key } } };
+    return {
+      ...none(),
+      finish: { status: 'FAILED', error: task?.error ?? { code: 'STAGE_FAILED', message: key } },
+    };
   }
   return { ...decisions, ...finishIfDone(state) };
 }
@@ -250,7 +266,12 @@ function recountStages(state: RequestState): void {
 }
 
 /** Moves the request to a final status (checked). */
-export function finishRequest(state: RequestState, status: FinishStatus, error: ErrorInfo | null, at: string): void {
+export function finishRequest(
+  state: RequestState,
+  status: FinishStatus,
+  error: ErrorInfo | null,
+  at: string,
+): void {
   assertRequestTransition(state.status, status);
   state.status = status;
   state.error = error;

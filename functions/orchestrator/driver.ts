@@ -6,7 +6,13 @@ import { readState, updateState, type VersionedState, writeState } from '../../c
 import { isTerminal } from '../../common/state/transitions.js';
 import type { ObjectStore } from '../../common/storage/types.js';
 import type { TaskKey } from './dag.js';
-import { applyEvent, type Decisions, type FinishStatus, type OrchestratorEvent, resumeDecisions } from './decide.js';
+import {
+  applyEvent,
+  type Decisions,
+  type FinishStatus,
+  type OrchestratorEvent,
+  resumeDecisions,
+} from './decide.js';
 import type { StageInvoker } from './invoker.js';
 import { leaseHeldByOther, takeLease } from './lease.js';
 import { ReadyQueue } from './ready-queue.js';

@@ -1,11 +1,16 @@
+import {
+  CancelRequest,
+  ResumeRequest,
+  StatusRequest,
+  SubmitRequest,
+} from '../../common/contracts/request.js';
 import { InputError } from '../../common/errors.js';
-import { CancelRequest, ResumeRequest, StatusRequest, SubmitRequest } from '../../common/contracts/request.js';
+import { invokeAsync } from '../../common/gateway-client.js';
 import { serveFunction } from '../../common/openfaas/serve.js';
 import { loadOrchestratorConfig } from './config.js';
 import { createGatewayInvoker } from './invoker.js';
 import { toHttp } from './respond.js';
 import { OrchestratorService } from './service.js';
-import { invokeAsync } from '../../common/gateway-client.js';
 
 let service: OrchestratorService | undefined;
 // On shutdown, drivers stop without writing more; their leases expire and a resume takes over.
@@ -18,7 +23,8 @@ await serveFunction(
   async (req) => {
     if (!service) throw new Error('orchestrator not initialised');
     const body = req.body;
-    if (req.method !== 'POST') throw new InputError('METHOD_NOT_ALLOWED', 'POST a JSON body', { status: 405 });
+    if (req.method !== 'POST')
+      throw new InputError('METHOD_NOT_ALLOWED', 'POST a JSON body', { status: 405 });
     if (body && typeof body === 'object' && !Array.isArray(body)) {
       if ('resume' in body) return toHttp(await service.resume(parse(ResumeRequest, body).resume));
       if ('cancel' in body) return toHttp(await service.cancel(parse(CancelRequest, body).cancel));
@@ -35,22 +41,33 @@ await serveFunction(
       const config = loadOrchestratorConfig(rt.env);
       service = new OrchestratorService({
         store: rt.store,
-        invoke: createGatewayInvoker(config.gatewayUrl, config.gatewayAuth ? { auth: config.gatewayAuth } : {}),
+        invoke: createGatewayInvoker(
+          config.gatewayUrl,
+          config.gatewayAuth ? { auth: config.gatewayAuth } : {},
+        ),
         logger: rt.logger,
         now: rt.now,
         random: Math.random,
         config,
-        continueLater: (id) => invokeAsync(config.gatewayUrl, 'orchestrator', { resume: id }, config.gatewayAuth),
+        continueLater: (id) =>
+          invokeAsync(config.gatewayUrl, 'orchestrator', { resume: id }, config.gatewayAuth),
         stopSignal: stopping.signal,
       });
     },
   },
 );
 
-function parse<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: unknown[] } } }, body: unknown): T {
+function parse<T>(
+  schema: {
+    safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: unknown[] } };
+  },
+  body: unknown,
+): T {
   const parsed = schema.safeParse(body);
   if (!parsed.success) {
-    throw new InputError('INVALID_REQUEST', 'the request body is not valid', { details: { issues: parsed.error.issues } });
+    throw new InputError('INVALID_REQUEST', 'the request body is not valid', {
+      details: { issues: parsed.error.issues },
+    });
   }
   return parsed.data;
 }

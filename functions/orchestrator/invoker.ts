@@ -1,4 +1,4 @@
-import { type Got, got, type Response, RequestError } from 'got';
+import { type Got, got, RequestError, type Response } from 'got';
 import type { ErrorInfo } from '../../common/contracts/common.js';
 import { AnyManifest, type StageName } from '../../common/contracts/stages.js';
 import { CancelledError, ClipseekError, RetryableError, TimeoutError } from '../../common/errors.js';
@@ -12,7 +12,11 @@ export interface InvokeOptions {
 }
 
 /** Calls a stage function and returns its manifest, or throws a classified ClipseekError. */
-export type StageInvoker = (stage: StageName, input: unknown, options: InvokeOptions) => Promise<StageManifest>;
+export type StageInvoker = (
+  stage: StageName,
+  input: unknown,
+  options: InvokeOptions,
+) => Promise<StageManifest>;
 
 /**
  * Invokes stages synchronously through the OpenFaaS gateway
@@ -20,7 +24,10 @@ export type StageInvoker = (stage: StageName, input: unknown, options: InvokeOpt
  * 429 and 5xx → retryable (Retry-After honoured); other 4xx → not retryable,
  * keeping the stage's own error code; timeouts and connection resets → retryable.
  */
-export function createGatewayInvoker(gatewayUrl: string, options: { client?: Got; auth?: string } = {}): StageInvoker {
+export function createGatewayInvoker(
+  gatewayUrl: string,
+  options: { client?: Got; auth?: string } = {},
+): StageInvoker {
   const client = options.client ?? got;
   const base = gatewayUrl.replace(/\/+$/, '');
   return async (stage, input, { timeoutMs, callId, signal }) => {
@@ -87,13 +94,18 @@ export function classifyHttpError(
   const message = fromStage.message ?? (typeof body === 'string' ? body.slice(0, 300) : `HTTP ${status}`);
   const details = { stage, status, ...(fromStage.details ?? {}) };
   const declared = Array.isArray(retryableHeader) ? retryableHeader[0] : retryableHeader;
-  const retryable = declared === undefined ? status === 429 || status >= 500 || status === 408 : declared === 'true';
+  const retryable =
+    declared === undefined ? status === 429 || status >= 500 || status === 408 : declared === 'true';
   if (!retryable) {
     return new ClipseekError(fromStage.code ?? 'STAGE_REJECTED', `${stage}: ${message}`, { status, details });
   }
   if (status === 504) return new TimeoutError('STAGE_TIMEOUT', `${stage}: ${message}`, { details });
   const code = fromStage.code ?? (status === 429 ? 'STAGE_BUSY' : 'STAGE_UNAVAILABLE');
-  return new RetryableError(code, `${stage}: ${message}`, { status, details, retryAfterMs: parseRetryAfter(retryAfter) });
+  return new RetryableError(code, `${stage}: ${message}`, {
+    status,
+    details,
+    retryAfterMs: parseRetryAfter(retryAfter),
+  });
 }
 
 function parseRetryAfter(value: string | string[] | undefined): number | undefined {
@@ -108,11 +120,15 @@ function parseRetryAfter(value: string | string[] | undefined): number | undefin
 function classifyTransportError(stage: StageName, err: unknown, timeoutMs: number): ClipseekError {
   if (err instanceof RequestError) {
     if (err.name === 'TimeoutError' || err.code === 'ETIMEDOUT') {
-      return new TimeoutError('STAGE_TIMEOUT', `${stage} did not answer within ${timeoutMs} ms`, { cause: err });
+      return new TimeoutError('STAGE_TIMEOUT', `${stage} did not answer within ${timeoutMs} ms`, {
+        cause: err,
+      });
     }
-    if (err.name === 'AbortError' || err.code === 'ERR_ABORTED') return new CancelledError(`${stage} call aborted`, { cause: err });
+    if (err.name === 'AbortError' || err.code === 'ERR_ABORTED')
+      return new CancelledError(`${stage} call aborted`, { cause: err });
     return new RetryableError('GATEWAY_UNREACHABLE', `${stage}: ${err.code ?? err.message}`, { cause: err });
   }
-  if (err instanceof Error && err.name === 'AbortError') return new CancelledError(`${stage} call aborted`, { cause: err });
+  if (err instanceof Error && err.name === 'AbortError')
+    return new CancelledError(`${stage} call aborted`, { cause: err });
   return new RetryableError('GATEWAY_UNREACHABLE', `${stage}: ${String(err)}`, { cause: err });
 }

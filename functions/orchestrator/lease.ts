@@ -3,7 +3,9 @@ import { isTerminal } from '../../common/state/transitions.js';
 
 /** True when another driver holds a lease that has not expired. */
 export function leaseHeldByOther(state: RequestState, owner: string, now: Date): boolean {
-  return state.lease !== null && state.lease.owner !== owner && Date.parse(state.lease.expires_at) > now.getTime();
+  return (
+    state.lease !== null && state.lease.owner !== owner && Date.parse(state.lease.expires_at) > now.getTime()
+  );
 }
 
 /**

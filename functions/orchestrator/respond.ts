@@ -17,7 +17,9 @@ export function toHttp(outcome: Outcome): FunctionResponse {
     request_id: state.request_id,
     status: state.status,
     state_key: requestKeys(state.request_id).state,
-    ...(state.status === 'SUCCEEDED' || state.status === 'FAILED' ? { final_key: requestKeys(state.request_id).final } : {}),
+    ...(state.status === 'SUCCEEDED' || state.status === 'FAILED'
+      ? { final_key: requestKeys(state.request_id).final }
+      : {}),
     error: state.error,
     updated_at: state.updated_at,
     ...(outcome.note ? { note: outcome.note } : {}),
@@ -28,12 +30,24 @@ export function toHttp(outcome: Outcome): FunctionResponse {
 function finalToHttp(result: FinalResult): FunctionResponse {
   const headers = { 'x-request-id': result.request_id };
   if (result.status === 'SUCCEEDED') return { status: 200, headers, body: result };
-  const details = { request_id: result.request_id, status: result.status, final_key: requestKeys(result.request_id).final };
+  const details = {
+    request_id: result.request_id,
+    status: result.status,
+    final_key: requestKeys(result.request_id).final,
+  };
   if (result.status === 'CANCELLED') {
-    return { status: 409, headers, body: { error: { code: 'REQUEST_CANCELLED', message: 'the request was cancelled', details } } };
+    return {
+      status: 409,
+      headers,
+      body: { error: { code: 'REQUEST_CANCELLED', message: 'the request was cancelled', details } },
+    };
   }
   if (result.status === 'EXPIRED') {
-    return { status: 410, headers, body: { error: { code: 'REQUEST_EXPIRED', message: 'the request expired', details } } };
+    return {
+      status: 410,
+      headers,
+      body: { error: { code: 'REQUEST_EXPIRED', message: 'the request expired', details } },
+    };
   }
   const cause = result.error ?? { code: 'REQUEST_FAILED', message: 'the request failed' };
   const status = cause.status && cause.status >= 400 && cause.status < 500 ? cause.status : 502;

@@ -70,7 +70,10 @@ export class OrchestratorService {
     await precheckSource(store, source);
     if (body.callback_url) {
       if (!config.callbackSigningKey) {
-        throw new InputError('CALLBACKS_NOT_CONFIGURED', 'callback_url needs the callback-signing-key secret');
+        throw new InputError(
+          'CALLBACKS_NOT_CONFIGURED',
+          'callback_url needs the callback-signing-key secret',
+        );
       }
       await assertUrlAllowed(body.callback_url, config.callbackPolicy, 'CALLBACK_URL_REFUSED');
     }
@@ -173,7 +176,12 @@ export class OrchestratorService {
       case 'busy':
       case 'lease-lost':
       case 'abandoned':
-        return { kind: 'status', state: result.state, httpStatus: 202, note: 'another orchestrator is driving it' };
+        return {
+          kind: 'status',
+          state: result.state,
+          httpStatus: 202,
+          note: 'another orchestrator is driving it',
+        };
       case 'budget-spent':
         await this.deps.continueLater(id);
         return { kind: 'status', state: result.state, httpStatus: 202, note: 'continuing asynchronously' };
@@ -213,7 +221,12 @@ export class OrchestratorService {
     });
   }
 
-  private async finish(id: string, driven: RequestState, status: RequestState['status'], error: ErrorInfo | null) {
+  private async finish(
+    id: string,
+    driven: RequestState,
+    status: RequestState['status'],
+    error: ErrorInfo | null,
+  ) {
     const { store, now, config } = this.deps;
     const at = now();
     const snapshot = structuredClone(driven);
@@ -232,7 +245,11 @@ export class OrchestratorService {
   }
 
   /** Index bookkeeping and the callback, once a request is final. */
-  private async afterFinish(state: RequestState, _owner: string, result: FinalResult | null = null): Promise<void> {
+  private async afterFinish(
+    state: RequestState,
+    _owner: string,
+    result: FinalResult | null = null,
+  ): Promise<void> {
     const { store, config, logger, now } = this.deps;
     await store.delete(indexKeys.active(state.request_id));
     if (!state.request.callback_url || !config.callbackSigningKey) return;

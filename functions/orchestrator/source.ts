@@ -3,7 +3,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { got } from 'got';
 import { ClipseekError, InputError, NotFoundError, RetryableError } from '../../common/errors.js';
-import { assertUrlAllowed, type NetPolicy } from '../../common/net-policy.js';
+import { assertUrlAllowed, guardedLookup, type NetPolicy } from '../../common/net-policy.js';
 import { assertValidKey } from '../../common/storage/keys.js';
 import type { ObjectStore } from '../../common/storage/types.js';
 
@@ -16,9 +16,24 @@ import type { ObjectStore } from '../../common/storage/types.js';
  */
 export type SourceRef = { kind: 'store'; key: string } | { kind: 'http'; url: URL };
 
-const MEDIA_EXTENSIONS = new Set(['.mp4', '.mov', '.m4v', '.mkv', '.webm', '.avi', '.ts', '.flv', '.mpg', '.mpeg']);
+const MEDIA_EXTENSIONS = new Set([
+  '.mp4',
+  '.mov',
+  '.m4v',
+  '.mkv',
+  '.webm',
+  '.avi',
+  '.ts',
+  '.flv',
+  '.mpg',
+  '.mpeg',
+]);
 
-export async function parseSource(uri: string, storeBucket: string | undefined, policy: NetPolicy): Promise<SourceRef> {
+export async function parseSource(
+  uri: string,
+  storeBucket: string | undefined,
+  policy: NetPolicy,
+): Promise<SourceRef> {
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(uri)?.[1]?.toLowerCase();
   if (scheme === 'store') return { kind: 'store', key: keyOf(uri.slice('store://'.length)) };
   if (scheme === 's3') {
@@ -58,7 +73,8 @@ export function inputFileName(ref: SourceRef): string {
 export async function precheckSource(store: ObjectStore, ref: SourceRef): Promise<void> {
   if (ref.kind !== 'store') return;
   const info = await store.head(ref.key);
-  if (!info) throw new NotFoundError('SOURCE_NOT_FOUND', `no object ${ref.key}`, { details: { key: ref.key } });
+  if (!info)
+    throw new NotFoundError('SOURCE_NOT_FOUND', `no object ${ref.key}`, { details: { key: ref.key } });
   if (info.size === 0) throw new InputError('EMPTY_INPUT', 'the video is empty (0 bytes)');
 }
 
@@ -70,25 +86,49 @@ export interface CopyOptions {
 }
 
 /** Copies the source into `destKey`. */
-export async function copySource(store: ObjectStore, ref: SourceRef, destKey: string, opts: CopyOptions): Promise<void> {
+export async function copySource(
+  store: ObjectStore,
+  ref: SourceRef,
+  destKey: string,
+  opts: CopyOptions,
+): Promise<void> {
   if (ref.kind === 'store') {
     await store.copy(ref.key, destKey);
     return;
   }
   let url = ref.url;
   for (let hop = 0; ; hop++) {
-    const stream = got.stream(url, { followRedirect: false, timeout: { request: opts.timeoutMs }, retry: { limit: 0 } });
-    const response = await new Promise<{ statusCode: number; headers: Record<string, unknown> }>((resolve, reject) => {
-      stream.once('response', resolve);
-      stream.once('error', reject);
-    }).catch((err: unknown) => {
-      throw new RetryableError('SOURCE_UNREACHABLE', `could not fetch ${url.host}`, { cause: err });
+    const stream = got.stream(url, {
+      followRedirect: false,
+      throwHttpErrors: false,
+      timeout: { request: opts.timeoutMs },
+      retry: { limit: 0 },
+      dnsLookup: guardedLookup(opts.policy, 'SOURCE_REFUSED') as never,
     });
-    if (response.statusCode >= 300 && response.statusCode < 400 && typeof response.headers.location === 'string') {
+    const response = await new Promise<{ statusCode: number; headers: Record<string, unknown> }>(
+      (resolve, reject) => {
+        stream.once('response', resolve);
+        stream.once('error', reject);
+      },
+    ).catch((err: unknown) => {
+      const refused = err instanceof Error && err.cause instanceof ClipseekError ? err.cause : undefined;
+      throw (
+        refused ?? new RetryableError('SOURCE_UNREACHABLE', `could not fetch ${url.host}`, { cause: err })
+      );
+    });
+    if (
+      response.statusCode >= 300 &&
+      response.statusCode < 400 &&
+      typeof response.headers.location === 'string'
+    ) {
       stream.destroy();
       if (hop >= (opts.maxRedirects ?? 3)) throw new InputError('SOURCE_REFUSED', 'too many redirects');
       // Every hop is checked again: a redirect to a metadata address is refused like a direct one.
-      url = await assertUrlAllowed(new URL(response.headers.location, url).toString(), opts.policy, 'SOURCE_REFUSED');
+      url = await assertUrlAllowed(
+        new URL(response.headers.location, url).toString(),
+        opts.policy,
+        'SOURCE_REFUSED',
+      );
       continue;
     }
     if (response.statusCode !== 200) {

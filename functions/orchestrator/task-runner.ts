@@ -100,7 +100,13 @@ export async function runTask(
         type: 'task-failed',
         key,
         at: deps.now().toISOString(),
-        error: { code: e.code, message: e.message, details: e.details, retryable: e.retryable, status: e.status },
+        error: {
+          code: e.code,
+          message: e.message,
+          details: e.details,
+          retryable: e.retryable,
+          status: e.status,
+        },
         jitter: deps.random(),
         ...(e instanceof Error && 'retryAfterMs' in e && typeof e.retryAfterMs === 'number'
           ? { retry_after_ms: e.retryAfterMs }
@@ -120,7 +126,9 @@ function succeeded(
   adopted: boolean,
 ): TaskOutcome {
   const clips =
-    stage === 'cut-clips' ? (output as { pieces: Array<{ index: number }> }).pieces.map((p) => p.index) : undefined;
+    stage === 'cut-clips'
+      ? (output as { pieces: Array<{ index: number }> }).pieces.map((p) => p.index)
+      : undefined;
   return {
     event: {
       type: 'task-succeeded',
@@ -136,7 +144,12 @@ function succeeded(
 }
 
 /** The output of an existing manifest made from exactly this input, if any. */
-async function adoptable(store: ObjectStore, key: string, stage: StageName, input: unknown): Promise<unknown> {
+async function adoptable(
+  store: ObjectStore,
+  key: string,
+  stage: StageName,
+  input: unknown,
+): Promise<unknown> {
   if (!(await store.head(key))) return undefined;
   const { value } = await store.getJson<{ input_digest?: string; output?: unknown }>(key);
   const parsedInput = STAGE_CONTRACTS[stage].input.safeParse(input);

@@ -51,7 +51,8 @@ export const sampleFrames = defineStage<'sample-frames', FfmpegDeps>({
         { signal },
       );
       const files = (await readdir(dir)).filter((f) => /^frame-\d{5}\.jpg$/.test(f)).sort();
-      if (files.length === 0) throw new InputError('UNREADABLE_MEDIA', 'no frame could be decoded from the clip');
+      if (files.length === 0)
+        throw new InputError('UNREADABLE_MEDIA', 'no frame could be decoded from the clip');
       const packets = await listPackets(ffmpeg, video, stream.index, { signal });
       const times = sampledFrameTimes(
         packets.map((p) => p.pts),

@@ -31,7 +31,11 @@ export function mergeClose(regions: readonly Range[], gap: number): Range[] {
  * into equal parts. The clips cover every segment, never overlap, and are the
  * same for the same input.
  */
-export function planSpeechClips(segments: readonly Range[], durationS: number, params: SegmentParams): Range[] {
+export function planSpeechClips(
+  segments: readonly Range[],
+  durationS: number,
+  params: SegmentParams,
+): Range[] {
   const drafts: Draft[] = segments.map(([s, e]) => ({
     start: Math.max(0, s - params.pad_s),
     end: Math.min(durationS, e + params.pad_s),
@@ -97,8 +101,8 @@ function growToMinimum(d: Draft, floor: number, ceiling: number, minS: number): 
 function splitEvenly([start, end]: Range, maxS: number): Range[] {
   const parts = Math.max(1, Math.ceil((end - start) / maxS - 1e-9));
   const step = (end - start) / parts;
-  return Array.from({ length: parts }, (_, k): Range => [
-    k === 0 ? start : start + k * step,
-    k === parts - 1 ? end : start + (k + 1) * step,
-  ]);
+  return Array.from(
+    { length: parts },
+    (_, k): Range => [k === 0 ? start : start + k * step, k === parts - 1 ? end : start + (k + 1) * step],
+  );
 }

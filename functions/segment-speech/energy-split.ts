@@ -69,7 +69,10 @@ export interface SplitOptions {
 export const INT16_FULL_SCALE_SQUARE = 32768 * 32768;
 
 /** Runs of sound frames as [startFrame, endFrame) pairs, in order. */
-export function splitOnEnergy(meanSquares: ArrayLike<number>, options: SplitOptions): Array<[number, number]> {
+export function splitOnEnergy(
+  meanSquares: ArrayLike<number>,
+  options: SplitOptions,
+): Array<[number, number]> {
   let peak = 0;
   for (let i = 0; i < meanSquares.length; i++) peak = Math.max(peak, meanSquares[i]!);
   if (peak === 0 || dB(peak / INT16_FULL_SCALE_SQUARE) < options.absoluteFloorDbfs) return [];

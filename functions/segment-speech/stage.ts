@@ -1,7 +1,7 @@
 import type { SegmentParams } from '../../common/contracts/profile.js';
 import { InputError } from '../../common/errors.js';
-import type { ObjectStore } from '../../common/storage/types.js';
 import { defineStage } from '../../common/stage.js';
+import type { ObjectStore } from '../../common/storage/types.js';
 import { fixedWindows, mergeClose, planSpeechClips, type Range, roundMs, toBoundaries } from './clip-plan.js';
 import { FrameEnergy, splitOnEnergy } from './energy-split.js';
 import { readPcm16Mono } from './wav-reader.js';
@@ -38,7 +38,11 @@ export const segmentSpeech = defineStage({
 });
 
 /** Streams the WAV through the frame-energy split; returns sound regions in seconds. */
-async function findSoundRegions(store: ObjectStore, audioKey: string, params: SegmentParams): Promise<Range[]> {
+async function findSoundRegions(
+  store: ObjectStore,
+  audioKey: string,
+  params: SegmentParams,
+): Promise<Range[]> {
   let energy: FrameEnergy | undefined;
   let hop = 0;
   const format = await readPcm16Mono(await store.getStream(audioKey), (samples, wav) => {

@@ -81,7 +81,8 @@ function parseFmt(fmt: Buffer): WavFormat {
     sampleRate: fmt.readUInt32LE(4),
     bitsPerSample: fmt.readUInt16LE(14),
   };
-  const pcm = audioFormat === PCM || (audioFormat === EXTENSIBLE && fmt.length >= 26 && fmt.readUInt16LE(24) === PCM);
+  const pcm =
+    audioFormat === PCM || (audioFormat === EXTENSIBLE && fmt.length >= 26 && fmt.readUInt16LE(24) === PCM);
   if (!pcm || wav.bitsPerSample !== 16 || wav.channels !== 1 || wav.sampleRate <= 0) {
     throw badWav('expected 16-bit PCM mono WAV', { audio_format: audioFormat, ...wav });
   }

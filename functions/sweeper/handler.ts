@@ -28,7 +28,11 @@ await serveFunction(
   {
     init: (rt) => {
       const env = parseConfig(Env, rt.env);
-      settings = { gatewayUrl: env.GATEWAY_URL, graceMs: env.SWEEP_GRACE_S * 1000, auth: gatewayAuthorization(rt.env) };
+      settings = {
+        gatewayUrl: env.GATEWAY_URL,
+        graceMs: env.SWEEP_GRACE_S * 1000,
+        auth: gatewayAuthorization(rt.env),
+      };
     },
   },
 );

@@ -48,7 +48,8 @@ export async function sweep(deps: SweepDeps): Promise<SweepReport> {
       report.cleaned.push(id);
       continue;
     }
-    const leaseLive = state.lease !== null && Date.parse(state.lease.expires_at) + deps.graceMs > now.getTime();
+    const leaseLive =
+      state.lease !== null && Date.parse(state.lease.expires_at) + deps.graceMs > now.getTime();
     if (Date.parse(state.expires_at) <= now.getTime() && !leaseLive) {
       const { state: after } = await updateState(deps.store, id, (s) => {
         if (isTerminal(s.status)) return false;

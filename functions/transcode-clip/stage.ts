@@ -59,7 +59,14 @@ export const transcodeClip = defineStage<'transcode-clip', FfmpegDeps>({
           piece,
           // No audio in the source: a silent track, so every rendition plays the same way.
           ...(audio ? [] : ['-f', 'lavfi', '-i', 'anullsrc=r=48000:cl=stereo']),
-          ...renditionArgs(input.params, video.index, audio ? `0:${audio.index}` : '1:a', evenAtMost(sourceHeight, input.params.height), input.duration_s, mp4),
+          ...renditionArgs(
+            input.params,
+            video.index,
+            audio ? `0:${audio.index}` : '1:a',
+            evenAtMost(sourceHeight, input.params.height),
+            input.duration_s,
+            mp4,
+          ),
           '-map',
           audio ? `0:${audio.index}` : '1:a',
           '-t',

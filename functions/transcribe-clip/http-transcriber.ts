@@ -14,7 +14,12 @@ export interface HttpTranscriberOptions {
   timeoutMs?: number;
 }
 
-const ResponseWord = z.looseObject({ word: z.string(), start: z.number(), end: z.number(), probability: z.number().optional() });
+const ResponseWord = z.looseObject({
+  word: z.string(),
+  start: z.number(),
+  end: z.number(),
+  probability: z.number().optional(),
+});
 const ResponseSegment = z.looseObject({
   start: z.number(),
   end: z.number(),
@@ -88,9 +93,13 @@ export class HttpTranscriber implements Transcriber {
     } catch (err) {
       if (signal?.aborted) throw new CancelledError('transcription cancelled', { cause: err });
       if (timeout.aborted) {
-        throw new TimeoutError('TRANSCRIBE_TIMEOUT', `speech server did not answer within ${this.timeoutMs} ms`, {
-          cause: err,
-        });
+        throw new TimeoutError(
+          'TRANSCRIBE_TIMEOUT',
+          `speech server did not answer within ${this.timeoutMs} ms`,
+          {
+            cause: err,
+          },
+        );
       }
       if (err instanceof SyntaxError) {
         throw new RetryableError('TRANSCRIBER_BAD_RESPONSE', 'speech server answered with invalid JSON', {
@@ -98,7 +107,9 @@ export class HttpTranscriber implements Transcriber {
           cause: err,
         });
       }
-      throw new RetryableError('TRANSCRIBER_UNREACHABLE', 'speech server could not be reached', { cause: err });
+      throw new RetryableError('TRANSCRIBER_UNREACHABLE', 'speech server could not be reached', {
+        cause: err,
+      });
     }
     throw await httpError(res);
   }
@@ -150,18 +161,23 @@ const isSilentSegment = (s: ResponseSegment): boolean =>
 function heardSpeech(body: VerboseJson): { text: string; words: Word[] } {
   const segments = body.segments ?? [];
   const kept = segments.filter((s) => !isSilentSegment(s));
-  const inKept = (w: { start: number; end: number }) =>
-    segments.length === 0 || kept.some((s) => (w.start + w.end) / 2 >= s.start && (w.start + w.end) / 2 <= s.end);
+  const silent = segments.filter(isSilentSegment);
+  const heardInSilence = (w: { start: number; end: number }) => {
+    const middle = (w.start + w.end) / 2;
+    return silent.some((s) => middle >= s.start && middle <= s.end);
+  };
 
   let raw = body.words ?? kept.flatMap((s) => s.words ?? []);
   if (raw.length === 0) raw = kept.flatMap(spreadSegmentText);
-  const words: Word[] = raw.filter(inKept).flatMap((w) => {
-    const word = w.word.trim();
-    if (!/[\p{L}\p{N}]/u.test(word)) return [];
-    const out: Word = { word, start: w.start, end: Math.max(w.start, w.end) };
-    if (w.probability !== undefined) out.confidence = Math.min(1, Math.max(0, w.probability));
-    return [out];
-  });
+  const words: Word[] = raw
+    .filter((w) => !heardInSilence(w))
+    .flatMap((w) => {
+      const word = w.word.trim();
+      if (!/[\p{L}\p{N}]/u.test(word)) return [];
+      const out: Word = { word, start: w.start, end: Math.max(w.start, w.end) };
+      if (w.probability !== undefined) out.confidence = Math.min(1, Math.max(0, w.probability));
+      return [out];
+    });
   if (words.length === 0) return { text: '', words: [] };
   const text = segments.length > 0 ? kept.map((s) => s.text.trim()).join(' ') : body.text.trim();
   return { text: text || words.map((w) => w.word).join(' '), words };

@@ -41,9 +41,13 @@ export class PocketsphinxTranscriber implements Transcriber {
 
   async transcribe(wavPath: string, options: TranscribeOptions): Promise<Transcript> {
     if (languageCode(options.language) !== 'en') {
-      throw new InputError('UNSUPPORTED_LANGUAGE', `pocketsphinx here only has an English model, not "${options.language}"`, {
-        details: { language: options.language, engine: this.engine },
-      });
+      throw new InputError(
+        'UNSUPPORTED_LANGUAGE',
+        `pocketsphinx here only has an English model, not "${options.language}"`,
+        {
+          details: { language: options.language, engine: this.engine },
+        },
+      );
     }
     await this.assertModelInstalled();
     const { stdout } = await runProcess({
@@ -61,10 +65,13 @@ export class PocketsphinxTranscriber implements Transcriber {
       try {
         await access(path);
       } catch (err) {
-        throw new TranscriberUnavailableError(`pocketsphinx model file missing: ${path} (install pocketsphinx-en-us)`, {
-          details: { path },
-          cause: err,
-        });
+        throw new TranscriberUnavailableError(
+          `pocketsphinx model file missing: ${path} (install pocketsphinx-en-us)`,
+          {
+            details: { path },
+            cause: err,
+          },
+        );
       }
     }
   }

@@ -82,9 +82,13 @@ export function runProcess(call: ProcessCall): Promise<ProcessResult> {
     child.once('close', (exitCode, exitSignal) => {
       if (stopReason === 'timeout') {
         finish(
-          new TimeoutError('TRANSCRIBE_TIMEOUT', `speech engine ran past ${call.timeoutMs} ms and was killed`, {
-            details: { timeout_ms: call.timeoutMs },
-          }),
+          new TimeoutError(
+            'TRANSCRIBE_TIMEOUT',
+            `speech engine ran past ${call.timeoutMs} ms and was killed`,
+            {
+              details: { timeout_ms: call.timeoutMs },
+            },
+          ),
         );
       } else if (stopReason === 'abort') {
         finish(new CancelledError('transcription cancelled', { cause: signal?.reason }));

@@ -23,7 +23,13 @@ export const transcribeClip = defineStage<'transcribe-clip', TranscribeDeps>({
     const audio = await deps.store.getBytes(input.audio_key);
     const wav = readWavInfo(audio);
     assertSpeechWav(wav);
-    const silent = { clip: input.clip, engine: deps.transcriber.engine, text: '', words: [], no_speech: true };
+    const silent = {
+      clip: input.clip,
+      engine: deps.transcriber.engine,
+      text: '',
+      words: [],
+      no_speech: true,
+    };
     if (wav.dataBytes === 0) return silent;
 
     const dir = await mkdtemp(join(deps.tmpDir ?? tmpdir(), 'clipseek-transcribe-'));

@@ -16,7 +16,11 @@ const EXTENSIBLE = 0xfffe;
 /** Reads a RIFF/WAVE header, walking its chunks (ffmpeg adds a LIST chunk before `data`). */
 export function readWavInfo(bytes: Buffer): WavInfo {
   const bad = (why: string) => new InputError('UNSUPPORTED_AUDIO', `audio is not a usable WAV file: ${why}`);
-  if (bytes.length < 12 || bytes.toString('ascii', 0, 4) !== 'RIFF' || bytes.toString('ascii', 8, 12) !== 'WAVE') {
+  if (
+    bytes.length < 12 ||
+    bytes.toString('ascii', 0, 4) !== 'RIFF' ||
+    bytes.toString('ascii', 8, 12) !== 'WAVE'
+  ) {
     throw bad('no RIFF/WAVE header');
   }
   let fmt: Omit<WavInfo, 'dataBytes' | 'durationS'> | undefined;
@@ -27,7 +31,8 @@ export function readWavInfo(bytes: Buffer): WavInfo {
     if (id === 'fmt ') {
       if (size < 16 || body + 16 > bytes.length) throw bad('short fmt chunk');
       let format = bytes.readUInt16LE(body);
-      if (format === EXTENSIBLE && size >= 26 && body + 26 <= bytes.length) format = bytes.readUInt16LE(body + 24);
+      if (format === EXTENSIBLE && size >= 26 && body + 26 <= bytes.length)
+        format = bytes.readUInt16LE(body + 24);
       fmt = {
         format,
         channels: bytes.readUInt16LE(body + 2),
@@ -49,7 +54,8 @@ export function readWavInfo(bytes: Buffer): WavInfo {
 
 /** The format every engine here is given: 16 kHz, mono, 16-bit integer PCM (what transcode-clip writes). */
 export function assertSpeechWav(info: WavInfo): void {
-  const ok = info.format === 1 && info.channels === 1 && info.sampleRate === 16_000 && info.bitsPerSample === 16;
+  const ok =
+    info.format === 1 && info.channels === 1 && info.sampleRate === 16_000 && info.bitsPerSample === 16;
   if (!ok) {
     throw new InputError('UNSUPPORTED_AUDIO', 'audio must be 16 kHz mono 16-bit PCM WAV', {
       details: {

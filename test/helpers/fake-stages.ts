@@ -11,7 +11,8 @@ import { defineStage, type StageDefinition } from '../../common/stage.js';
 export const FAKE_DURATION_S = 30;
 export const FAKE_CLIP_S = 10;
 
-const file = (id: string, stage: StageName, name: string, clip?: number) => requestKeys(id).stageFile(stage, name, clip);
+const file = (id: string, stage: StageName, name: string, clip?: number) =>
+  requestKeys(id).stageFile(stage, name, clip);
 
 export const fakeStages: { [S in StageName]: StageDefinition<S> } = {
   'extract-audio': defineStage({
@@ -61,7 +62,14 @@ export const fakeStages: { [S in StageName]: StageDefinition<S> } = {
       const audio_key = file(input.request_id, 'transcode-clip', 'audio.wav', input.clip);
       await store.put(video_key, Buffer.from(`clip ${input.clip}`));
       await store.put(audio_key, Buffer.from(`wav ${input.clip}`));
-      return { clip: input.clip, video_key, audio_key, duration_s: input.duration_s, width: 320, height: 240 };
+      return {
+        clip: input.clip,
+        video_key,
+        audio_key,
+        duration_s: input.duration_s,
+        width: 320,
+        height: 240,
+      };
     },
   }),
   'transcribe-clip': defineStage({
@@ -103,8 +111,19 @@ export const fakeStages: { [S in StageName]: StageDefinition<S> } = {
       return {
         clip: input.clip,
         model: 'fake',
-        detections: sees ? [{ t: 2, label: 'car', score: 0.9, box: [0.1, 0.1, 0.3, 0.3] as [number, number, number, number] }] : [],
-        labels: sees ? [{ label: 'car', best_score: 0.9, ranges: [[2, 6] as [number, number]], frames: 4 }] : [],
+        detections: sees
+          ? [
+              {
+                t: 2,
+                label: 'car',
+                score: 0.9,
+                box: [0.1, 0.1, 0.3, 0.3] as [number, number, number, number],
+              },
+            ]
+          : [],
+        labels: sees
+          ? [{ label: 'car', best_score: 0.9, ranges: [[2, 6] as [number, number]], frames: 4 }]
+          : [],
       };
     },
   }),

@@ -26,7 +26,13 @@ export async function mediaStageHarness(): Promise<MediaStageHarness> {
     dir,
     store,
     ffmpeg,
-    deps: (runner = ffmpeg) => ({ store, logger, signal: new AbortController().signal, now: () => new Date(), ffmpeg: runner }),
+    deps: (runner = ffmpeg) => ({
+      store,
+      logger,
+      signal: new AbortController().signal,
+      now: () => new Date(),
+      ffmpeg: runner,
+    }),
     cleanup: () => rm(dir, { recursive: true, force: true }),
   };
 }

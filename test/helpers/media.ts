@@ -112,7 +112,17 @@ export async function videoWithoutAudio(overrides: Partial<VideoOptions> = {}): 
 export async function audioOnlyFile(durationS = 3): Promise<string> {
   const path = cachePath('audioonly', { durationS }, 'm4a');
   await cached(path, (out) =>
-    ffmpeg(['-f', 'lavfi', '-i', `sine=f=440:d=${durationS}:r=${TRACK_RATE}`, '-c:a', 'aac', '-f', 'mp4', out]),
+    ffmpeg([
+      '-f',
+      'lavfi',
+      '-i',
+      `sine=f=440:d=${durationS}:r=${TRACK_RATE}`,
+      '-c:a',
+      'aac',
+      '-f',
+      'mp4',
+      out,
+    ]),
   );
   return path;
 }
@@ -124,12 +134,25 @@ export async function audioOnlyFile(durationS = 3): Promise<string> {
 export async function oversizedVideo(width = 8208, height = 16): Promise<string> {
   const path = cachePath('oversized', { width, height }, 'mkv');
   await cached(path, (out) =>
-    ffmpeg(['-f', 'lavfi', '-i', `color=c=gray:s=${width}x${height}:r=1:d=1`, '-c:v', 'mjpeg', '-f', 'matroska', out]),
+    ffmpeg([
+      '-f',
+      'lavfi',
+      '-i',
+      `color=c=gray:s=${width}x${height}:r=1:d=1`,
+      '-c:v',
+      'mjpeg',
+      '-f',
+      'matroska',
+      out,
+    ]),
   );
   return path;
 }
 
-/** The same streams in another container (`mpegts`, `matroska`, …), by stream copy. */
+/**
+ * The same streams in another container, by stream copy. Pick an `ext` no
+ * tool mistakes for source code (not `.ts`: biome would lint an MPEG-TS file).
+ */
 export async function remuxed(source: string, format: 'mpegts' | 'matroska', ext: string): Promise<string> {
   const path = cachePath(`remux-${format}`, { source }, ext);
   await cached(path, (out) => ffmpeg(['-i', source, '-map', '0', '-c', 'copy', '-f', format, out]));
@@ -140,7 +163,10 @@ export async function remuxed(source: string, format: 'mpegts' | 'matroska', ext
  * An MP4 cut short. Default layout (index at the end): the index is gone and
  * nothing can be read. `faststart` (index first): it opens, then the data runs out.
  */
-export async function truncatedMp4(dir: string, layout: 'default' | 'faststart' = 'default'): Promise<string> {
+export async function truncatedMp4(
+  dir: string,
+  layout: 'default' | 'faststart' = 'default',
+): Promise<string> {
   const full = await speechVideo();
   const source =
     layout === 'default'
@@ -176,9 +202,15 @@ export async function hlsPlaylist(dir: string, target: string, name = 'playlist.
   const path = join(dir, name);
   await writeFile(
     path,
-    ['#EXTM3U', '#EXT-X-VERSION:3', '#EXT-X-TARGETDURATION:10', '#EXTINF:10.0,', target, '#EXT-X-ENDLIST', ''].join(
-      '\n',
-    ),
+    [
+      '#EXTM3U',
+      '#EXT-X-VERSION:3',
+      '#EXT-X-TARGETDURATION:10',
+      '#EXTINF:10.0,',
+      target,
+      '#EXT-X-ENDLIST',
+      '',
+    ].join('\n'),
   );
   return path;
 }
@@ -209,14 +241,76 @@ export async function transportStreamSegment(dir: string, name = 'segment.ts'): 
   return path;
 }
 
+/** A 16-bit PCM mono WAV file's bytes (with an optional extra chunk before `data`, as some writers add). */
+export function pcm16MonoWav(
+  samples: Int16Array,
+  sampleRate = 16_000,
+  extraChunk?: { id: string; body: Buffer },
+): Buffer {
+  const chunk = (id: string, body: Buffer) => {
+    const header = Buffer.alloc(8);
+    header.write(id, 0, 'latin1');
+    header.writeUInt32LE(body.length, 4);
+    return Buffer.concat([header, body, body.length % 2 ? Buffer.alloc(1) : Buffer.alloc(0)]);
+  };
+  const fmt = Buffer.alloc(16);
+  fmt.writeUInt16LE(1, 0); // PCM
+  fmt.writeUInt16LE(1, 2); // mono
+  fmt.writeUInt32LE(sampleRate, 4);
+  fmt.writeUInt32LE(sampleRate * 2, 8);
+  fmt.writeUInt16LE(2, 12);
+  fmt.writeUInt16LE(16, 14);
+  const data = Buffer.alloc(samples.length * 2);
+  samples.forEach((v, i) => {
+    data.writeInt16LE(v, i * 2);
+  });
+  const body = Buffer.concat([
+    Buffer.from('WAVE', 'latin1'),
+    chunk('fmt ', fmt),
+    ...(extraChunk ? [chunk(extraChunk.id, extraChunk.body)] : []),
+    chunk('data', data),
+  ]);
+  const riff = Buffer.alloc(8);
+  riff.write('RIFF', 0, 'latin1');
+  riff.writeUInt32LE(body.length, 4);
+  return Buffer.concat([riff, body]);
+}
+
+/**
+ * Int16 samples: a 300 Hz tone at `amplitude` (0..1) during each of `bursts`
+ * ([start, end] seconds), over a seeded noise floor of `noise` (0..1).
+ */
+export function toneBursts(
+  durationS: number,
+  bursts: Array<[number, number]>,
+  options: { sampleRate?: number; amplitude?: number; noise?: number } = {},
+): Int16Array {
+  const rate = options.sampleRate ?? 16_000;
+  const amplitude = options.amplitude ?? 0.5;
+  const random = mulberry32(7);
+  const out = new Int16Array(Math.round(durationS * rate));
+  for (let i = 0; i < out.length; i++) {
+    const t = i / rate;
+    const on = bursts.some(([s, e]) => t >= s && t < e);
+    const value =
+      (on ? amplitude * Math.sin(2 * Math.PI * 300 * t) : 0) + (random() * 2 - 1) * (options.noise ?? 0);
+    out[i] = Math.max(-32768, Math.min(32767, Math.round(value * 32767)));
+  }
+  return out;
+}
+
 /** Runs ffmpeg quietly; throws with its stderr on failure. */
 export async function ffmpeg(args: string[]): Promise<void> {
-  await exec('ffmpeg', ['-hide_banner', '-nostdin', '-loglevel', 'error', '-y', ...args], { maxBuffer: 64 << 20 });
+  await exec('ffmpeg', ['-hide_banner', '-nostdin', '-loglevel', 'error', '-y', ...args], {
+    maxBuffer: 64 << 20,
+  });
 }
 
 /** ffprobe's JSON for `args` (e.g. ['-show_streams']). */
 export async function ffprobeJson<T = Record<string, unknown>>(file: string, args: string[]): Promise<T> {
-  const { stdout } = await exec('ffprobe', ['-v', 'error', '-of', 'json', ...args, file], { maxBuffer: 256 << 20 });
+  const { stdout } = await exec('ffprobe', ['-v', 'error', '-of', 'json', ...args, file], {
+    maxBuffer: 256 << 20,
+  });
   return JSON.parse(stdout) as T;
 }
 
@@ -247,7 +341,9 @@ export async function grayFrames(
     { encoding: 'buffer', maxBuffer: 256 << 20 },
   );
   const size = width * height;
-  return Array.from({ length: Math.floor(stdout.length / size) }, (_, i) => stdout.subarray(i * size, (i + 1) * size));
+  return Array.from({ length: Math.floor(stdout.length / size) }, (_, i) =>
+    stdout.subarray(i * size, (i + 1) * size),
+  );
 }
 
 /** Mean absolute difference of two gray images of the same size. */
@@ -292,7 +388,9 @@ export async function silencedetectSpeech(
     'null',
     '-',
   ]);
-  const duration = Number((await ffprobeJson<{ format: { duration: string } }>(file, ['-show_format'])).format.duration);
+  const duration = Number(
+    (await ffprobeJson<{ format: { duration: string } }>(file, ['-show_format'])).format.duration,
+  );
   const starts = [...stderr.matchAll(/silence_start: (-?[\d.]+)/g)].map((m) => Math.max(0, Number(m[1])));
   const ends = [...stderr.matchAll(/silence_end: ([\d.]+)/g)].map((m) => Number(m[1]));
   // Sound is what lies between silences.
@@ -321,7 +419,9 @@ function h264Args(o: VideoOptions): string[] {
 }
 
 /** The mono soundtrack as float samples at TRACK_RATE, and where each utterance is. */
-async function soundtrack(o: SpeechVideoOptions): Promise<{ samples: Float32Array; speech: Array<[number, number]> }> {
+async function soundtrack(
+  o: SpeechVideoOptions,
+): Promise<{ samples: Float32Array; speech: Array<[number, number]> }> {
   const samples = new Float32Array(Math.round(o.durationS * TRACK_RATE));
   const random = mulberry32(0x5eed);
   for (let i = 0; i < samples.length; i++) samples[i] = (random() * 2 - 1) * o.noiseAmplitude;
@@ -329,7 +429,8 @@ async function soundtrack(o: SpeechVideoOptions): Promise<{ samples: Float32Arra
   for (const u of o.utterances) {
     const voice = trimSilence(await speak(u.text));
     const at = Math.round(u.atS * TRACK_RATE);
-    if (at + voice.length > samples.length) throw new Error(`utterance "${u.text}" runs past the end of the video`);
+    if (at + voice.length > samples.length)
+      throw new Error(`utterance "${u.text}" runs past the end of the video`);
     for (let i = 0; i < voice.length; i++) samples[at + i]! += voice[i]!;
     speech.push([at / TRACK_RATE, (at + voice.length) / TRACK_RATE]);
   }
@@ -343,7 +444,20 @@ async function speak(text: string): Promise<Float32Array> {
     await exec('espeak-ng', ['-v', 'en-us', '-s', '150', '-w', wav, text]);
     const { stdout } = await exec(
       'ffmpeg',
-      ['-hide_banner', '-loglevel', 'error', '-i', wav, '-ar', String(TRACK_RATE), '-ac', '1', '-f', 'f32le', 'pipe:1'],
+      [
+        '-hide_banner',
+        '-loglevel',
+        'error',
+        '-i',
+        wav,
+        '-ar',
+        String(TRACK_RATE),
+        '-ac',
+        '1',
+        '-f',
+        'f32le',
+        'pipe:1',
+      ],
       { encoding: 'buffer', maxBuffer: 64 << 20 },
     );
     const copy = Buffer.from(stdout); // aligned copy for the Float32Array view

@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import type { StageName } from '../../common/contracts/stages.js';
-import { CancelledError, ClipseekError, InputError, RetryableError, TimeoutError } from '../../common/errors.js';
+import {
+  CancelledError,
+  ClipseekError,
+  InputError,
+  RetryableError,
+  TimeoutError,
+} from '../../common/errors.js';
 import { runStageOnce } from '../../common/stage.js';
 import { FolderStore } from '../../common/storage/folder-store.js';
 import type { OrchestratorConfig } from '../../functions/orchestrator/config.js';
@@ -46,7 +52,8 @@ export class FakeGateway {
         await new Promise((r) => setTimeout(r, Math.min(timeoutMs, 50)));
         throw new TimeoutError('STAGE_TIMEOUT', `${stage} timed out`);
       }
-      if (fault === 'retryable') throw new RetryableError('STAGE_UNAVAILABLE', `${stage}: HTTP 500`, { status: 500 });
+      if (fault === 'retryable')
+        throw new RetryableError('STAGE_UNAVAILABLE', `${stage}: HTTP 500`, { status: 500 });
       if (fault === 'reject') throw new InputError('UNREADABLE_MEDIA', `${stage}: not a video`);
       const { manifest } = await runStageOnce(fakeStages[stage] as never, input, {
         store: this.store,

@@ -48,10 +48,24 @@ export interface EspeakOptions {
 export const CLEAREST_ESPEAK: EspeakOptions = { voice: 'en-us+klatt2', speed: 170, wordGap: 10 };
 
 /** Speaks `text` with espeak-ng into a 16 kHz mono 16-bit WAV at `outPath`. */
-export async function espeakWav(text: string, outPath: string, options: EspeakOptions = CLEAREST_ESPEAK): Promise<void> {
+export async function espeakWav(
+  text: string,
+  outPath: string,
+  options: EspeakOptions = CLEAREST_ESPEAK,
+): Promise<void> {
   const raw = `${outPath}.espeak.wav`;
   try {
-    await exec('espeak-ng', ['-v', options.voice, '-s', String(options.speed), '-g', String(options.wordGap), '-w', raw, text]);
+    await exec('espeak-ng', [
+      '-v',
+      options.voice,
+      '-s',
+      String(options.speed),
+      '-g',
+      String(options.wordGap),
+      '-w',
+      raw,
+      text,
+    ]);
     await toSpeechWav(['-i', raw], outPath);
   } finally {
     await rm(raw, { force: true });
@@ -112,5 +126,9 @@ export function wordErrorRate(reference: string, hypothesis: string): WerResult 
     previous = current;
   }
   const errors = previous[hyp.length]!;
-  return { wer: ref.length === 0 ? (hyp.length === 0 ? 0 : 1) : errors / ref.length, errors, referenceWords: ref.length };
+  return {
+    wer: ref.length === 0 ? (hyp.length === 0 ? 0 : 1) : errors / ref.length,
+    errors,
+    referenceWords: ref.length,
+  };
 }

@@ -24,7 +24,12 @@ import {
   videoWithoutAudio,
   zeroByteFile,
 } from '../helpers/media.js';
-import { countingRunner, listKeys, type MediaStageHarness, mediaStageHarness } from '../helpers/media-stages.js';
+import {
+  countingRunner,
+  listKeys,
+  type MediaStageHarness,
+  mediaStageHarness,
+} from '../helpers/media-stages.js';
 
 let h: MediaStageHarness;
 let files: string;
@@ -61,7 +66,12 @@ describe('extract-audio: a video without an audio track', () => {
     const params = { ...resolveProfile('default').segment, fallback_clip_s: 4, min_clip_s: 1 };
     const segmented = await runStageOnce(
       segmentSpeech,
-      { request_id: id, audio_key: manifest.output.audio_key, duration_s: manifest.output.probe.duration_s, params },
+      {
+        request_id: id,
+        audio_key: manifest.output.audio_key,
+        duration_s: manifest.output.probe.duration_s,
+        params,
+      },
       h.deps(),
     );
     expect(segmented.manifest.output.no_speech).toBe(true);
@@ -75,7 +85,11 @@ describe('extract-audio: a video without an audio track', () => {
 describe('extract-audio: bad inputs fail with a stable, non-retryable code and write nothing', () => {
   const cases: Array<{ name: string; code: string; make: () => Promise<string> }> = [
     { name: 'a zero-byte file', code: 'EMPTY_INPUT', make: () => zeroByteFile(files) },
-    { name: 'an MP4 cut short (index lost)', code: 'UNREADABLE_MEDIA', make: () => truncatedMp4(files, 'default') },
+    {
+      name: 'an MP4 cut short (index lost)',
+      code: 'UNREADABLE_MEDIA',
+      make: () => truncatedMp4(files, 'default'),
+    },
     {
       name: 'an MP4 cut short (faststart: opens, then runs out)',
       code: 'UNREADABLE_MEDIA',
@@ -137,13 +151,21 @@ describe('extract-audio: idempotency', () => {
     const id = 'req-idem';
     const key = await upload(id, (await speechVideo()).path);
     const counter = countingRunner(h.ffmpeg);
-    const first = await runStageOnce(extractAudio, { request_id: id, source_key: key }, h.deps(counter.runner));
+    const first = await runStageOnce(
+      extractAudio,
+      { request_id: id, source_key: key },
+      h.deps(counter.runner),
+    );
     expect(first.reused).toBe(false);
     const afterFirst = counter.calls();
     expect(afterFirst).toBeGreaterThan(0);
     const keysAfterFirst = await listKeys(h.store, requestKeys(id).prefix);
 
-    const second = await runStageOnce(extractAudio, { request_id: id, source_key: key }, h.deps(counter.runner));
+    const second = await runStageOnce(
+      extractAudio,
+      { request_id: id, source_key: key },
+      h.deps(counter.runner),
+    );
     expect(second.reused).toBe(true);
     expect(second.manifest).toEqual(first.manifest);
     expect(counter.calls()).toBe(afterFirst);

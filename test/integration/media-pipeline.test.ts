@@ -22,7 +22,12 @@ import {
   silencedetectSpeech,
   speechVideo,
 } from '../helpers/media.js';
-import { type MediaStageHarness, mediaStageHarness } from '../helpers/media-stages.js';
+import {
+  countingRunner,
+  listKeys,
+  type MediaStageHarness,
+  mediaStageHarness,
+} from '../helpers/media-stages.js';
 
 const REQUEST = 'req-media-pipeline';
 const profile = resolveProfile('default');
@@ -54,8 +59,8 @@ afterAll(() => h.cleanup());
 const sourceKey = () => requestKeys(REQUEST).input('source.mp4');
 
 async function extracted() {
-  return (await runStageOnce(extractAudio, { request_id: REQUEST, source_key: sourceKey() }, h.deps())).manifest
-    .output;
+  return (await runStageOnce(extractAudio, { request_id: REQUEST, source_key: sourceKey() }, h.deps()))
+    .manifest.output;
 }
 
 async function segmented() {
@@ -71,8 +76,8 @@ async function segmented() {
 
 async function cut() {
   const { clips } = await segmented();
-  return (await runStageOnce(cutClips, { request_id: REQUEST, source_key: sourceKey(), clips }, h.deps())).manifest
-    .output;
+  return (await runStageOnce(cutClips, { request_id: REQUEST, source_key: sourceKey(), clips }, h.deps()))
+    .manifest.output;
 }
 
 async function localCopy(key: string, name: string): Promise<string> {
@@ -90,7 +95,9 @@ describe('extract-audio on a video with speech', () => {
     expect(out.probe.video.fps).toBeCloseTo(30, 3);
     expect(out.probe.audio).toMatchObject({ codec: 'aac', channels: 1 });
     expect(out.probe.duration_s).toBeCloseTo(video.options.durationS, 1);
-    const wav = await ffprobeJson<ProbeStreams>(await localCopy(out.audio_key, 'audio.wav'), ['-show_streams']);
+    const wav = await ffprobeJson<ProbeStreams>(await localCopy(out.audio_key, 'audio.wav'), [
+      '-show_streams',
+    ]);
     expect(wav.streams[0]).toMatchObject({ codec_name: 'pcm_s16le', sample_rate: '16000', channels: 1 });
     expect(Number(wav.streams[0]!.duration)).toBeCloseTo(video.options.durationS, 1);
   });
@@ -169,7 +176,9 @@ describe('cut-clips', () => {
         'packet=pts_time',
       ]);
       const lastPts = Math.max(...packets.packets.map((p) => Number(p.pts_time)));
-      expect(lastPts + 1 / video.options.fps).toBeGreaterThanOrEqual(Math.min(piece.end, video.options.durationS) - 1e-3);
+      expect(lastPts + 1 / video.options.fps).toBeGreaterThanOrEqual(
+        Math.min(piece.end, video.options.durationS) - 1e-3,
+      );
     }
   });
 });
@@ -271,5 +280,60 @@ describe('sample-frames', () => {
       const thumb = await sharp(await h.store.getBytes(out.thumbnail_key)).metadata();
       expect(thumb).toMatchObject({ format: 'jpeg', width: 96, height: 72 });
     }
+  });
+});
+
+describe('idempotency', () => {
+  it('every stage called again with the same input returns the same manifest and starts no ffmpeg', async () => {
+    const counter = countingRunner(h.ffmpeg);
+    const deps = h.deps(counter.runner);
+    const audio = await extracted();
+    const { clips } = await segmented();
+    const { pieces } = await cut();
+    const piece = pieces[0]!;
+    const transcodeInput = {
+      request_id: REQUEST,
+      clip: piece.index,
+      piece_key: piece.piece_key,
+      offset_s: piece.offset_s,
+      duration_s: piece.end - piece.start,
+      params: { ...profile.transcode, height: 180 },
+    };
+    const rendition = (await runStageOnce(transcodeClip, transcodeInput, h.deps())).manifest.output;
+    const sampleInput = {
+      request_id: REQUEST,
+      clip: piece.index,
+      video_key: rendition.video_key,
+      duration_s: rendition.duration_s,
+      params: profile.frames,
+    };
+    const first = await runStageOnce(sampleFrames, sampleInput, h.deps());
+    const keysBefore = await listKeys(h.store, requestKeys(REQUEST).prefix);
+
+    const calls = [
+      () => runStageOnce(extractAudio, { request_id: REQUEST, source_key: sourceKey() }, deps),
+      () =>
+        runStageOnce(
+          segmentSpeech,
+          {
+            request_id: REQUEST,
+            audio_key: audio.audio_key,
+            duration_s: audio.probe.duration_s,
+            params: profile.segment,
+          },
+          deps,
+        ),
+      () => runStageOnce(cutClips, { request_id: REQUEST, source_key: sourceKey(), clips }, deps),
+      () => runStageOnce(transcodeClip, transcodeInput, deps),
+      () => runStageOnce(sampleFrames, sampleInput, deps),
+    ];
+    for (const call of calls) expect((await call()).reused).toBe(true);
+    expect((await runStageOnce(sampleFrames, sampleInput, deps)).manifest).toEqual(first.manifest);
+    expect(counter.calls()).toBe(0);
+    expect(await listKeys(h.store, requestKeys(REQUEST).prefix)).toEqual(keysBefore);
+
+    // A changed input is new work: the stage runs again.
+    await runStageOnce(sampleFrames, { ...sampleInput, params: { ...profile.frames, fps: 0.5 } }, deps);
+    expect(counter.calls()).toBeGreaterThan(0);
   });
 });

@@ -144,7 +144,15 @@ describe('input restrictions: playlists cannot make ffmpeg read other files', ()
   it('an HLS playlist pointing at a real local video is refused by ffprobe and ffmpeg', async () => {
     const playlist = await hlsPlaylist(join(dir, 'media'), segment);
     // Control: an unrestricted ffprobe follows the playlist and finds the segment's video.
-    const open = await exec('ffprobe', ['-v', 'error', '-show_entries', 'format=format_name', '-of', 'csv=p=0', playlist]);
+    const open = await exec('ffprobe', [
+      '-v',
+      'error',
+      '-show_entries',
+      'format=format_name',
+      '-of',
+      'csv=p=0',
+      playlist,
+    ]);
     expect(open.stdout.trim()).toBe('hls');
 
     const probeErr = await failure(ffmpeg.probe(playlist));
@@ -167,7 +175,15 @@ describe('input restrictions: playlists cannot make ffmpeg read other files', ()
   it('a concat list pointing at a local file is refused', async () => {
     const list = await concatList(join(dir, 'media'), 'segment.ts', 'list.ffconcat');
     // Control: unrestricted, the concat demuxer opens the segment.
-    const open = await exec('ffprobe', ['-v', 'error', '-show_entries', 'format=format_name', '-of', 'csv=p=0', list]);
+    const open = await exec('ffprobe', [
+      '-v',
+      'error',
+      '-show_entries',
+      'format=format_name',
+      '-of',
+      'csv=p=0',
+      list,
+    ]);
     expect(open.stdout.trim()).toBe('concat');
 
     await expect(ffmpeg.probe(list)).rejects.toBeInstanceOf(FfmpegError);

@@ -9,7 +9,11 @@ import { readState } from '../../common/state/state-store.js';
 import type { Outcome } from '../../functions/orchestrator/service.js';
 import { type Harness, makeHarness } from '../helpers/orchestrator-harness.js';
 
-const submit = { video_uri: 'store://uploads/video.mp4', query: 'find scenes with cars', profile: 'default' as const };
+const submit = {
+  video_uri: 'store://uploads/video.mp4',
+  query: 'find scenes with cars',
+  profile: 'default' as const,
+};
 const ALL_TASKS = 3 + 3 * 4;
 
 let h: Harness;
@@ -33,7 +37,9 @@ describe('orchestrator service over a real folder store', () => {
     expect(result.status).toBe('SUCCEEDED');
     expect(result.clips).toBe(3);
     expect(result.matches.map((m) => m.clip)).toEqual([1]);
-    expect(FinalResult.parse((await h.store.getJson(requestKeys(result.request_id).final)).value)).toEqual(result);
+    expect(FinalResult.parse((await h.store.getJson(requestKeys(result.request_id).final)).value)).toEqual(
+      result,
+    );
     const state = RequestState.parse(await stateOf(result.request_id));
     expect(state.status).toBe('SUCCEEDED');
     expect(state.lease).toBeNull();
@@ -47,11 +53,15 @@ describe('orchestrator service over a real folder store', () => {
 
   it('bad input writes nothing at all', async () => {
     const before = await listAll();
-    await expect(h.service().submit({ ...submit, video_uri: 'file:///etc/passwd' }, undefined)).rejects.toMatchObject({
+    await expect(
+      h.service().submit({ ...submit, video_uri: 'file:///etc/passwd' }, undefined),
+    ).rejects.toMatchObject({
       code: 'UNSUPPORTED_SOURCE_SCHEME',
       status: 422,
     });
-    await expect(h.service().submit({ ...submit, video_uri: 'store://uploads/missing.mp4' }, undefined)).rejects.toMatchObject({
+    await expect(
+      h.service().submit({ ...submit, video_uri: 'store://uploads/missing.mp4' }, undefined),
+    ).rejects.toMatchObject({
       code: 'SOURCE_NOT_FOUND',
     });
     await expect(
@@ -68,7 +78,10 @@ describe('orchestrator service over a real folder store', () => {
     const result = finalOf(await h.service().submit(submit, undefined));
     expect(result.status).toBe('SUCCEEDED');
     expect(h.gateway.invocations.get('transcode-clip/0001')).toBe(3);
-    expect((await stateOf(result.request_id)).tasks['transcode-clip/0001']).toMatchObject({ attempts: 3, status: 'SUCCEEDED' });
+    expect((await stateOf(result.request_id)).tasks['transcode-clip/0001']).toMatchObject({
+      attempts: 3,
+      status: 'SUCCEEDED',
+    });
   });
 
   it('a stage rejecting its input fails the request at once with that cause', async () => {
@@ -83,7 +96,9 @@ describe('orchestrator service over a real folder store', () => {
 
   it('a stage that keeps timing out fails the request after max_attempts, with STAGE_TIMEOUT', async () => {
     h.gateway.faults.set('segment-speech', ['timeout', 'timeout', 'timeout']);
-    const result = finalOf(await h.service().submit({ ...submit, overrides: { run: { backoff_base_ms: 10 } } }, undefined));
+    const result = finalOf(
+      await h.service().submit({ ...submit, overrides: { run: { backoff_base_ms: 10 } } }, undefined),
+    );
     expect(result.status).toBe('FAILED');
     expect(result.error?.code).toBe('STAGE_TIMEOUT');
     expect(h.gateway.invocations.get('segment-speech')).toBe(3);
@@ -95,7 +110,9 @@ describe('orchestrator service over a real folder store', () => {
       await h.service().submit({ ...submit, overrides: { run: { tolerated_clip_failures: 1 } } }, undefined),
     );
     expect(result.status).toBe('SUCCEEDED');
-    expect(result.failed_clips).toEqual([{ clip: 1, error: expect.objectContaining({ code: 'UNREADABLE_MEDIA' }) }]);
+    expect(result.failed_clips).toEqual([
+      { clip: 1, error: expect.objectContaining({ code: 'UNREADABLE_MEDIA' }) },
+    ]);
     expect(result.matches).toEqual([]);
   });
 
@@ -138,7 +155,9 @@ describe('orchestrator service over a real folder store', () => {
   it('a live lease makes a second driver report status instead of driving', async () => {
     h.gateway.faults.set('extract-audio', ['hang']);
     const stop = new AbortController();
-    const first = h.service({ leaseMs: 60_000 }, stop.signal).submit({ ...submit, request_id: 'leased' }, undefined);
+    const first = h
+      .service({ leaseMs: 60_000 }, stop.signal)
+      .submit({ ...submit, request_id: 'leased' }, undefined);
     await waitFor(async () => (h.gateway.invocations.has('extract-audio') ? true : undefined));
     const other = await h.service().resume('leased');
     expect(other).toMatchObject({ kind: 'status', httpStatus: 202 });
@@ -175,13 +194,64 @@ describe('orchestrator service over a real folder store', () => {
   });
 
   it('hands over to a continuation when its time budget is spent', async () => {
-    const first = await h.service({ budgetMs: 1, maxConcurrent: 1 }).submit({ ...submit, request_id: 'long' }, undefined);
+    const first = await h
+      .service({ budgetMs: 1, maxConcurrent: 1 })
+      .submit({ ...submit, request_id: 'long' }, undefined);
     expect(first).toMatchObject({ kind: 'status', httpStatus: 202 });
     expect(h.continued).toEqual(['long']);
     expect((await stateOf('long')).lease).toBeNull();
     const result = finalOf(await h.service().resume('long'));
     expect(result.status).toBe('SUCCEEDED');
     expect(h.gateway.repeated()).toEqual([]);
+  });
+
+  describe('http(s) sources', () => {
+    let server: Server;
+    let base: string;
+    beforeEach(async () => {
+      server = createServer((req, res) => {
+        if (req.url === '/video.mp4') return res.end('fake video bytes');
+        if (req.url === '/to-metadata') {
+          res.writeHead(302, { location: 'http://169.254.169.254/latest/meta-data/' });
+          return res.end();
+        }
+        if (req.url === '/to-file') {
+          res.writeHead(302, { location: 'file:///etc/passwd' });
+          return res.end();
+        }
+        if (req.url === '/huge') return res.end(Buffer.alloc(11 * 1024 * 1024));
+        res.writeHead(404);
+        res.end();
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    });
+    afterEach(() => new Promise<void>((r) => server.close(() => r())));
+
+    it('fetches an allowed http source into the request input', async () => {
+      const result = finalOf(
+        await h.service().submit({ ...submit, video_uri: `${base}/video.mp4` }, undefined),
+      );
+      expect(result.status).toBe('SUCCEEDED');
+      const copied = await h.store.getBytes(requestKeys(result.request_id).input('source.mp4'));
+      expect(copied.toString()).toBe('fake video bytes');
+    });
+
+    it.each([
+      ['/to-metadata', 'SOURCE_REFUSED'],
+      ['/to-file', 'SOURCE_REFUSED'],
+      ['/huge', 'SOURCE_TOO_LARGE'],
+      ['/missing', 'SOURCE_FETCH_FAILED'],
+    ])('%s fails the request with %s and writes only under its own prefix', async (path, code) => {
+      await expect(
+        h.service().submit({ ...submit, video_uri: `${base}${path}`, request_id: 'bad-src' }, undefined),
+      ).rejects.toMatchObject({ code, status: expect.any(Number) });
+      const state = await stateOf('bad-src');
+      expect(state).toMatchObject({ status: 'FAILED', error: { code } });
+      const keys = await listAll();
+      expect(keys.filter((k) => !k.startsWith('uploads/')).every((k) => k.includes('bad-src'))).toBe(true);
+      expect(keys.some((k) => k.includes('/input/'))).toBe(false);
+    });
   });
 
   describe('callbacks', () => {

@@ -54,7 +54,10 @@ describe('sweeper', () => {
     expect(resumed.sort()).toEqual(['dead-driver', 'no-lease']);
     expect(report.expired).toEqual(['too-old']);
     expect(report.cleaned).toEqual(['done']);
-    expect((await readState(h.store, 'too-old')).state).toMatchObject({ status: 'EXPIRED', error: { code: 'REQUEST_EXPIRED' } });
+    expect((await readState(h.store, 'too-old')).state).toMatchObject({
+      status: 'EXPIRED',
+      error: { code: 'REQUEST_EXPIRED' },
+    });
     expect(await h.store.head(indexKeys.active('too-old'))).toBeUndefined();
     expect(await h.store.head(indexKeys.active('done'))).toBeUndefined();
     expect(await h.store.head(indexKeys.active('live'))).toBeDefined();

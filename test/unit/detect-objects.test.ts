@@ -17,7 +17,10 @@ const det = (label: string, score: number, box: RawDetection['box']): RawDetecti
 
 describe('selectDetections', () => {
   it('drops candidates under min_score', () => {
-    const out = selectDetections([det('car', 0.29, [0, 0, 0.5, 0.5]), det('dog', 0.3, [0.5, 0.5, 0.2, 0.2])], params);
+    const out = selectDetections(
+      [det('car', 0.29, [0, 0, 0.5, 0.5]), det('dog', 0.3, [0.5, 0.5, 0.2, 0.2])],
+      params,
+    );
     expect(out.map((d) => d.label)).toEqual(['dog']);
   });
 
@@ -56,7 +59,10 @@ describe('selectDetections', () => {
   });
 
   it('clamps boxes to the frame and drops empty ones', () => {
-    const out = selectDetections([det('dog', 0.5, [-0.05, 0.9, 0.5, 0.3]), det('cat', 0.5, [1.2, 0, 0.1, 0.1])], params);
+    const out = selectDetections(
+      [det('dog', 0.5, [-0.05, 0.9, 0.5, 0.3]), det('cat', 0.5, [1.2, 0, 0.1, 0.1])],
+      params,
+    );
     expect(out).toEqual([det('dog', 0.5, [0, 0.9, 0.45, 0.1])]);
   });
 });
@@ -66,7 +72,14 @@ describe('summarizeLabels', () => {
 
   it('joins consecutive frames into ranges; a frame at t covers [t, t + interval)', () => {
     const labels = summarizeLabels(
-      [at(0, 'car', 0.5), at(1, 'car', 0.7), at(2, 'car', 0.6), at(5, 'car', 0.4), at(1, 'car', 0.65), at(3, 'dog', 0.9)],
+      [
+        at(0, 'car', 0.5),
+        at(1, 'car', 0.7),
+        at(2, 'car', 0.6),
+        at(5, 'car', 0.4),
+        at(1, 'car', 0.65),
+        at(3, 'dog', 0.9),
+      ],
       1,
     );
     expect(labels).toEqual([
@@ -84,7 +97,10 @@ describe('summarizeLabels', () => {
   });
 
   it('tolerates timestamp jitter and other frame intervals', () => {
-    const labels = summarizeLabels([at(0, 'person', 0.5), at(0.51, 'person', 0.5), at(0.98, 'person', 0.5)], 0.5);
+    const labels = summarizeLabels(
+      [at(0, 'person', 0.5), at(0.51, 'person', 0.5), at(0.98, 'person', 0.5)],
+      0.5,
+    );
     expect(labels[0]!.ranges).toEqual([[0, 1.48]]);
   });
 
@@ -106,14 +122,20 @@ describe('detect-objects stage (fake detector)', () => {
       this.seen.push({ width: image.width, height: image.height });
       const [r, g, b] = image.data;
       if (r! > 200 && g! < 50 && b! < 50) {
-        return [det('car', 0.9, [0.2, 0.2, 0.5, 0.5]), det('car', 0.7, [0.21, 0.2, 0.5, 0.5]), det('car', 0.1, [0, 0, 1, 1])];
+        return [
+          det('car', 0.9, [0.2, 0.2, 0.5, 0.5]),
+          det('car', 0.7, [0.21, 0.2, 0.5, 0.5]),
+          det('car', 0.1, [0, 0, 1, 1]),
+        ];
       }
       return [];
     }
   }
 
   const frameJpeg = (color: { r: number; g: number; b: number }) =>
-    sharp({ create: { width: 64, height: 48, channels: 3, background: color } }).jpeg().toBuffer();
+    sharp({ create: { width: 64, height: 48, channels: 3, background: color } })
+      .jpeg()
+      .toBuffer();
 
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 'clipseek-detect-unit-'));
@@ -138,7 +160,10 @@ describe('detect-objects stage (fake detector)', () => {
     now: () => new Date('2030-01-01T00:00:00Z'),
   });
   const frames = (n: number) =>
-    Array.from({ length: n }, (_, i) => ({ key: `requests/r_unit/sample-frames/0000/frame-${i}.jpg`, t: i * 2 }));
+    Array.from({ length: n }, (_, i) => ({
+      key: `requests/r_unit/sample-frames/0000/frame-${i}.jpg`,
+      t: i * 2,
+    }));
 
   it('applies the profile to every frame and reports label ranges in clip time', async () => {
     const detector = new RedMeansCar();

@@ -66,7 +66,15 @@ describe('rankClips: labels', () => {
   });
 
   it('clamps ranges to the clip and merges overlapping ones before measuring coverage', () => {
-    const c = clip(0, 100, 110, { labels: [seen('car', 1, [[-1, 3], [2, 5], [9, 12]])] });
+    const c = clip(0, 100, 110, {
+      labels: [
+        seen('car', 1, [
+          [-1, 3],
+          [2, 5],
+          [9, 12],
+        ]),
+      ],
+    });
     const [m] = rankClips(understandQuery('car'), [c]);
     expect(m!.score).toBeCloseTo(6 / 10, 6);
     expect(m!.why.labels[0]!.ranges).toEqual([
@@ -100,7 +108,9 @@ describe('rankClips: transcript', () => {
     const matches = rankClips(understandQuery('"city council"'), clips);
     expect(matches.map((m) => m.clip)).toEqual([2]);
     expect(matches[0]!.score).toBeCloseTo(SCORING.phraseHit, 6);
-    expect(matches[0]!.why.words).toEqual([{ word: 'city council', term: 'city council', start: 21, end: 22.8 }]);
+    expect(matches[0]!.why.words).toEqual([
+      { word: 'city council', term: 'city council', start: 21, end: 22.8 },
+    ]);
   });
 
   it('normalizes what the engine heard (case, punctuation, hyphens)', () => {
@@ -145,7 +155,9 @@ describe('rankClips: mixed evidence, ties, nothing searchable', () => {
   });
 
   it('a query with nothing searchable matches nothing, even when every clip has evidence', () => {
-    const clips = [clip(0, 0, 10, { labels: [seen('person', 0.9, [[0, 10]])], words: spoken('find the scenes') })];
+    const clips = [
+      clip(0, 0, 10, { labels: [seen('person', 0.9, [[0, 10]])], words: spoken('find the scenes') }),
+    ];
     const understood = understandQuery('find the scenes where they talk about');
     expect(understood.note).toBeDefined();
     expect(rankClips(understood, clips)).toEqual([]);
@@ -158,7 +170,11 @@ describe('rankClips: mixed evidence, ties, nothing searchable', () => {
   });
 
   it('omits clip keys that are not known', () => {
-    const c = { ...clip(0, 0, 10, { words: spoken('budget') }), video_key: undefined, thumbnail_key: undefined };
+    const c = {
+      ...clip(0, 0, 10, { words: spoken('budget') }),
+      video_key: undefined,
+      thumbnail_key: undefined,
+    };
     const [m] = rankClips(understandQuery('budget'), [c]);
     expect(m).not.toHaveProperty('video_key');
     expect(m).not.toHaveProperty('thumbnail_key');

@@ -37,7 +37,8 @@ describe('understandQuery: object labels', () => {
     for (const label of COCO_LABELS) {
       expect(understandQuery(label).labels, label).toContain(label);
       const plural = label.endsWith('s') || label.endsWith('h') ? `${label}es` : `${label}s`;
-      if (!['skis', 'scissors'].includes(label)) expect(understandQuery(plural).labels, plural).toContain(label);
+      if (!['skis', 'scissors'].includes(label))
+        expect(understandQuery(plural).labels, plural).toContain(label);
     }
   });
 

@@ -8,9 +8,12 @@ import { runStageOnce } from '../../common/stage.js';
 import { FolderStore } from '../../common/storage/folder-store.js';
 import { createTranscriberFromEnv } from '../../functions/transcribe-clip/engines.js';
 import { HttpTranscriber } from '../../functions/transcribe-clip/http-transcriber.js';
-import { PocketsphinxTranscriber, parsePocketsphinxTimes } from '../../functions/transcribe-clip/pocketsphinx.js';
+import {
+  PocketsphinxTranscriber,
+  parsePocketsphinxTimes,
+} from '../../functions/transcribe-clip/pocketsphinx.js';
 import { tidyWords, transcribeClip } from '../../functions/transcribe-clip/stage.js';
-import type { Transcriber, TranscribeOptions } from '../../functions/transcribe-clip/transcriber.js';
+import type { TranscribeOptions, Transcriber } from '../../functions/transcribe-clip/transcriber.js';
 import { assertSpeechWav, readWavInfo } from '../../functions/transcribe-clip/wav.js';
 
 /** A PCM WAV: header (optionally with a LIST chunk before `data`, as ffmpeg writes) + silence. */
@@ -25,7 +28,9 @@ function wav({ rate = 16_000, channels = 1, bits = 16, seconds = 1, list = false
   fmt.writeUInt32LE(rate * channels * (bits / 8), 16);
   fmt.writeUInt16LE(channels * (bits / 8), 20);
   fmt.writeUInt16LE(bits, 22);
-  const listChunk = list ? Buffer.concat([Buffer.from('LIST'), Buffer.from([5, 0, 0, 0]), Buffer.from('INFOx\0')]) : Buffer.alloc(0);
+  const listChunk = list
+    ? Buffer.concat([Buffer.from('LIST'), Buffer.from([5, 0, 0, 0]), Buffer.from('INFOx\0')])
+    : Buffer.alloc(0);
   const dataHeader = Buffer.alloc(8);
   dataHeader.write('data', 0, 'ascii');
   dataHeader.writeUInt32LE(dataBytes, 4);
@@ -141,7 +146,9 @@ describe('transcribe-clip stage (fake engine)', () => {
   class FakeTranscriber implements Transcriber {
     readonly engine = 'fake';
     readonly calls: Array<{ wavPath: string; options: TranscribeOptions; bytes: number }> = [];
-    constructor(private readonly answer: { text: string; words: { word: string; start: number; end: number }[] }) {}
+    constructor(
+      private readonly answer: { text: string; words: { word: string; start: number; end: number }[] },
+    ) {}
     async transcribe(wavPath: string, options: TranscribeOptions) {
       const { size } = await stat(wavPath);
       this.calls.push({ wavPath, options, bytes: size });
@@ -232,7 +239,10 @@ describe('engine choice and engine errors', () => {
   it('uses pocketsphinx unless TRANSCRIBE_URL is set', () => {
     expect(createTranscriberFromEnv({})).toBeInstanceOf(PocketsphinxTranscriber);
     expect(createTranscriberFromEnv({ TRANSCRIBE_URL: '' })).toBeInstanceOf(PocketsphinxTranscriber);
-    const http = createTranscriberFromEnv({ TRANSCRIBE_URL: 'http://127.0.0.1:9/', TRANSCRIBE_MODEL: 'small.en' });
+    const http = createTranscriberFromEnv({
+      TRANSCRIBE_URL: 'http://127.0.0.1:9/',
+      TRANSCRIBE_MODEL: 'small.en',
+    });
     expect(http).toBeInstanceOf(HttpTranscriber);
     expect(http.engine).toBe('openai-compatible:small.en');
   });
@@ -244,7 +254,9 @@ describe('engine choice and engine errors', () => {
   });
 
   it('pocketsphinx refuses languages it has no model for', async () => {
-    await expect(new PocketsphinxTranscriber().transcribe('/nonexistent.wav', { language: 'de' })).rejects.toMatchObject({
+    await expect(
+      new PocketsphinxTranscriber().transcribe('/nonexistent.wav', { language: 'de' }),
+    ).rejects.toMatchObject({
       code: 'UNSUPPORTED_LANGUAGE',
       retryable: false,
     });

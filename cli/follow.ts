@@ -1,0 +1,100 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { FinalResult } from '../common/contracts/final.js';
+import { TERMINAL_STATUSES } from '../common/contracts/request.js';
+import type { RequestState } from '../common/contracts/state.js';
+import { ClipseekError, NotFoundError } from '../common/errors.js';
+import { requestKeys } from '../common/keys.js';
+import { readState } from '../common/state/state-store.js';
+import type { ObjectStore } from '../common/storage/types.js';
+import type { Answer } from './orchestrator-client.js';
+import { elapsedOf, type ProgressView } from './progress.js';
+
+export interface FollowOptions {
+  store: ObjectStore;
+  requestId: string;
+  /** A sync call in flight (submit or resume): an error answer before any state exists ends the wait. */
+  call?: Promise<Answer> | undefined;
+  view?: ProgressView | undefined;
+  /** Shown until state.json exists. */
+  phase?: string | undefined;
+  intervalMs?: number;
+  now?: () => Date;
+}
+
+export interface Followed {
+  state: RequestState;
+  /** final.json, parsed; absent when the request ended without one (cancelled before it ran). */
+  final?: FinalResult;
+  /** final.json exactly as stored (what `--json` prints). */
+  finalText?: string;
+}
+
+/**
+ * Watches a request through its state.json until it reaches a terminal
+ * status, drawing progress on the way. The store, not the HTTP call, is the
+ * truth: a sync call may be handed over (202) or cut off while the request
+ * goes on, so the call only matters when it fails before anything was stored.
+ */
+export async function follow(opts: FollowOptions): Promise<Followed> {
+  const { store, requestId, view } = opts;
+  const now = opts.now ?? (() => new Date());
+  const interval = opts.intervalMs ?? 300;
+  const started = Date.now();
+  let settled: { answer?: Answer; error?: unknown } | undefined;
+  const callDone = opts.call?.then(
+    (answer) => {
+      settled = { answer };
+    },
+    (error: unknown) => {
+      settled = { error };
+    },
+  );
+  for (;;) {
+    const answered = settled;
+    const state = await tryReadState(store, requestId);
+    view?.update({
+      requestId,
+      state,
+      phase: opts.phase,
+      elapsedMs: state ? elapsedOf(state, now()) : Date.now() - started,
+    });
+    if (state && TERMINAL_STATUSES.includes(state.status))
+      return { state, ...(await readFinal(store, requestId)) };
+    if (answered && !state) {
+      // Refused before anything was stored (bad input, unknown id, nothing listening).
+      if (answered.error !== undefined) throw answered.error;
+      if (answered.answer?.kind === 'error') throw answered.answer.error;
+      // The orchestrator knows the request, yet this store does not: the CLI looks in the wrong place.
+      throw new ClipseekError(
+        'STATE_NOT_IN_STORE',
+        `the orchestrator answered for ${requestId}, but ${store.url} holds no state for it: ` +
+          'point --storage (or STORAGE_URL) at the store the functions use',
+        { details: { request_id: requestId, storage_url: store.url } },
+      );
+    }
+    await Promise.race([delay(interval), ...(callDone && !settled ? [callDone] : [])]);
+  }
+}
+
+export async function tryReadState(store: ObjectStore, requestId: string): Promise<RequestState | undefined> {
+  try {
+    return (await readState(store, requestId)).state;
+  } catch (err) {
+    if (err instanceof NotFoundError) return undefined;
+    throw err;
+  }
+}
+
+export async function readFinal(
+  store: ObjectStore,
+  requestId: string,
+): Promise<{ final?: FinalResult; finalText?: string }> {
+  let text: string;
+  try {
+    text = (await store.getBytes(requestKeys(requestId).final)).toString('utf8');
+  } catch (err) {
+    if (err instanceof NotFoundError) return {};
+    throw err;
+  }
+  return { final: FinalResult.parse(JSON.parse(text)), finalText: text };
+}

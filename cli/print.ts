@@ -1,0 +1,135 @@
+import type { FinalResult, Match } from '../common/contracts/final.js';
+import type { RequestState } from '../common/contracts/state.js';
+import { clipProgress, elapsedOf, formatElapsed, isStalled, stageRows, stallNote } from './progress.js';
+import { fmtTime } from './report.js';
+import type { Style } from './style.js';
+
+/**
+ * Human-readable output: the ranked matches of a result, a request's status,
+ * the request list. Each returns lines; the caller writes them to stdout.
+ */
+export function resultLines(final: FinalResult, state: RequestState | undefined, style: Style): string[] {
+  const took = formatElapsed(final.metrics.wall_ms);
+  const n = final.matches.length;
+  const head =
+    final.status === 'SUCCEEDED'
+      ? style.good(`✓ ${final.status}`)
+      : style.bad(`✗ ${final.status}${final.error ? `: ${final.error.code} — ${final.error.message}` : ''}`);
+  const lines = [
+    `${head} in ${took} · ${final.clips} clip${final.clips === 1 ? '' : 's'} · ` +
+      `${n} match${n === 1 ? '' : 'es'} for "${final.query}"`,
+    `  looking for: ${sought(final)}`,
+  ];
+  if (final.understood.note) lines.push(`  ${style.dim(final.understood.note)}`);
+  final.matches.forEach((m, i) => {
+    lines.push(...matchLines(m, i + 1, style));
+  });
+  for (const f of final.failed_clips) {
+    lines.push(style.bad(`  clip ${f.clip} failed: ${f.error.code} — ${f.error.message}`));
+  }
+  if (state && final.status !== 'SUCCEEDED' && state.error && !final.error) {
+    lines.push(style.bad(`  ${state.error.code}: ${state.error.message}`));
+  }
+  return lines;
+}
+
+function sought(final: FinalResult): string {
+  const { labels, terms, phrases, unknown } = final.understood;
+  const parts = [
+    labels.length ? `objects ${labels.join(', ')}` : '',
+    terms.length || phrases.length ? `words ${[...phrases.map((p) => `"${p}"`), ...terms].join(', ')}` : '',
+    unknown.length ? `(not understood: ${unknown.join(', ')})` : '',
+  ].filter(Boolean);
+  return parts.join(' · ') || 'nothing searchable';
+}
+
+function matchLines(m: Match, rank: number, style: Style): string[] {
+  const lines = [
+    `  ${style.bold(`#${rank}`)}  clip ${m.clip}  ${fmtTime(m.start)}–${fmtTime(m.end)}  score ${m.score.toFixed(2)}`,
+  ];
+  for (const l of m.why.labels) {
+    const ranges = l.ranges.map(([a, b]) => `${fmtTime(a)}–${fmtTime(b)}`).join(', ');
+    lines.push(`      seen   ${style.mark(l.label)} ${ranges} (best ${l.best_score.toFixed(2)})`);
+  }
+  if (m.why.words.length) {
+    lines.push(
+      `      heard  ${m.why.words.map((w) => `${style.mark(w.word)} at ${fmtTime(w.start)}`).join(', ')}`,
+    );
+  }
+  if (m.transcript) lines.push(`      said   "${highlight(m.transcript, m, style)}"`);
+  if (m.video_key) lines.push(`      clip   ${style.dim(m.video_key)}`);
+  return lines;
+}
+
+function highlight(transcript: string, m: Match, style: Style): string {
+  const hits = new Set(m.why.words.map((w) => w.word.toLowerCase()));
+  return transcript
+    .split(/(\s+)/)
+    .map((tok) => (hits.has(tok.toLowerCase().replace(/[^\p{L}\p{N}']/gu, '')) ? style.mark(tok) : tok))
+    .join('');
+}
+
+/** `clipseek status`: where a request is. */
+export function statusLines(state: RequestState, now: Date, style: Style): string[] {
+  const lines = [
+    `request   ${state.request_id}`,
+    `status    ${paintStatus(state.status, style)} · ${formatElapsed(elapsedOf(state, now))} · run ${state.runs} · updated ${state.updated_at}`,
+    `query     "${state.request.query}" · profile ${state.profile}`,
+    `source    ${state.request.video_uri}`,
+    `created   ${state.created_at}`,
+  ];
+  const width = Math.max(...stageRows(state).map((r) => r.stage.length));
+  for (const row of stageRows(state)) {
+    const total = row.total === undefined ? '?' : String(row.total);
+    const failed = row.failed ? style.bad(` ${row.failed} failed`) : '';
+    lines.push(`  ${row.stage.padEnd(width)}  ${row.status.padEnd(9)} ${row.done}/${total}${failed}`);
+  }
+  const clips = clipProgress(state);
+  if (clips.total !== undefined) lines.push(`  clips done: ${clips.done}/${clips.total}`);
+  if (state.cancel_requested && state.status !== 'CANCELLED') lines.push('  cancel requested');
+  if (isStalled(state, now)) lines.push(`  ${stallNote(state.request_id)}`);
+  if (state.error) lines.push(style.bad(`error     ${state.error.code}: ${state.error.message}`));
+  for (const [key, task] of Object.entries(state.tasks)) {
+    if (task.status === 'FAILED' && task.error) {
+      lines.push(
+        style.bad(
+          `  ${key} failed after ${task.attempts} attempt(s): ${task.error.code} — ${task.error.message}`,
+        ),
+      );
+    }
+  }
+  return lines;
+}
+
+/** Colours a status (which may be padded for a table). */
+export function paintStatus(status: string, style: Style): string {
+  const bare = status.trim();
+  if (bare === 'SUCCEEDED') return style.good(status);
+  if (bare === 'FAILED' || bare === 'EXPIRED' || bare === 'CANCELLED') return style.bad(status);
+  return status;
+}
+
+export interface ListedRequest {
+  request_id: string;
+  created_at: string;
+  query: string;
+  status: string;
+  clips: number | null;
+  matches?: number | undefined;
+}
+
+/** `clipseek ls`: one row per request, newest first. */
+export function listLines(rows: ListedRequest[], style: Style): string[] {
+  if (rows.length === 0) return ['no requests yet: clipseek run <video> --query "…"'];
+  const idWidth = Math.max(7, ...rows.map((r) => r.request_id.length));
+  const header = `${'REQUEST'.padEnd(idWidth)}  ${'STATUS'.padEnd(9)}  ${'CREATED'.padEnd(19)}  CLIPS  MATCHES  QUERY`;
+  return [
+    style.dim(header),
+    ...rows.map(
+      (r) =>
+        `${r.request_id.padEnd(idWidth)}  ${paintStatus(r.status.padEnd(9), style)}  ` +
+        `${r.created_at.replace('T', ' ').slice(0, 19).padEnd(19)}  ${String(r.clips ?? '-').padStart(5)}  ` +
+        `${String(r.matches ?? '-').padStart(7)}  ${r.query}`,
+    ),
+  ];
+}

@@ -1,0 +1,150 @@
+import { TERMINAL_STATUSES } from '../common/contracts/request.js';
+import { isPerClipStage, PER_CLIP_STAGES, STAGE_NAMES, type StageName } from '../common/contracts/stages.js';
+import type { RequestState } from '../common/contracts/state.js';
+import { clipId } from '../common/keys.js';
+
+/**
+ * Live progress from state.json: pure functions that turn a state into text
+ * (tested without a terminal), and a view that draws them — redrawn in place
+ * on a TTY, one line per change otherwise (logs, CI, pipes).
+ */
+export interface Snapshot {
+  requestId: string;
+  state?: RequestState | undefined;
+  /** What happens before state.json exists ("uploading …"). */
+  phase?: string | undefined;
+  elapsedMs: number;
+}
+
+export interface StageRow {
+  stage: StageName;
+  status: string;
+  done: number;
+  failed: number;
+  /** Undefined while the number of clips is not known yet. */
+  total: number | undefined;
+}
+
+export function stageRows(state: RequestState): StageRow[] {
+  return STAGE_NAMES.map((stage) => {
+    const summary = state.stages[stage];
+    const total = summary?.total ?? (isPerClipStage(stage) ? (state.clips ?? undefined) : 1);
+    return {
+      stage,
+      status: summary?.status ?? 'PENDING',
+      done: summary?.done ?? 0,
+      failed: summary?.failed ?? 0,
+      total,
+    };
+  });
+}
+
+/** Clips whose every per-clip task has succeeded, out of all clips (undefined before cut-clips). */
+export function clipProgress(state: RequestState): { done: number; total: number | undefined } {
+  if (state.clips === null) return { done: 0, total: undefined };
+  let done = 0;
+  for (let clip = 0; clip < state.clips; clip++) {
+    const id = clipId(clip);
+    if (PER_CLIP_STAGES.every((stage) => state.tasks[`${stage}/${id}`]?.status === 'SUCCEEDED')) done++;
+  }
+  return { done, total: state.clips };
+}
+
+/** Nobody holds the lease of an unfinished request: it waits for the sweeper or a resume. */
+export function isStalled(state: RequestState, now: Date): boolean {
+  if (TERMINAL_STATUSES.includes(state.status)) return false;
+  return !state.lease || Date.parse(state.lease.expires_at) < now.getTime();
+}
+
+export function elapsedOf(state: RequestState, now: Date): number {
+  const end = TERMINAL_STATUSES.includes(state.status) ? Date.parse(state.updated_at) : now.getTime();
+  return Math.max(0, end - Date.parse(state.created_at));
+}
+
+export function formatElapsed(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  return s < 60 ? `${(ms / 1000).toFixed(1)}s` : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+}
+
+const BAR_WIDTH = 20;
+
+function bar(done: number, failed: number, total: number | undefined): string {
+  if (!total) return '·'.repeat(BAR_WIDTH);
+  const full = Math.round((done / total) * BAR_WIDTH);
+  const bad = Math.min(BAR_WIDTH - full, Math.round((failed / total) * BAR_WIDTH));
+  return '█'.repeat(full) + '✗'.repeat(bad) + '░'.repeat(BAR_WIDTH - full - bad);
+}
+
+function count(row: StageRow): string {
+  const total = row.total === undefined ? '?' : String(row.total);
+  return `${row.done}/${total}${row.failed ? ` (${row.failed} failed)` : ''}`;
+}
+
+/** The multi-line block drawn on a terminal. */
+export function renderBlock(s: Snapshot, now: Date): string[] {
+  const head = `clipseek ${s.requestId} · ${s.state?.status ?? 'SUBMITTING'} · ${formatElapsed(s.elapsedMs)}`;
+  if (!s.state) return [head, `  ${s.phase ?? 'waiting for the orchestrator…'}`];
+  const width = Math.max(...STAGE_NAMES.map((n) => n.length));
+  const lines = [head];
+  for (const row of stageRows(s.state)) {
+    lines.push(`  ${row.stage.padEnd(width)}  ${bar(row.done, row.failed, row.total)}  ${count(row)}`);
+  }
+  const clips = clipProgress(s.state);
+  lines.push(`  clips done: ${clips.total === undefined ? 'not cut yet' : `${clips.done}/${clips.total}`}`);
+  if (isStalled(s.state, now)) lines.push(`  ${stallNote(s.requestId)}`);
+  return lines;
+}
+
+/** The one line written per change when stderr is not a terminal. Without the time, it is the change key. */
+export function renderLine(s: Snapshot, now: Date, withTime = true): string {
+  const time = withTime ? `[${formatElapsed(s.elapsedMs)}] ` : '';
+  if (!s.state) return `${time}${s.requestId} ${s.phase ?? 'waiting for the orchestrator…'}`;
+  const stages = stageRows(s.state)
+    .filter((r) => r.status !== 'PENDING' || r.done > 0)
+    .map((r) => `${r.stage} ${count(r)}`);
+  const clips = clipProgress(s.state);
+  const parts = [
+    `${s.requestId} ${s.state.status}`,
+    ...stages,
+    ...(clips.total === undefined ? [] : [`clips ${clips.done}/${clips.total}`]),
+    ...(isStalled(s.state, now) ? ['stalled'] : []),
+  ];
+  return time + parts.join(' · ');
+}
+
+export function stallNote(requestId: string): string {
+  return `no orchestrator is driving it right now: the sweeper resumes it within a minute, or run \`clipseek resume ${requestId}\``;
+}
+
+export interface ProgressStream {
+  write(text: string): unknown;
+  isTTY?: boolean;
+}
+
+/** Draws snapshots on `out` (stderr). */
+export class ProgressView {
+  private drawn = 0;
+  private lastKey = '';
+
+  constructor(
+    private readonly out: ProgressStream,
+    private readonly tty: boolean = out.isTTY === true,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  update(snapshot: Snapshot): void {
+    const now = this.now();
+    if (this.tty) {
+      const lines = renderBlock(snapshot, now);
+      // Back to the top of the previous block, then rewrite each line.
+      const up = this.drawn > 0 ? `\x1b[${this.drawn}F` : '';
+      this.out.write(`${up}${lines.map((l) => `\x1b[2K${l}\n`).join('')}\x1b[J`);
+      this.drawn = lines.length;
+      return;
+    }
+    const key = renderLine(snapshot, now, false);
+    if (key === this.lastKey) return;
+    this.lastKey = key;
+    this.out.write(`${renderLine(snapshot, now)}\n`);
+  }
+}

@@ -1,0 +1,69 @@
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { readSecret } from '../common/config.js';
+import { readRunningStack } from './local-stack.js';
+
+/** Options every verb accepts: which data folder, store and gateway to use. */
+export const COMMON_OPTIONS = {
+  data: { type: 'string' },
+  storage: { type: 'string' },
+  gateway: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export const COMMON_USAGE = `common options:
+  --data DIR       data folder of the local stack (default: $CLIPSEEK_DATA or .clipseek)
+  --storage URL    the store the functions use (default: $STORAGE_URL, else the running
+                   \`clipseek up\` stack's, else file://<data>/bucket)
+  --gateway URL    the OpenFaaS gateway (default: $GATEWAY_URL, else the running
+                   \`clipseek up\` stack's, else http://127.0.0.1:8080)
+  -h, --help       this help`;
+
+export interface CommonFlags {
+  data?: string | undefined;
+  storage?: string | undefined;
+  gateway?: string | undefined;
+}
+
+export interface Settings {
+  /** Absolute path of the data folder. */
+  dataDir: string;
+  storageUrl: string;
+  gatewayUrl: string;
+  /** Basic auth for a gateway that requires it (secrets basic-auth-user / basic-auth-password). */
+  authorization?: string;
+}
+
+export const DEFAULT_GATEWAY_URL = 'http://127.0.0.1:8080';
+
+/** Flags win, then the environment, then the stack `clipseek up` runs on the data folder, then defaults. */
+export function resolveSettings(flags: CommonFlags, env: NodeJS.ProcessEnv, cwd: string): Settings {
+  const dataDir = resolve(cwd, flags.data ?? nonEmpty(env.CLIPSEEK_DATA) ?? '.clipseek');
+  const running = readRunningStack(dataDir);
+  const storageUrl =
+    flags.storage ??
+    nonEmpty(env.STORAGE_URL) ??
+    running?.storage_url ??
+    pathToFileURL(join(dataDir, 'bucket')).href;
+  const gatewayUrl = (
+    flags.gateway ??
+    nonEmpty(env.GATEWAY_URL) ??
+    running?.gateway_url ??
+    DEFAULT_GATEWAY_URL
+  ).replace(/\/+$/, '');
+  const secretsDir = join(dataDir, 'secrets');
+  const user = readSecret('basic-auth-user', env, secretsDir);
+  const password = readSecret('basic-auth-password', env, secretsDir);
+  return {
+    dataDir,
+    storageUrl,
+    gatewayUrl,
+    ...(user && password
+      ? { authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` }
+      : {}),
+  };
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}

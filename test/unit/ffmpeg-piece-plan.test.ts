@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import {
+  cutWindows,
+  END_MARGIN_S,
+  lastIndexAtOrBefore,
+  pieceContainer,
+  pieceStartTime,
+  SEEK_PAST_KEYFRAME_S,
+} from '../../functions/cut-clips/piece-plan.js';
+
+const KEYFRAMES = [0, 8.333333, 16.666667];
+
+describe('cut-clips planning', () => {
+  it('finds the last keyframe at or before a time', () => {
+    expect(lastIndexAtOrBefore(KEYFRAMES, 0)).toBe(0);
+    expect(lastIndexAtOrBefore(KEYFRAMES, 8.333333)).toBe(1);
+    expect(lastIndexAtOrBefore(KEYFRAMES, 8.3)).toBe(0);
+    expect(lastIndexAtOrBefore(KEYFRAMES, 20)).toBe(2);
+    expect(lastIndexAtOrBefore([1.5], 1)).toBe(-1);
+  });
+
+  it('clips in the first GOP are copied from the start, with no seek', () => {
+    expect(cutWindows({ index: 0, start: 2, end: 5 }, KEYFRAMES)).toEqual([
+      { seekS: undefined, readS: 5 + END_MARGIN_S },
+    ]);
+  });
+
+  it('later clips seek just past their keyframe, then half-way back, then from the start', () => {
+    const windows = cutWindows({ index: 1, start: 10, end: 12 }, KEYFRAMES);
+    expect(windows.map((w) => w.seekS)).toEqual([
+      8.333333 + SEEK_PAST_KEYFRAME_S,
+      (0 + 8.333333) / 2,
+      undefined,
+    ]);
+    // Every window reads to the same point: the clip's end plus the margin.
+    for (const w of windows) expect((w.seekS ?? 0) + w.readS).toBeCloseTo(12 + END_MARGIN_S, 9);
+  });
+
+  it('never seeks past the next keyframe when keyframes are close together', () => {
+    const dense = [0, 0.1, 0.2, 0.3];
+    const [first] = cutWindows({ index: 0, start: 0.25, end: 1 }, dense);
+    expect(first!.seekS).toBeCloseTo(0.25, 9);
+    expect(first!.seekS!).toBeLessThan(0.3);
+  });
+
+  it('snaps a measured piece start to the source keyframe it matches', () => {
+    expect(pieceStartTime(8.333008, KEYFRAMES)).toBe(8.333333);
+    expect(pieceStartTime(8.333, KEYFRAMES)).toBe(8.333333);
+    expect(pieceStartTime(5, KEYFRAMES)).toBe(5);
+    expect(pieceStartTime(3, [])).toBe(3);
+  });
+
+  it('cuts mov-family sources into .mov and everything else into Matroska', () => {
+    expect(pieceContainer('mov,mp4,m4a,3gp,3g2,mj2')).toEqual({ ext: 'mov', format: 'mov' });
+    expect(pieceContainer('mpegts')).toEqual({ ext: 'mkv', format: 'matroska' });
+    expect(pieceContainer('matroska,webm')).toEqual({ ext: 'mkv', format: 'matroska' });
+    expect(pieceContainer(undefined)).toEqual({ ext: 'mkv', format: 'matroska' });
+  });
+});
