@@ -7,7 +7,7 @@ import { requestKeys } from '../common/keys.js';
 import { readState } from '../common/state/state-store.js';
 import type { ObjectStore } from '../common/storage/types.js';
 import type { Answer } from './orchestrator-client.js';
-import { elapsedOf, type ProgressView } from './progress.js';
+import { elapsedOf, isStalled, type ProgressView } from './progress.js';
 
 export interface FollowOptions {
   store: ObjectStore;
@@ -17,9 +17,17 @@ export interface FollowOptions {
   view?: ProgressView | undefined;
   /** Shown until state.json exists. */
   phase?: string | undefined;
+  /**
+   * Called when the request is stalled (nobody holds its lease: the
+   * orchestrator process died) and no call is in flight: asks for a resume
+   * instead of waiting for the sweeper. Omitted: only watch.
+   */
+  revive?: (() => Promise<Answer>) | undefined;
   intervalMs?: number;
   now?: () => Date;
 }
+
+const REVIVE_EVERY_MS = 5000;
 
 export interface Followed {
   state: RequestState;
@@ -41,14 +49,21 @@ export async function follow(opts: FollowOptions): Promise<Followed> {
   const interval = opts.intervalMs ?? 300;
   const started = Date.now();
   let settled: { answer?: Answer; error?: unknown } | undefined;
-  const callDone = opts.call?.then(
-    (answer) => {
-      settled = { answer };
-    },
-    (error: unknown) => {
-      settled = { error };
-    },
-  );
+  let callDone: Promise<void> | undefined;
+  const track = (call: Promise<Answer>) => {
+    settled = undefined;
+    callDone = call.then(
+      (answer) => {
+        settled = { answer };
+      },
+      (error: unknown) => {
+        settled = { error };
+      },
+    );
+  };
+  if (opts.call) track(opts.call);
+  let lastRevive = 0;
+  const inFlight = () => callDone !== undefined && settled === undefined;
   for (;;) {
     const answered = settled;
     const state = await tryReadState(store, requestId);
@@ -72,7 +87,18 @@ export async function follow(opts: FollowOptions): Promise<Followed> {
         { details: { request_id: requestId, storage_url: store.url } },
       );
     }
-    await Promise.race([delay(interval), ...(callDone && !settled ? [callDone] : [])]);
+    // At most one resume every few seconds: a live driver just answers "busy".
+    if (
+      state &&
+      opts.revive &&
+      !inFlight() &&
+      isStalled(state, now()) &&
+      Date.now() - lastRevive > REVIVE_EVERY_MS
+    ) {
+      lastRevive = Date.now();
+      track(opts.revive());
+    }
+    await Promise.race([delay(interval), ...(inFlight() && callDone ? [callDone] : [])]);
   }
 }
 

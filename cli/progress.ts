@@ -119,6 +119,7 @@ export function stallNote(requestId: string): string {
 export interface ProgressStream {
   write(text: string): unknown;
   isTTY?: boolean;
+  columns?: number;
 }
 
 /** Draws snapshots on `out` (stderr). */
@@ -135,7 +136,11 @@ export class ProgressView {
   update(snapshot: Snapshot): void {
     const now = this.now();
     if (this.tty) {
-      const lines = renderBlock(snapshot, now);
+      // Lines longer than the terminal would wrap and break the redraw: cut them.
+      const width = Math.max(20, (this.out.columns ?? 200) - 1);
+      const lines = renderBlock(snapshot, now).map((l) =>
+        l.length > width ? `${l.slice(0, width - 1)}…` : l,
+      );
       // Back to the top of the previous block, then rewrite each line.
       const up = this.drawn > 0 ? `\x1b[${this.drawn}F` : '';
       this.out.write(`${up}${lines.map((l) => `\x1b[2K${l}\n`).join('')}\x1b[J`);

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { ClipBoundary, ClipPiece } from '../../common/contracts/stages.js';
 import { InputError, InternalError } from '../../common/errors.js';
+import { probeInput } from '../../common/ffmpeg/media-errors.js';
 import { keyframeTimes, listPackets } from '../../common/ffmpeg/packets.js';
 import { firstAudioStream, mainVideoStream, parseSeconds } from '../../common/ffmpeg/probe.js';
 import type { FfmpegDeps, FfmpegRunner } from '../../common/ffmpeg/runner.js';
@@ -20,6 +21,7 @@ interface Source {
   audioIndex: number | undefined;
   /** The source's start_time: source time 0 in the file's own timestamps. */
   originS: number;
+  durationS: number;
   keyframes: number[];
   container: ReturnType<typeof pieceContainer>;
 }
@@ -38,31 +40,41 @@ export const cutClips = defineStage<'cut-clips', FfmpegDeps>({
       const path = join(dir, 'source');
       await downloadObject(store, input.source_key, path, signal);
       const source = await describeSource(ffmpeg, path, signal);
+      const outside = input.clips.filter((c) => c.start >= source.durationS);
+      if (outside.length > 0) {
+        throw new InputError('CLIP_OUT_OF_RANGE', 'clips start after the end of the source', {
+          details: { duration_s: source.durationS, clips: outside.map((c) => c.index) },
+        });
+      }
       logger.info({ keyframes: source.keyframes.length, clips: input.clips.length }, 'cutting pieces');
 
+      // Cut everything first, upload after: a failure half-way leaves nothing in the store.
       const keys = requestKeys(input.request_id);
-      const pieces: ClipPiece[] = [];
+      const cut: Array<{ piece: ClipPiece; local: string }> = [];
       for (const clip of input.clips) {
-        const local = join(dir, `piece-${clipId(clip.index)}.${source.container.ext}`);
+        const name = `piece-${clipId(clip.index)}.${source.container.ext}`;
+        const local = join(dir, name);
         const pieceStart = await cutPiece(ffmpeg, source, clip, local, signal, logger);
-        const pieceKey = keys.stageFile('cut-clips', `piece-${clipId(clip.index)}.${source.container.ext}`);
-        await uploadFile(store, pieceKey, local, CONTENT_TYPES[source.container.ext]);
-        pieces.push({
+        const piece: ClipPiece = {
           index: clip.index,
-          piece_key: pieceKey,
+          piece_key: keys.stageFile('cut-clips', name),
           piece_start_s: pieceStart,
           start: clip.start,
           end: clip.end,
           offset_s: Math.max(0, clip.start - pieceStart),
-        });
+        };
+        cut.push({ piece, local });
       }
-      return { pieces };
+      for (const { piece, local } of cut) {
+        await uploadFile(store, piece.piece_key, local, CONTENT_TYPES[source.container.ext]);
+      }
+      return { pieces: cut.map((c) => c.piece) };
     });
   },
 });
 
 async function describeSource(ffmpeg: FfmpegRunner, path: string, signal: AbortSignal): Promise<Source> {
-  const probe = await ffmpeg.probe(path, { signal });
+  const probe = await probeInput(ffmpeg, path, signal);
   const video = mainVideoStream(probe);
   if (!video) throw new InputError('NO_VIDEO_STREAM', 'the source has no video stream');
   const originS = parseSeconds(probe.format?.start_time) ?? 0;
@@ -72,6 +84,7 @@ async function describeSource(ffmpeg: FfmpegRunner, path: string, signal: AbortS
     videoIndex: video.index,
     audioIndex: firstAudioStream(probe)?.index,
     originS,
+    durationS: parseSeconds(probe.format?.duration) ?? Number.POSITIVE_INFINITY,
     keyframes: keyframeTimes(packets).map((t) => t - originS),
     container: pieceContainer(probe.format?.format_name),
   };

@@ -3,7 +3,7 @@ import { extname, join } from 'node:path';
 import type { MediaProbe } from '../../common/contracts/stages.js';
 import { InputError, NotFoundError } from '../../common/errors.js';
 import { ALIGN_AUDIO_START, SILENT_AUDIO_LAVFI, WAV_16K_MONO_ARGS } from '../../common/ffmpeg/audio.js';
-import { FfmpegError } from '../../common/ffmpeg/errors.js';
+import { asUnreadable } from '../../common/ffmpeg/media-errors.js';
 import { firstAudioStream, type ProbeJson, parseSeconds } from '../../common/ffmpeg/probe.js';
 import type { FfmpegDeps, FfmpegRunner } from '../../common/ffmpeg/runner.js';
 import { SNIFF_BYTES, sniffContainer } from '../../common/ffmpeg/sniff.js';
@@ -75,7 +75,7 @@ async function probeSource(ffmpeg: FfmpegRunner, source: string, signal: AbortSi
   try {
     return await ffmpeg.probe(source, { signal });
   } catch (err) {
-    throw asUnreadable(err, container);
+    throw asUnreadable(err, { container });
   }
 }
 
@@ -86,15 +86,6 @@ async function decodeOrReject(ffmpeg: FfmpegRunner, args: string[], signal: Abor
   } catch (err) {
     throw asUnreadable(err);
   }
-}
-
-function asUnreadable(err: unknown, container?: string): unknown {
-  // Killed by a signal (not by us) is not the file's fault: keep the retryable FfmpegError.
-  if (!(err instanceof FfmpegError) || err.exitSignal !== null) return err;
-  return new InputError('UNREADABLE_MEDIA', 'the source file is damaged or truncated', {
-    details: { container, ffmpeg: err.details },
-    cause: err,
-  });
 }
 
 async function rejectIfTruncated(

@@ -144,7 +144,8 @@ function onFailed(
   task.finished_at = event.at;
 
   if (retryable && task.attempts < state.params.run.max_attempts) {
-    assertTaskTransition(event.key, task.status, 'PENDING');
+    // A failure before the stage was called (reading its inputs, looking for a manifest) leaves it PENDING.
+    if (task.status !== 'PENDING') assertTaskTransition(event.key, task.status, 'PENDING');
     task.status = 'PENDING';
     const at = new Date(
       Date.parse(event.at) + backoffMs(state, task.attempts, event.jitter, event.retry_after_ms),

@@ -4,6 +4,7 @@ import pLimit from 'p-limit';
 import sharp from 'sharp';
 import type { Frame } from '../../common/contracts/stages.js';
 import { InputError } from '../../common/errors.js';
+import { probeInput } from '../../common/ffmpeg/media-errors.js';
 import { listPackets } from '../../common/ffmpeg/packets.js';
 import { displaySize, mainVideoStream } from '../../common/ffmpeg/probe.js';
 import type { FfmpegDeps } from '../../common/ffmpeg/runner.js';
@@ -28,25 +29,17 @@ export const sampleFrames = defineStage<'sample-frames', FfmpegDeps>({
     return ffmpeg.withTempDir(async (dir) => {
       const video = join(dir, 'clip.mp4');
       await downloadObject(store, input.video_key, video, signal);
-      const stream = mainVideoStream(await ffmpeg.probe(video, { signal }));
+      const stream = mainVideoStream(await probeInput(ffmpeg, video, signal));
       if (!stream) throw new InputError('NO_VIDEO_STREAM', 'the clip has no video stream');
       const width = Math.min(displaySize(stream).width ?? params.max_width, params.max_width);
 
+      // The fps filter's round=up picks, for output frame i, the frame on screen at i / fps
+      // (see frame-times.ts); setpts makes i count from the clip's first frame.
+      const filters = `setpts=PTS-STARTPTS,fps=${params.fps}:round=up,scale=${width}:-2`;
       await ffmpeg.run(
         [
-          '-i',
-          video,
-          '-map',
-          `0:${stream.index}`,
-          '-vf',
-          `setpts=PTS-STARTPTS,fps=${params.fps}:round=up,scale=${width}:-2`,
-          '-q:v',
-          JPEG_QUALITY_SCALE,
-          '-start_number',
-          '0',
-          '-f',
-          'image2',
-          join(dir, 'frame-%05d.jpg'),
+          ...['-i', video, '-map', `0:${stream.index}`, '-vf', filters],
+          ...['-q:v', JPEG_QUALITY_SCALE, '-start_number', '0', '-f', 'image2', join(dir, 'frame-%05d.jpg')],
         ],
         { signal },
       );

@@ -1,7 +1,8 @@
 import { extname, join } from 'node:path';
 import type { TranscodeParams } from '../../common/contracts/profile.js';
-import { InputError, InternalError } from '../../common/errors.js';
+import { InputError } from '../../common/errors.js';
 import { ALIGN_AUDIO_START, WAV_16K_MONO_ARGS } from '../../common/ffmpeg/audio.js';
+import { probeInput } from '../../common/ffmpeg/media-errors.js';
 import { listPackets } from '../../common/ffmpeg/packets.js';
 import {
   displaySize,
@@ -37,7 +38,7 @@ export const transcodeClip = defineStage<'transcode-clip', FfmpegDeps>({
       const piece = join(dir, `piece${extname(input.piece_key).replace(/[^.a-z0-9]/gi, '')}`);
       await downloadObject(store, input.piece_key, piece, signal);
 
-      const probe = await ffmpeg.probe(piece, { signal });
+      const probe = await probeInput(ffmpeg, piece, signal);
       const video = mainVideoStream(probe);
       if (!video) throw new InputError('NO_VIDEO_STREAM', 'the piece has no video stream');
       const audio = firstAudioStream(probe);
@@ -49,40 +50,26 @@ export const transcodeClip = defineStage<'transcode-clip', FfmpegDeps>({
 
       const mp4 = join(dir, 'clip.mp4');
       const wav = join(dir, 'clip.wav');
+      // No audio in the source: a silent track (input 1), so every rendition plays the same way.
+      const audioMap = audio ? `0:${audio.index}` : '1:a';
+      const height = evenAtMost(sourceHeight, input.params.height);
       await ffmpeg.run(
         [
-          '-seek_timestamp',
-          '1',
-          '-ss',
-          seekTo.toFixed(6),
-          '-i',
-          piece,
-          // No audio in the source: a silent track, so every rendition plays the same way.
+          ...['-seek_timestamp', '1', '-ss', seekTo.toFixed(6), '-i', piece],
           ...(audio ? [] : ['-f', 'lavfi', '-i', 'anullsrc=r=48000:cl=stereo']),
-          ...renditionArgs(
-            input.params,
-            video.index,
-            audio ? `0:${audio.index}` : '1:a',
-            evenAtMost(sourceHeight, input.params.height),
-            input.duration_s,
-            mp4,
-          ),
-          '-map',
-          audio ? `0:${audio.index}` : '1:a',
-          '-t',
-          input.duration_s.toFixed(6),
-          '-af',
-          ALIGN_AUDIO_START,
-          ...WAV_16K_MONO_ARGS,
-          wav,
+          ...renditionArgs(input.params, `0:${video.index}`, audioMap, height, input.duration_s, mp4),
+          ...wavArgs(audioMap, input.duration_s, wav),
         ],
         { signal },
       );
 
-      const rendition = mainVideoStream(await ffmpeg.probe(mp4, { signal }));
+      const rendition = mainVideoStream(await probeInput(ffmpeg, mp4, signal));
       const duration = parseSeconds(rendition?.duration);
-      if (!rendition?.width || !rendition.height || duration === undefined) {
-        throw new InternalError('the encoded rendition has no readable video stream', { retryable: false });
+      if (!rendition?.width || !rendition.height || !duration) {
+        // ffmpeg encodes nothing, without failing, when the range lies past the piece's end.
+        throw new InputError('CLIP_OUT_OF_RANGE', 'the requested range has no frames in this piece', {
+          details: { offset_s: input.offset_s, duration_s: input.duration_s },
+        });
       }
       const keys = requestKeys(input.request_id);
       const videoKey = keys.stageFile('transcode-clip', 'clip.mp4', input.clip);
@@ -101,37 +88,35 @@ export const transcodeClip = defineStage<'transcode-clip', FfmpegDeps>({
   },
 });
 
+/** Output 1: the H.264/AAC MP4 rendition, `durationS` long from the seek point. */
 function renditionArgs(
   params: TranscodeParams,
-  videoIndex: number,
+  videoMap: string,
   audioMap: string,
   height: number,
   durationS: number,
   output: string,
 ): string[] {
   return [
-    '-map',
-    `0:${videoIndex}`,
+    ...['-map', videoMap, '-map', audioMap, '-t', durationS.toFixed(6)],
+    // -2: the width follows the aspect ratio, rounded to even (4:2:0 needs even sizes).
+    ...['-vf', `scale=-2:${height},format=yuv420p`],
+    ...['-c:v', 'libx264', '-preset', params.preset, '-crf', String(params.crf)],
+    ...['-c:a', 'aac', '-b:a', `${params.audio_bitrate_k}k`],
+    ...['-movflags', '+faststart', '-f', 'mp4', output],
+  ];
+}
+
+/** Output 2: the same range as 16 kHz mono WAV, for transcription. */
+function wavArgs(audioMap: string, durationS: number, output: string): string[] {
+  return [
     '-map',
     audioMap,
     '-t',
     durationS.toFixed(6),
-    '-vf',
-    `scale=-2:${height},format=yuv420p`, // -2: width follows the aspect ratio, rounded to even
-    '-c:v',
-    'libx264',
-    '-preset',
-    params.preset,
-    '-crf',
-    String(params.crf),
-    '-c:a',
-    'aac',
-    '-b:a',
-    `${params.audio_bitrate_k}k`,
-    '-movflags',
-    '+faststart',
-    '-f',
-    'mp4',
+    '-af',
+    ALIGN_AUDIO_START,
+    ...WAV_16K_MONO_ARGS,
     output,
   ];
 }

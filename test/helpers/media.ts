@@ -354,21 +354,29 @@ export function imageDistance(a: Buffer, b: Buffer): number {
 }
 
 /**
- * The source time whose frame the first frame of `clip` shows: the closest
- * match among the source frames within ±`window` frames of `aroundS`.
+ * Which frame of `reference` (a constant-rate video whose frame n is at n / fps)
+ * the first frame of `clip` shows: the closest match among the reference frames
+ * within ±`window` frames of `aroundS`. Returns the frame index n.
  */
 export async function locateFirstFrame(
   clip: string,
-  source: string,
+  reference: string,
   aroundS: number,
   fps: number,
   window = 6,
 ): Promise<number> {
   const [first] = await grayFrames(clip, { frames: 1 });
-  const from = Math.max(0, aroundS - window / fps);
-  const candidates = await grayFrames(source, { fromS: from, frames: 2 * window + 1 });
+  const fromIndex = Math.max(0, Math.round(aroundS * fps) - window);
+  // Seek a quarter frame early: the first frame decoded is then exactly frame `fromIndex`.
+  const fromS = Math.max(0, (fromIndex - 0.25) / fps);
+  const candidates = await grayFrames(reference, { fromS, frames: 2 * window + 1 });
   const distances = candidates.map((c) => imageDistance(first!, c));
-  return from + distances.indexOf(Math.min(...distances)) / fps;
+  return fromIndex + distances.indexOf(Math.min(...distances));
+}
+
+/** The index of the first frame at or after `timeS` in a constant-rate video starting at 0. */
+export function firstFrameAtOrAfter(timeS: number, fps: number): number {
+  return Math.ceil(timeS * fps - 1e-3);
 }
 
 /** Non-silent ranges according to ffmpeg's silencedetect (`noiseDb` like -40, `minSilenceS` like 0.5). */

@@ -12,9 +12,18 @@ import { requestKeys } from '../../common/keys.js';
 import { resolveProfile } from '../../common/profiles.js';
 import { runStageOnce } from '../../common/stage.js';
 import { cutClips } from '../../functions/cut-clips/stage.js';
+import { sampleFrames } from '../../functions/sample-frames/stage.js';
 import { transcodeClip } from '../../functions/transcode-clip/stage.js';
-import { ffprobeJson, locateFirstFrame, remuxed, type SpeechVideo, speechVideo } from '../helpers/media.js';
-import { type MediaStageHarness, mediaStageHarness } from '../helpers/media-stages.js';
+import {
+  ffprobeJson,
+  firstFrameAtOrAfter,
+  locateFirstFrame,
+  remuxed,
+  type SpeechVideo,
+  speechVideo,
+  videoWithoutAudio,
+} from '../helpers/media.js';
+import { listKeys, type MediaStageHarness, mediaStageHarness } from '../helpers/media-stages.js';
 
 // Around the keyframe at 8.333 s: starting on the very first frame, just before a
 // keyframe, just after one, and running to the end of the video.
@@ -94,12 +103,113 @@ describe.each(containers)('$name source', ({ name, pieceExt, source }) => {
 
       // Compare with the original MP4 (exact seeking; MPEG-TS seeking is not): frame n is at
       // firstFrameS + n/fps in this container and at n/fps in the MP4.
-      const expected = Math.max(0, piece.start - firstFrameS);
-      const shown = await locateFirstFrame(mp4, video.path, expected, fps);
+      const expected = firstFrameAtOrAfter(Math.max(0, piece.start - firstFrameS), fps);
+      const shown = await locateFirstFrame(mp4, video.path, expected / fps, fps);
       expect(
         Math.abs(shown - expected),
-        `clip ${piece.index} shows ${shown}, wanted ${expected}`,
-      ).toBeLessThanOrEqual(frame + 1e-3);
+        `clip ${piece.index} shows frame ${shown}, wanted ${expected}`,
+      ).toBeLessThanOrEqual(1);
     }
+  });
+});
+
+describe('bad inputs to the per-clip stages: stable codes, nothing written', () => {
+  async function expectRefused(id: string, run: () => Promise<unknown>, code: string) {
+    const prefix = requestKeys(id).prefix;
+    const before = await listKeys(h.store, prefix);
+    await expect(run()).rejects.toMatchObject({ code, retryable: false });
+    expect(await listKeys(h.store, prefix)).toEqual(before);
+  }
+
+  it('cut-clips: a clip after the end of the source → CLIP_OUT_OF_RANGE', async () => {
+    const id = 'req-bad-cut-range';
+    const sourceKey = requestKeys(id).input('source.mp4');
+    await h.store.put(sourceKey, await readFile(video.path));
+    const clips = [
+      { index: 0, start: 1, end: 3 },
+      { index: 1, start: 40, end: 45 },
+    ];
+    await expectRefused(
+      id,
+      () => runStageOnce(cutClips, { request_id: id, source_key: sourceKey, clips }, h.deps()),
+      'CLIP_OUT_OF_RANGE',
+    );
+  });
+
+  it('cut-clips and sample-frames: a file that is not media → UNREADABLE_MEDIA', async () => {
+    const id = 'req-bad-not-media';
+    const key = requestKeys(id).input('source.mp4');
+    await h.store.put(key, 'not a video at all');
+    await expectRefused(
+      id,
+      () => runStageOnce(cutClips, { request_id: id, source_key: key, clips: CLIPS }, h.deps()),
+      'UNREADABLE_MEDIA',
+    );
+    const sampleInput = {
+      request_id: id,
+      clip: 0,
+      video_key: key,
+      duration_s: 2,
+      params: resolveProfile('default').frames,
+    };
+    await expectRefused(id, () => runStageOnce(sampleFrames, sampleInput, h.deps()), 'UNREADABLE_MEDIA');
+  });
+
+  it('transcode-clip: a range past the end of the piece → CLIP_OUT_OF_RANGE', async () => {
+    const id = 'req-bad-transcode';
+    const sourceKey = requestKeys(id).input('source.mp4');
+    await h.store.put(sourceKey, await readFile(video.path));
+    const { pieces } = (
+      await runStageOnce(cutClips, { request_id: id, source_key: sourceKey, clips: [CLIPS[0]!] }, h.deps())
+    ).manifest.output;
+    const input = {
+      request_id: id,
+      clip: 0,
+      piece_key: pieces[0]!.piece_key,
+      offset_s: 60,
+      duration_s: 2,
+      params: resolveProfile('fast').transcode,
+    };
+    await expectRefused(id, () => runStageOnce(transcodeClip, input, h.deps()), 'CLIP_OUT_OF_RANGE');
+  });
+});
+
+describe('a source without audio', () => {
+  it('still gets a playable H.264/AAC rendition (silent track) and a 16 kHz mono WAV', async () => {
+    const id = 'req-noaudio-transcode';
+    const sourceKey = requestKeys(id).input('source.mp4');
+    await h.store.put(sourceKey, await readFile(await videoWithoutAudio({ durationS: 6 })));
+    const { pieces } = (
+      await runStageOnce(
+        cutClips,
+        { request_id: id, source_key: sourceKey, clips: [{ index: 0, start: 1, end: 3.5 }] },
+        h.deps(),
+      )
+    ).manifest.output;
+    const out = (
+      await runStageOnce(
+        transcodeClip,
+        {
+          request_id: id,
+          clip: 0,
+          piece_key: pieces[0]!.piece_key,
+          offset_s: pieces[0]!.offset_s,
+          duration_s: 2.5,
+          params: resolveProfile('fast').transcode,
+        },
+        h.deps(),
+      )
+    ).manifest.output;
+    const mp4 = join(h.dir, 'noaudio-clip.mp4');
+    const wav = join(h.dir, 'noaudio-clip.wav');
+    await writeFile(mp4, await h.store.getBytes(out.video_key));
+    await writeFile(wav, await h.store.getBytes(out.audio_key));
+    const streams = (await ffprobeJson<{ streams: Array<Record<string, unknown>> }>(mp4, ['-show_streams']))
+      .streams;
+    expect(streams.map((s) => s.codec_name).sort()).toEqual(['aac', 'h264']);
+    const wavStream = (await ffprobeJson<{ streams: Array<Record<string, unknown>> }>(wav, ['-show_streams']))
+      .streams[0]!;
+    expect(wavStream).toMatchObject({ codec_name: 'pcm_s16le', sample_rate: '16000', channels: 1 });
+    expect(Number(wavStream.duration)).toBeCloseTo(2.5, 1);
   });
 });

@@ -17,6 +17,7 @@ import { segmentSpeech } from '../../functions/segment-speech/stage.js';
 import { transcodeClip } from '../../functions/transcode-clip/stage.js';
 import {
   ffprobeJson,
+  firstFrameAtOrAfter,
   locateFirstFrame,
   type SpeechVideo,
   silencedetectSpeech,
@@ -222,9 +223,9 @@ describe('transcode-clip', () => {
       expect(Math.abs(Number(v.nb_read_packets) * frame - wanted)).toBeLessThanOrEqual(frame + 1e-6);
       expect(Math.abs(Number(v.duration) - wanted)).toBeLessThanOrEqual(frame + 1e-6);
 
-      // Start: the first rendered frame looks most like the source frame at `start` (±1 frame).
+      // Start: the first rendered frame is the source frame at `start`, give or take one.
       const shown = await locateFirstFrame(mp4, video.path, piece.start, video.options.fps);
-      expect(Math.abs(shown - piece.start)).toBeLessThanOrEqual(frame + 1e-3);
+      expect(Math.abs(shown - firstFrameAtOrAfter(piece.start, video.options.fps))).toBeLessThanOrEqual(1);
 
       const wav = await ffprobeJson<ProbeStreams>(await localCopy(out.audio_key, `clip-${piece.index}.wav`), [
         '-show_streams',

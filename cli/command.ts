@@ -1,0 +1,77 @@
+import { join } from 'node:path';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { createStore } from '../common/storage/index.js';
+import type { ObjectStore } from '../common/storage/types.js';
+import { UsageError } from './errors.js';
+import { OrchestratorClient } from './orchestrator-client.js';
+import { COMMON_OPTIONS, type CommonFlags, resolveSettings, type Settings } from './settings.js';
+import { type Style, styleFor } from './style.js';
+
+/** Where a command reads and writes: injected so tests can run commands in-process. */
+export interface Io {
+  out: NodeJS.WritableStream & { isTTY?: boolean };
+  err: NodeJS.WritableStream & { isTTY?: boolean };
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+}
+
+export interface Command {
+  name: string;
+  /** One line for `clipseek --help`. */
+  summary: string;
+  /** The full `clipseek <verb> --help` text. */
+  usage: string;
+  /** Returns the exit code. */
+  run(argv: string[], io: Io): Promise<number>;
+}
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/** util.parseArgs with the common options added; a parse failure is a UsageError. */
+export function parse<O extends Options>(argv: string[], options: O) {
+  try {
+    return parseArgs({
+      args: argv,
+      options: { ...COMMON_OPTIONS, ...options } as O & typeof COMMON_OPTIONS,
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+}
+
+/** What most verbs need: settings, the store, the orchestrator client, output styling. */
+export interface Context {
+  io: Io;
+  settings: Settings;
+  store: ObjectStore;
+  client: OrchestratorClient;
+  /** Styling for stdout. */
+  style: Style;
+}
+
+export function makeContext(flags: CommonFlags, io: Io): Context {
+  const settings = resolveSettings(flags, io.env, io.cwd);
+  return {
+    io,
+    settings,
+    store: createStore(settings.storageUrl, { env: io.env, secretsDir: join(settings.dataDir, 'secrets') }),
+    client: new OrchestratorClient(settings.gatewayUrl, settings.authorization),
+    style: styleFor(io.out.isTTY === true, io.env),
+  };
+}
+
+export function writeLines(stream: NodeJS.WritableStream, lines: string[]): void {
+  if (lines.length) stream.write(`${lines.join('\n')}\n`);
+}
+
+/** Exactly one positional argument (a request id, a file). */
+export function onePositional(positionals: string[], what: string): string {
+  if (positionals.length !== 1) {
+    throw new UsageError(
+      positionals.length === 0 ? `missing ${what}` : `expected one ${what}, got ${positionals.length}`,
+    );
+  }
+  return positionals[0]!;
+}

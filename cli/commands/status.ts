@@ -1,0 +1,53 @@
+import { TERMINAL_STATUSES } from '../../common/contracts/request.js';
+import { NotFoundError } from '../../common/errors.js';
+import { requestKeys } from '../../common/keys.js';
+import { type Command, makeContext, onePositional, parse, writeLines } from '../command.js';
+import { EXIT } from '../errors.js';
+import { readFinal, tryReadState } from '../follow.js';
+import { resultLines, statusLines } from '../print.js';
+import { resolveRequestId } from '../requests.js';
+import { COMMON_USAGE } from '../settings.js';
+
+const USAGE = `usage: clipseek status <id|last> [--json]
+
+Where a request is, from its state.json in the store: status, every stage's
+done/total, failed tasks and their errors; the matches once it is finished.
+With --json, prints state.json exactly as stored.
+
+${COMMON_USAGE}`;
+
+export const statusCommand: Command = {
+  name: 'status',
+  summary: "show a request's state (stages, tasks, errors, result)",
+  usage: USAGE,
+  async run(argv, io) {
+    const { values, positionals } = parse(argv, { json: { type: 'boolean' } });
+    if (values.help) {
+      io.out.write(`${USAGE}\n`);
+      return EXIT.OK;
+    }
+    const ctx = makeContext(values, io);
+    const requestId = await resolveRequestId(ctx.store, onePositional(positionals, 'request id'));
+    if (values.json) {
+      try {
+        io.out.write(await ctx.store.getBytes(requestKeys(requestId).state));
+        return EXIT.OK;
+      } catch (err) {
+        if (err instanceof NotFoundError) throw notFound(requestId, ctx.store.url);
+        throw err;
+      }
+    }
+    const state = await tryReadState(ctx.store, requestId);
+    if (!state) throw notFound(requestId, ctx.store.url);
+    writeLines(io.out, statusLines(state, new Date(), ctx.style));
+    if (TERMINAL_STATUSES.includes(state.status)) {
+      const { final } = await readFinal(ctx.store, requestId);
+      if (final) writeLines(io.out, ['', ...resultLines(final, state, ctx.style)]);
+    }
+    return EXIT.OK;
+  },
+};
+
+function notFound(requestId: string, storeUrl: string): NotFoundError {
+  return new NotFoundError('REQUEST_NOT_FOUND', `no request ${requestId} in ${storeUrl}`);
+}

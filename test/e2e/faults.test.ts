@@ -1,0 +1,229 @@
+/**
+ * Fault injection through the real gateway and the real orchestrator bundle,
+ * with fake stages that fail on purpose (test/fixtures/functions/faulty-stage.ts):
+ * seeded 500s, a stage hanging past its timeout, a stage process dying just
+ * before its manifest, 502s, a 422, and the orchestrator itself killed mid-run.
+ *
+ * Every request must end SUCCEEDED or FAILED with its cause in state.json,
+ * nothing may stay RUNNING once the sweeper ran, and no task's manifest may be
+ * written twice (outputs are rewritten only by a retry of a failed attempt).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { StageName } from '../../common/contracts/stages.js';
+import type { RequestState } from '../../common/contracts/state.js';
+import { indexKeys } from '../../common/keys.js';
+import { manifestKey } from '../../common/stage.js';
+import { FaultRule, faultFor } from '../fixtures/functions/faulty-stage.js';
+import { startStack, type Stack, waitFor } from '../helpers/stack-harness.js';
+
+const CLIPS = 3; // FAKE_DURATION_S 30 s in 10 s clips
+const PER_CLIP = ['transcode-clip', 'transcribe-clip', 'sample-frames', 'detect-objects'] as const;
+const ALL_TASKS = [
+  'extract-audio',
+  'segment-speech',
+  'cut-clips',
+  ...Array.from({ length: CLIPS }, (_, c) => PER_CLIP.map((s) => `${s}/${String(c).padStart(4, '0')}`)).flat(),
+];
+
+const FLAKY = { kind: 'status', status: 500, rate: 0.35, seed: 7, requestPrefix: 'flaky-' } as const;
+const RULES: FaultRule[] = [
+  FLAKY,
+  { kind: 'hang', stage: 'transcode-clip', clips: [1], attempts: [1], requestPrefix: 'hang-once' },
+  { kind: 'hang', stage: 'detect-objects', clips: [2], requestPrefix: 'hang-always' },
+  { kind: 'status', status: 502, stage: 'sample-frames', attempts: [1, 2], requestPrefix: 'bad-gateway' },
+  { kind: 'status', status: 422, stage: 'transcribe-clip', clips: [1], requestPrefix: 'reject' },
+  { kind: 'die', stage: 'transcode-clip', clips: [0, 2], attempts: [1], requestPrefix: 'die' },
+  { kind: 'delay', ms: 250, requestPrefix: 'crash' },
+];
+
+/** Quick retries: the suite checks outcomes, not backoff timing. */
+const FAST_RETRIES = { backoff_base_ms: 20, backoff_max_ms: 100 };
+
+let stack: Stack;
+
+beforeAll(async () => {
+  stack = await startStack({
+    fakeStages: true,
+    env: {
+      FAULTS: JSON.stringify(RULES),
+      LEASE_S: '2',
+      STATE_FLUSH_MS: '50',
+      SWEEP_GRACE_S: '0',
+    },
+  });
+  await stack.store.put('uploads/video.mp4', Buffer.from('the fake stages never look inside'));
+});
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+function submit(requestId: string, run: Record<string, unknown> = {}) {
+  return stack.submit<{ status?: string; error?: { code: string; details: Record<string, unknown> } }>({
+    video_uri: 'store://uploads/video.mp4',
+    query: 'find the car',
+    request_id: requestId,
+    overrides: { run: { ...FAST_RETRIES, ...run } },
+  });
+}
+
+/** The outcome a seeded-500 request must have, worked out from the same pure rule the stages apply. */
+function flakyExpectation(requestId: string, maxAttempts: number) {
+  const rules = [FaultRule.parse(FLAKY)];
+  const calls = new Map<string, number>();
+  const doomed: string[] = [];
+  for (const task of ALL_TASKS) {
+    const [stage, clipText] = task.split('/') as [StageName, string | undefined];
+    const clip = clipText === undefined ? undefined : Number(clipText);
+    let attempt = 1;
+    while (attempt <= maxAttempts && faultFor(rules, { stage, requestId, clip, task, attempt })) attempt++;
+    if (attempt > maxAttempts) doomed.push(task);
+    calls.set(task, Math.min(attempt, maxAttempts));
+  }
+  return { calls, doomed };
+}
+
+function expectFinishedWithCause(state: RequestState): void {
+  expect(['SUCCEEDED', 'FAILED']).toContain(state.status);
+  expect(state.lease).toBeNull();
+  if (state.status === 'FAILED') {
+    expect(state.error?.code).toEqual(expect.any(String));
+    expect(state.error?.message).toEqual(expect.any(String));
+  } else {
+    expect(state.error).toBeNull();
+  }
+}
+
+describe('fault injection through the gateway', () => {
+  it('ends each faulty request SUCCEEDED or FAILED with its cause (seeded 500s, hangs, 502s, a 422)', async () => {
+    const flakyIds = ['flaky-a', 'flaky-b', 'flaky-c', 'flaky-d'];
+    const maxAttempts = 4;
+    // One request at a time: each stage answers 4 calls at once (max_inflight) and a request
+    // makes up to 3, so no call meets a 429 and attempts are exactly the faults' doing.
+    const flaky = [];
+    for (const id of flakyIds) flaky.push(await submit(id, { max_attempts: maxAttempts }));
+    const hangOnce = await submit('hang-once', { stage_timeout_s: { 'transcode-clip': 1 } });
+    const hangAlways = await submit('hang-always', { stage_timeout_s: { 'detect-objects': 1 }, max_attempts: 2 });
+    const badGateway = await submit('bad-gateway');
+    const reject = await submit('reject');
+
+    // Seeded 500s: exactly the calls the rule predicts, and the predicted outcome.
+    let injected = 0;
+    for (const [i, id] of flakyIds.entries()) {
+      const { calls, doomed } = flakyExpectation(id, maxAttempts);
+      const state = await stack.state(id);
+      expectFinishedWithCause(state);
+      if (doomed.length === 0) {
+        expect(flaky[i]!.status).toBe(200);
+        expect(state.status).toBe('SUCCEEDED');
+        expect(Object.fromEntries(stack.invocations(id))).toEqual(Object.fromEntries(calls));
+        for (const task of ALL_TASKS) expect(state.tasks[task]?.attempts).toBe(calls.get(task));
+        injected += [...calls.values()].reduce((a, n) => a + n - 1, 0);
+      } else {
+        expect(flaky[i]!.status).toBe(502);
+        expect(state.status).toBe('FAILED');
+        expect(state.error).toMatchObject({ code: 'INJECTED_FAULT', status: 500 });
+        expect(doomed).toContain(state.error?.details?.task);
+        expect(state.tasks[String(state.error?.details?.task)]).toMatchObject({ status: 'FAILED', attempts: maxAttempts });
+      }
+    }
+    expect(injected).toBeGreaterThan(0); // the seed really exercised retries
+
+    // A stage hanging once past its 1 s timeout: retried, then fine.
+    expect(hangOnce.status).toBe(200);
+    const hangOnceState = await stack.state('hang-once');
+    expect(hangOnceState.status).toBe('SUCCEEDED');
+    expect(hangOnceState.tasks['transcode-clip/0001']?.attempts).toBe(2);
+    expect(stack.invocations('hang-once').get('transcode-clip/0001')).toBe(2);
+
+    // A stage that always hangs: FAILED with the timeout as its cause, after max_attempts.
+    expect(hangAlways.status).toBe(502);
+    expect(hangAlways.body.error?.code).toBe('STAGE_TIMEOUT');
+    const hangAlwaysState = await stack.state('hang-always');
+    expect(hangAlwaysState).toMatchObject({ status: 'FAILED', error: { code: 'STAGE_TIMEOUT' } });
+    expect(hangAlwaysState.error?.details?.task).toBe('detect-objects/0002');
+    expect(hangAlwaysState.tasks['detect-objects/0002']).toMatchObject({ status: 'FAILED', attempts: 2 });
+    expect(stack.invocations('hang-always').get('detect-objects/0002')).toBe(2);
+
+    // 502 twice, then an answer: retried like any 5xx.
+    expect(badGateway.status).toBe(200);
+    const badGatewayCalls = stack.invocations('bad-gateway');
+    for (let c = 0; c < CLIPS; c++) expect(badGatewayCalls.get(`sample-frames/000${c}`)).toBe(3);
+
+    // A 422 is not retried: FAILED at once with the stage's own code and status.
+    expect(reject.status).toBe(422);
+    expect(reject.body.error?.code).toBe('INJECTED_FAULT');
+    expect(await stack.state('reject')).toMatchObject({
+      status: 'FAILED',
+      error: { code: 'INJECTED_FAULT', status: 422, details: { task: 'transcribe-clip/0001' } },
+    });
+    expect(stack.invocations('reject').get('transcribe-clip/0001')).toBe(1);
+  });
+
+  it('survives a stage process that dies just before writing its manifest (the gateway restarts it)', async () => {
+    const restartsBefore = stack.gateway.functions.get('transcode-clip')!.restarts;
+    const res = await submit('die-1');
+    expect(res.status).toBe(200);
+    const state = await stack.state('die-1');
+    expect(state.status).toBe('SUCCEEDED');
+    expect(stack.gateway.functions.get('transcode-clip')!.restarts).toBeGreaterThan(restartsBefore);
+    const calls = stack.invocations('die-1');
+    expect(calls.get('transcode-clip/0000')).toBeGreaterThanOrEqual(2);
+    expect(calls.get('transcode-clip/0002')).toBeGreaterThanOrEqual(2);
+    // The dead attempt had written its outputs; the retry rewrote the same keys, and the manifest once.
+    const writes = stack.writes();
+    expect(writes.get('requests/die-1/transcode-clip/0000/clip.mp4')).toBe(calls.get('transcode-clip/0000'));
+    expect(writes.get(manifestKey('transcode-clip', 'die-1', 0))).toBe(1);
+  });
+
+  it('finishes a request whose orchestrator was killed mid-run once the sweeper resumes it, re-running nothing', async () => {
+    const id = 'crash-1';
+    const orchestratorPid = stack.pid('orchestrator')!;
+    const answer = submit(id); // the sync call dies with its orchestrator
+    await waitFor(() => (stack.invocations(id).get('transcode-clip/0000') ?? 0) > 0, 'the first per-clip task');
+    process.kill(orchestratorPid, 'SIGKILL');
+    expect((await answer).status).toBe(502);
+    const orphaned = await stack.state(id);
+    expect(orphaned.status).toBe('RUNNING');
+
+    // The cron-connector's job, done by hand: sweep until the dead driver's lease has expired.
+    await waitFor(async () => {
+      const res = await stack.call('/function/sweeper', { method: 'POST' });
+      const report = (await res.json()) as { resumed: string[] };
+      return report.resumed.includes(id);
+    }, 'the sweeper to resume the orphaned request');
+    await stack.gateway.asyncIdle();
+    const state = await stack.state(id);
+    expect(state.status).toBe('SUCCEEDED');
+    expect(state.runs).toBe(2);
+    // Calls in flight at the kill finished in their stages; the resume adopted their manifests.
+    for (const [task, n] of stack.invocations(id)) expect({ task, n }).toEqual({ task, n: 1 });
+    expect(stack.invocations(id).size).toBe(ALL_TASKS.length);
+  });
+
+  it('leaves nothing RUNNING after a sweep, and no manifest written twice', async () => {
+    const res = await stack.call('/function/sweeper', { method: 'POST' });
+    expect(res.status).toBe(200);
+    await stack.gateway.asyncIdle();
+
+    const ids = [...(await stack.listing()).keys()]
+      .filter((k) => k.endsWith('/metadata/state.json'))
+      .map((k) => k.split('/')[1]!);
+    expect(ids.length).toBe(10);
+    for (const id of ids) expectFinishedWithCause(await stack.state(id));
+    const active = [...(await stack.listing()).keys()].filter((k) => k.startsWith(indexKeys.activePrefix));
+    expect(active).toEqual([]);
+
+    const writes = stack.writes();
+    const manifests = [...writes].filter(([key]) => key.endsWith('/manifest.json'));
+    expect(manifests.length).toBeGreaterThan(0);
+    for (const [key, times] of manifests) expect({ key, times }).toEqual({ key, times: 1 });
+    // Other outputs: rewritten only by the retry of an attempt that failed.
+    for (const [key, times] of writes) {
+      if (times === 1) continue;
+      const [, id, stage, clip] = key.split('/');
+      const task = `${stage}/${clip}`;
+      expect(times).toBeLessThanOrEqual(stack.invocations(id).get(task) ?? 0);
+    }
+  });
+});
