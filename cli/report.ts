@@ -66,7 +66,7 @@ ${matches}
 ${failedClips}
 <h3>Time per stage</h3>
 ${renderStageChart(final, state)}
-<details><summary>All ${plural(final.clip_list.length, 'clip')}</summary>
+<details${final.clip_list.length <= 20 ? ' open' : ''}><summary>All ${plural(final.clip_list.length, 'clip')}</summary>
 ${renderClipTable(final, media)}
 </details>
 <footer>${state ? `state ${esc(state.status)} · ${plural(state.runs, 'run')} · updated ${esc(state.updated_at)} · ` : ''}wall ${(final.metrics.wall_ms / 1000).toFixed(1)} s · made by clipseek</footer>
@@ -162,7 +162,7 @@ function renderMatch(m: Match, rank: number, media: ReportMedia): string {
     .map((w) => `<li><mark>${esc(w.word)}</mark> at ${fmtTime(w.start)}</li>`)
     .join('');
   const player = video
-    ? `<video controls muted preload="metadata" src="${esc(video)}"${thumb ? ` poster="${esc(thumb)}"` : ''}></video>`
+    ? `<video controls preload="metadata" src="${esc(video)}"${thumb ? ` poster="${esc(thumb)}"` : ''}></video>`
     : thumb
       ? `<img class="thumb" src="${esc(thumb)}" alt="clip ${m.clip}">`
       : '';

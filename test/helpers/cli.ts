@@ -1,0 +1,87 @@
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { STAGE_NAMES } from '../../common/contracts/stages.js';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+/** The `clipseek` command as users run it (the bundle test/global-setup.ts builds). */
+export const CLI = join(ROOT, 'bin/clipseek.mjs');
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** The test process's environment without what would point the CLI elsewhere. */
+export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
+  for (const name of ['GATEWAY_URL', 'STORAGE_URL', 'CLIPSEEK_DATA', 'CLIPSEEK_PORT', 'LOG_LEVEL']) delete env[name];
+  return { ...env, ...extra };
+}
+
+export interface CliProcess {
+  pid: number;
+  /** Resolves when it exits. */
+  done: Promise<CliResult>;
+  kill(signal?: NodeJS.Signals): void;
+}
+
+/** Starts `clipseek <args>` (asynchronously: a gateway in this process must keep answering). */
+export function startCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): CliProcess {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    cwd: options.cwd ?? ROOT,
+    env: options.env ?? cleanEnv(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (b: Buffer) => {
+    stdout += b.toString();
+  });
+  child.stderr.on('data', (b: Buffer) => {
+    stderr += b.toString();
+  });
+  const done = new Promise<CliResult>((resolveDone, reject) => {
+    child.once('error', reject);
+    child.once('close', (code, signal) => resolveDone({ code, signal, stdout, stderr }));
+  });
+  return { pid: child.pid ?? 0, done, kill: (signal = 'SIGTERM') => child.kill(signal) };
+}
+
+export function runCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+  return startCli(args, options).done;
+}
+
+/**
+ * One script per stage that serves the fake stage (test/fixtures/functions/fake-stage.ts)
+ * through the real adapter: pass as the gateway's `scripts` option.
+ */
+export function fakeStageScripts(dir: string): Record<string, string> {
+  const fixture = pathToFileURL(join(ROOT, 'test/fixtures/functions/fake-stage.ts')).href;
+  const scripts: Record<string, string> = {};
+  for (const stage of STAGE_NAMES) {
+    scripts[stage] = join(dir, `fake-${stage}.mts`);
+    writeFileSync(
+      scripts[stage],
+      `import { serveFakeStage } from ${JSON.stringify(fixture)};\nawait serveFakeStage('${stage}');\n`,
+    );
+  }
+  return scripts;
+}
+
+export async function until<T>(
+  probe: () => Promise<T | undefined | false> | T | undefined | false,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
