@@ -34,7 +34,9 @@ await serveFunction(
     if (idempotencyKey !== undefined && !/^[\x21-\x7e]{1,200}$/.test(idempotencyKey)) {
       throw new InputError('INVALID_IDEMPOTENCY_KEY', 'Idempotency-Key: 1-200 printable ASCII characters');
     }
-    return toHttp(await service.submit(parse(SubmitRequest, body), idempotencyKey));
+    // Only a call id the gateway sent (not one the adapter made up) identifies a redelivery.
+    const gatewayCallId = header(req.headers['x-call-id']) ? req.callId : undefined;
+    return toHttp(await service.submit(parse(SubmitRequest, body), idempotencyKey, gatewayCallId));
   },
   {
     init: (rt) => {

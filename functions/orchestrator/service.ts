@@ -39,10 +39,17 @@ export type Outcome =
 
 const JSON_TYPE = { contentType: 'application/json' };
 
-/** The request id: the client's, else one derived from the Idempotency-Key, else a new one. */
-export function requestIdFor(body: SubmitRequest, idempotencyKey: string | undefined): string {
+/**
+ * The request id: the client's; else one derived from the Idempotency-Key;
+ * else one derived from the gateway's X-Call-Id, which an async call keeps
+ * when the queue-worker delivers it again (after ack_wait), so a redelivered
+ * call finds its request instead of starting a second run; else a new one.
+ */
+export function requestIdFor(body: SubmitRequest, idempotencyKey?: string, callId?: string): string {
   if (body.request_id) return body.request_id;
-  if (idempotencyKey) return `k_${createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 32)}`;
+  const digest = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 32);
+  if (idempotencyKey) return `k_${digest(idempotencyKey)}`;
+  if (callId) return `c_${digest(callId)}`;
   return `r_${Date.now().toString(36)}${randomBytes(6).toString('hex')}`;
 }
 
@@ -60,9 +67,9 @@ export class OrchestratorService {
    * Idempotency-Key or request_id never starts a second run). Everything that
    * can be refused is checked before the first write.
    */
-  async submit(body: SubmitRequest, idempotencyKey: string | undefined): Promise<Outcome> {
+  async submit(body: SubmitRequest, idempotencyKey: string | undefined, callId?: string): Promise<Outcome> {
     const { store, config, now } = this.deps;
-    const id = requestIdFor(body, idempotencyKey);
+    const id = requestIdFor(body, idempotencyKey, callId);
     if (await store.head(requestKeys(id).state)) return this.existing(id);
 
     const profile = resolveProfile(body.profile, body.overrides);

@@ -123,6 +123,15 @@ describe('orchestrator service over a real folder store', () => {
     expect(h.gateway.repeated()).toEqual([]);
   });
 
+  it('the same gateway call id delivered twice (queue-worker redelivery) runs once', async () => {
+    const first = finalOf(await h.service().submit(submit, undefined, 'call-abc'));
+    const again = finalOf(await h.service().submit(submit, undefined, 'call-abc'));
+    expect(again.request_id).toBe(first.request_id);
+    expect(h.gateway.repeated()).toEqual([]);
+    const other = finalOf(await h.service().submit(submit, undefined, 'call-def'));
+    expect(other.request_id).not.toBe(first.request_id);
+  });
+
   it('two concurrent submissions with one request_id start one run', async () => {
     const [a, b] = await Promise.all([
       h.service().submit({ ...submit, request_id: 'client-1' }, undefined),
