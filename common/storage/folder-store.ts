@@ -10,6 +10,7 @@ import { normalizeBody, parseStoredJson } from './body.js';
 import { walkKeys } from './folder-walk.js';
 import { isCode, type KeyLockOptions, withKeyLock } from './key-lock.js';
 import { assertValidKey, assertValidPrefix } from './keys.js';
+import { listAllPages } from './list-all.js';
 import type { Body, ListOptions, ListPage, ObjectInfo, ObjectStore, PutOptions } from './types.js';
 
 /** The store's own bookkeeping lives here, inside the bucket folder; keys may not start with it. */
@@ -118,13 +119,8 @@ export class FolderStore implements ObjectStore {
     return { objects };
   }
 
-  async *listAll(prefix: string): AsyncIterable<ObjectInfo> {
-    let token: string | undefined;
-    do {
-      const page = await this.list(prefix, token === undefined ? {} : { token });
-      yield* page.objects;
-      token = page.nextToken;
-    } while (token !== undefined);
+  listAll(prefix: string): AsyncIterable<ObjectInfo> {
+    return listAllPages(this, prefix);
   }
 
   async copy(fromKey: string, toKey: string): Promise<{ etag: string }> {

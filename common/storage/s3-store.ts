@@ -15,6 +15,7 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { normalizeBody, parseStoredJson, readAll } from './body.js';
 import { assertValidKey, assertValidPrefix } from './keys.js';
+import { listAllPages } from './list-all.js';
 import { mapS3Error } from './s3-errors.js';
 import type { Body, ListOptions, ListPage, ObjectInfo, ObjectStore, PutOptions } from './types.js';
 
@@ -139,13 +140,8 @@ export class S3Store implements ObjectStore {
     return { objects, nextToken: res.IsTruncated ? res.NextContinuationToken : undefined };
   }
 
-  async *listAll(prefix: string): AsyncIterable<ObjectInfo> {
-    let token: string | undefined;
-    do {
-      const page = await this.list(prefix, token === undefined ? {} : { token });
-      yield* page.objects;
-      token = page.nextToken;
-    } while (token !== undefined);
+  listAll(prefix: string): AsyncIterable<ObjectInfo> {
+    return listAllPages(this, prefix);
   }
 
   async copy(fromKey: string, toKey: string): Promise<{ etag: string }> {

@@ -1,10 +1,10 @@
+import { readPcm16Mono } from '../../common/audio/wav.js';
 import type { SegmentParams } from '../../common/contracts/profile.js';
 import { InputError } from '../../common/errors.js';
 import { defineStage } from '../../common/stage.js';
 import type { ObjectStore } from '../../common/storage/types.js';
 import { fixedWindows, mergeClose, planSpeechClips, type Range, roundMs, toBoundaries } from './clip-plan.js';
 import { FrameEnergy, splitOnEnergy } from './energy-split.js';
-import { readPcm16Mono } from './wav-reader.js';
 
 /** Loudest frame quieter than this (dBFS) = no speech, however it varies: hiss, hum, a silent track. */
 export const ABSOLUTE_FLOOR_DBFS = -55;

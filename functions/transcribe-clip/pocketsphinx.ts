@@ -1,10 +1,13 @@
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Word } from '../../common/contracts/stages.js';
-import { InputError } from '../../common/errors.js';
-import { TranscriberUnavailableError } from './errors.js';
-import { runProcess } from './run-process.js';
+import { CancelledError, InputError, TimeoutError } from '../../common/errors.js';
+import { describeExit, type ProcessEnd, runProcess, succeeded } from '../../common/process/run.js';
+import { TranscribeFailedError, TranscriberUnavailableError } from './errors.js';
 import { languageCode, type TranscribeOptions, type Transcriber, type Transcript } from './transcriber.js';
+
+/** Far more than any transcript prints; a runaway process is stopped rather than filling memory. */
+const MAX_STDOUT_CHARS = 32 * 1024 * 1024;
 
 /** Where Debian's pocketsphinx-en-us puts the US English model. */
 export const DEBIAN_EN_US_MODEL_DIR = '/usr/share/pocketsphinx/model/en-us';
@@ -50,12 +53,16 @@ export class PocketsphinxTranscriber implements Transcriber {
       );
     }
     await this.assertModelInstalled();
-    const { stdout } = await runProcess({
+    const { end, stdout, stderrTail } = await runProcess({
       path: this.binary,
       args: ['-infile', wavPath, '-time', 'yes', '-hmm', this.hmm, '-lm', this.lm, '-dict', this.dict],
       signal: options.signal,
       timeoutMs: this.timeoutMs,
+      maxStdoutChars: MAX_STDOUT_CHARS,
     });
+    if (!succeeded(end)) {
+      throw engineError(end, { path: this.binary, stderrTail, signal: options.signal });
+    }
     const words = parsePocketsphinxTimes(stdout);
     return { engine: this.engine, text: words.map((w) => w.word).join(' '), words };
   }
@@ -74,6 +81,44 @@ export class PocketsphinxTranscriber implements Transcriber {
         );
       }
     }
+  }
+}
+
+/**
+ * Why the engine process did not succeed, as transcribe-clip's errors:
+ * TranscriberUnavailableError (cannot start), TimeoutError TRANSCRIBE_TIMEOUT,
+ * CancelledError or TranscribeFailedError.
+ */
+function engineError(
+  end: ProcessEnd,
+  run: { path: string; stderrTail: string; signal?: AbortSignal | undefined },
+): Error {
+  switch (end.kind) {
+    case 'spawn-failed':
+      return new TranscriberUnavailableError(`speech engine could not be started (${run.path})`, {
+        details: { path: run.path },
+        cause: end.error,
+      });
+    case 'timeout':
+      return new TimeoutError(
+        'TRANSCRIBE_TIMEOUT',
+        `speech engine ran past ${end.timeoutMs} ms and was killed`,
+        {
+          details: { timeout_ms: end.timeoutMs },
+        },
+      );
+    case 'aborted':
+      return end.started
+        ? new CancelledError('transcription cancelled', { cause: run.signal?.reason })
+        : new CancelledError('transcription cancelled before it started');
+    case 'overflow':
+      return new TranscribeFailedError('speech engine printed more than expected', { retryable: false });
+    case 'exited':
+      // Killed by a signal we did not send (e.g. the OOM killer): another attempt may have room.
+      return new TranscribeFailedError(`speech engine ${describeExit(end)}`, {
+        retryable: end.signal !== null,
+        details: { exit_code: end.exitCode, signal: end.signal, stderr_tail: run.stderrTail },
+      });
   }
 }
 

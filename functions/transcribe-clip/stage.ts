@@ -1,10 +1,13 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { assertPcm16Mono, readWavInfo } from '../../common/audio/wav.js';
 import type { Word } from '../../common/contracts/stages.js';
 import { defineStage } from '../../common/stage.js';
 import type { Transcriber } from './transcriber.js';
-import { assertSpeechWav, readWavInfo } from './wav.js';
+
+/** The format every engine here is given: 16 kHz mono 16-bit PCM, what transcode-clip writes. */
+export const SPEECH_SAMPLE_RATE = 16_000;
 
 export interface TranscribeDeps {
   transcriber: Transcriber;
@@ -22,7 +25,7 @@ export const transcribeClip = defineStage<'transcribe-clip', TranscribeDeps>({
   async run(input, deps) {
     const audio = await deps.store.getBytes(input.audio_key);
     const wav = readWavInfo(audio);
-    assertSpeechWav(wav);
+    assertPcm16Mono(wav, SPEECH_SAMPLE_RATE);
     const silent = {
       clip: input.clip,
       engine: deps.transcriber.engine,

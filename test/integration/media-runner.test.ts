@@ -9,6 +9,7 @@ import { CancelledError, TimeoutError } from '../../common/errors.js';
 import { FfmpegError } from '../../common/ffmpeg/errors.js';
 import { createFfmpegRunner, type FfmpegProgress, type FfmpegRunner } from '../../common/ffmpeg/runner.js';
 import { concatList, hlsPlaylist, transportStreamSegment } from '../helpers/media.js';
+import { isRunning } from '../helpers/processes.js';
 
 const exec = promisify(execFile);
 const NULL_OUTPUT = ['-f', 'null', '-'];
@@ -195,16 +196,3 @@ describe('input restrictions: playlists cannot make ffmpeg read other files', ()
     expect(probe.streams?.[0]?.codec_name).toBe('h264');
   });
 });
-
-/** False when the process is gone or a zombie (killed, not yet reaped by init). */
-async function isRunning(pid: number): Promise<boolean> {
-  for (let i = 0; i < 20; i++) {
-    const state = await readFile(`/proc/${pid}/stat`, 'utf8').then(
-      (s) => s.slice(s.lastIndexOf(')') + 2, s.lastIndexOf(')') + 3),
-      () => 'gone',
-    );
-    if (state === 'gone' || state === 'Z') return false;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return true;
-}

@@ -9,13 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readWavInfo } from '../../common/audio/wav.js';
 import type { StageOutput, Word } from '../../common/contracts/stages.js';
 import { createLogger } from '../../common/logger.js';
 import { runStageOnce } from '../../common/stage.js';
 import { FolderStore } from '../../common/storage/folder-store.js';
 import { PocketsphinxTranscriber } from '../../functions/transcribe-clip/pocketsphinx.js';
 import { transcribeClip } from '../../functions/transcribe-clip/stage.js';
-import { readWavInfo } from '../../functions/transcribe-clip/wav.js';
 import {
   espeakWav,
   librivoxClips,
