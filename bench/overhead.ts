@@ -88,7 +88,8 @@ async function measure(variant: Variant, round: number): Promise<Sample> {
       request_id: `overhead-${input}-${round}-${Date.now().toString(36)}`,
     });
     const wall = (performance.now() - t0) / 1000;
-    if (answer.status !== 200) throw new Error(`clipseek answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+    if (answer.status !== 200)
+      throw new Error(`clipseek answered ${answer.status}: ${JSON.stringify(answer.body)}`);
     return { wall, cpu: stackCpu(stack) - cpu0 };
   }
   const cpu0 = totalCpu('self');

@@ -1,6 +1,14 @@
 import type { FinalResult, Match } from '../common/contracts/final.js';
 import type { RequestState } from '../common/contracts/state.js';
-import { clipProgress, elapsedOf, formatElapsed, isStalled, stageRows, stallNote } from './progress.js';
+import {
+  clipProgress,
+  elapsedOf,
+  formatElapsed,
+  isStalled,
+  stageRows,
+  stageTaskTimes,
+  stallNote,
+} from './progress.js';
 import { fmtTime } from './report.js';
 import type { Style } from './style.js';
 
@@ -79,10 +87,19 @@ export function statusLines(state: RequestState, now: Date, style: Style): strin
     `created   ${state.created_at}`,
   ];
   const width = Math.max(...stageRows(state).map((r) => r.stage.length));
+  const times = stageTaskTimes(state);
   for (const row of stageRows(state)) {
     const total = row.total === undefined ? '?' : String(row.total);
-    const failed = row.failed ? style.bad(` ${row.failed} failed`) : '';
-    lines.push(`  ${row.stage.padEnd(width)}  ${row.status.padEnd(9)} ${row.done}/${total}${failed}`);
+    const count = `${row.done}/${total}`.padEnd(7);
+    const t = times.get(row.stage);
+    const time = t?.totalMs
+      ? `${(t.totalMs / 1000).toFixed(2)} s${row.done > 1 ? ` (longest ${(t.maxMs / 1000).toFixed(2)} s)` : ''}`
+      : '';
+    const retries = t?.retries ? ` · ${t.retries} retr${t.retries === 1 ? 'y' : 'ies'}` : '';
+    const failed = row.failed ? style.bad(` · ${row.failed} failed`) : '';
+    lines.push(
+      `  ${row.stage.padEnd(width)}  ${row.status.padEnd(9)} ${count} ${time}${retries}${failed}`.trimEnd(),
+    );
   }
   const clips = clipProgress(state);
   if (clips.total !== undefined) lines.push(`  clips done: ${clips.done}/${clips.total}`);

@@ -39,6 +39,22 @@ export function stageRows(state: RequestState): StageRow[] {
   });
 }
 
+/** Per stage: summed and longest task time, and attempts beyond the first (retries). */
+export function stageTaskTimes(
+  state: RequestState,
+): Map<string, { totalMs: number; maxMs: number; retries: number }> {
+  const times = new Map<string, { totalMs: number; maxMs: number; retries: number }>();
+  for (const [key, task] of Object.entries(state.tasks)) {
+    const stage = key.split('/')[0]!;
+    const t = times.get(stage) ?? { totalMs: 0, maxMs: 0, retries: 0 };
+    t.totalMs += task.duration_ms ?? 0;
+    t.maxMs = Math.max(t.maxMs, task.duration_ms ?? 0);
+    t.retries += Math.max(0, task.attempts - 1);
+    times.set(stage, t);
+  }
+  return times;
+}
+
 /** Clips whose every per-clip task has succeeded, out of all clips (undefined before cut-clips). */
 export function clipProgress(state: RequestState): { done: number; total: number | undefined } {
   if (state.clips === null) return { done: 0, total: undefined };
@@ -137,7 +153,7 @@ export class ProgressView {
     const now = this.now();
     if (this.tty) {
       // Lines longer than the terminal would wrap and break the redraw: cut them.
-      const width = Math.max(20, (this.out.columns ?? 200) - 1);
+      const width = Math.max(20, (this.out.columns || 200) - 1); // 0 or unset: width unknown
       const lines = renderBlock(snapshot, now).map((l) =>
         l.length > width ? `${l.slice(0, width - 1)}…` : l,
       );

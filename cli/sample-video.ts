@@ -90,7 +90,7 @@ export function sampleArgs(photo: string, voices: string[], out: string): string
     ...['-f', 'lavfi', '-i', `testsrc2=s=${width}x${height}:r=${fps}:d=${d}`],
     ...['-loop', '1', '-framerate', String(fps), '-i', photo],
     ...voices.flatMap((v) => ['-i', v]),
-    ...['-f', 'lavfi', '-i', `anoisesrc=color=white:amplitude=0.002:d=${d}:r=48000`],
+    ...['-f', 'lavfi', '-i', `anoisesrc=color=white:amplitude=0.002:d=${d}:r=48000:seed=42`],
   ];
   const noise = 2 + voices.length;
   const delayed = SAMPLE.utterances.map(

@@ -10,6 +10,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The demo runs on its own local stack, whatever GATEWAY_URL / STORAGE_URL the shell points at.
+unset GATEWAY_URL STORAGE_URL
 DATA="${CLIPSEEK_DATA:-.clipseek}"
 PORT="${CLIPSEEK_PORT:-0}"
 clipseek() { node bin/clipseek.mjs "$@"; }
@@ -19,15 +21,16 @@ step "setup: Debian packages and npm dependencies (only what is missing)"
 bash scripts/setup.sh
 
 step "build: bundling the functions and the CLI"
-node scripts/build.mjs
+node --input-type=module -e "import { buildFunctions } from './scripts/build-lib.mjs'; await buildFunctions({ quiet: true });"
+echo "dist/ is up to date"
 
 step "sample video"
 video=$(clipseek sample --data "$DATA")
 echo "$video"
 
 # A stack already running on this data folder is used and left running.
-running=$(node -e 'try { const s = require(process.argv[1]); process.kill(s.pid, 0); console.log(s.gateway_url) } catch {}' \
-  "$PWD/$DATA/up.json")
+running=$(node -e 'try { const s = require(require("node:path").resolve(process.argv[1])); process.kill(s.pid, 0); console.log(s.gateway_url) } catch {}' \
+  "$DATA/up.json")
 if [ -n "$running" ]; then
   step "using the stack already running at $running"
 else

@@ -10,7 +10,11 @@ export interface HttpAnswer {
   body: unknown;
 }
 
-export function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<HttpAnswer> {
+export function postJson(
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<HttpAnswer> {
   const payload = Buffer.from(JSON.stringify(body));
   return new Promise((resolve, reject) => {
     const req = request(

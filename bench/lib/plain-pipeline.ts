@@ -92,7 +92,16 @@ async function audioAndClips(source: string, dir: string, tools: PlainTools) {
   if (!video || !audio) throw new Error('the benchmark input needs a video and an audio stream');
   const durationS = parseSeconds(probe.format?.duration) ?? 0;
   const wav = join(dir, 'audio.wav');
-  await tools.ffmpeg.run(['-i', source, '-map', `0:${audio.index}`, '-af', ALIGN_AUDIO_START, ...WAV_16K_MONO_ARGS, wav]);
+  await tools.ffmpeg.run([
+    '-i',
+    source,
+    '-map',
+    `0:${audio.index}`,
+    '-af',
+    ALIGN_AUDIO_START,
+    ...WAV_16K_MONO_ARGS,
+    wav,
+  ]);
   // The stage's logic reads the WAV through `getStream`; here that is just the local file.
   const localFile = { getStream: async () => createReadStream(wav) } as unknown as ObjectStore;
   const logger = createLogger({ name: 'plain', level: 'silent' });
@@ -128,8 +137,8 @@ async function clipChain(
   ]);
 
   const transcribe = async () =>
-    (await tools.transcriber.transcribe(wav, { language: 'en-us', signal: new AbortController().signal })).words
-      .length;
+    (await tools.transcriber.transcribe(wav, { language: 'en-us', signal: new AbortController().signal }))
+      .words.length;
   const framesAndObjects = async () => {
     const frameDir = `${base}-frames`;
     await mkdir(frameDir);

@@ -56,12 +56,12 @@ export const runCommand: Command = {
     if (!values.query) throw new UsageError('--query is required');
     const ctx = makeContext(values, io);
     const requestId = values.id ?? newRequestId();
-    const body = submitBody(requestId, 'store://placeholder', values);
+    const fields = submitFields(requestId, values);
     const view = new ProgressView(io.err);
 
     view.update({ requestId, phase: `uploading ${input}…`, elapsedMs: 0 });
     const source = await resolveSource(ctx.store, input, io.cwd);
-    body.video_uri = source.videoUri;
+    const body: SubmitRequest = { ...fields, video_uri: source.videoUri };
 
     if (values.async) return submitAsync(ctx, body, values.json === true);
 
@@ -90,12 +90,13 @@ async function submitAsync(ctx: Context, body: SubmitRequest, json: boolean): Pr
   return EXIT.OK;
 }
 
-/** The request body, checked here first: a bad --profile or --overrides is a usage error, not a failed run. */
-function submitBody(
+/** Everything but the video, checked before any upload: a bad --profile or --overrides is a usage error. */
+const SubmitFields = SubmitRequest.omit({ video_uri: true });
+
+function submitFields(
   requestId: string,
-  videoUri: string,
   values: { query?: string; profile?: string; overrides?: string; callback?: string },
-): SubmitRequest {
+): Omit<SubmitRequest, 'video_uri'> {
   let overrides: unknown;
   if (values.overrides !== undefined) {
     try {
@@ -104,8 +105,7 @@ function submitBody(
       throw new UsageError('--overrides must be JSON, e.g. \'{"frames":{"fps":2}}\'');
     }
   }
-  const parsed = SubmitRequest.safeParse({
-    video_uri: videoUri,
+  const parsed = SubmitFields.safeParse({
     query: values.query,
     request_id: requestId,
     ...(values.profile ? { profile: values.profile } : {}),

@@ -112,13 +112,15 @@ export class OrchestratorService {
       cancel_requested: false,
       error: null,
     };
+    // The sweeper's marker goes first: a failure right after createState must not leave a
+    // request no sweep can find (a marker without a state is cleaned up by the sweeper).
+    await store.put(indexKeys.active(id), '', {});
     try {
       await createState(store, state);
     } catch (err) {
       if (err instanceof ConflictError) return this.existing(id); // a duplicate delivery won the race
       throw err;
     }
-    await store.put(indexKeys.active(id), '', {});
     await store.put(
       indexKeys.request(id),
       JSON.stringify({ request_id: id, created_at: state.created_at, query: body.query }),
@@ -154,7 +156,28 @@ export class OrchestratorService {
     return this.existing(id, false);
   }
 
+  /**
+   * Requests a driver in this process is driving. Every driver of a process
+   * holds the lease under the same owner, so the lease cannot stop a second
+   * delivery of the same call to this replica (the queue-worker redelivers
+   * after ack_wait) from driving the request a second time: this does.
+   */
+  private readonly driving = new Set<string>();
+
   private async run(id: string): Promise<Outcome> {
+    if (this.driving.has(id)) {
+      const { state } = await readState(this.deps.store, id);
+      return { kind: 'status', state, httpStatus: 202, note: 'another orchestrator is driving it' };
+    }
+    this.driving.add(id);
+    try {
+      return await this.drive(id);
+    } finally {
+      this.driving.delete(id);
+    }
+  }
+
+  private async drive(id: string): Promise<Outcome> {
     await this.ensureInput(id);
     const { store, config, invoke, logger, now, random } = this.deps;
     const driver = new RequestDriver(id, {

@@ -38,6 +38,8 @@ export async function sweep(deps: SweepDeps): Promise<SweepReport> {
       state = (await readState(deps.store, id)).state;
     } catch (err) {
       if (!(err instanceof NotFoundError)) throw err;
+      // A fresh marker may belong to a request whose state.json is being created right now.
+      if (deps.now().getTime() - object.lastModified.getTime() < deps.graceMs) continue;
       await deps.store.delete(object.key);
       report.cleaned.push(id);
       continue;

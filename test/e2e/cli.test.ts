@@ -156,7 +156,9 @@ describe('clipseek run', () => {
     const rows = JSON.parse(r.stdout) as Array<{ request_id: string; status: string; created_at: string }>;
     const ids = rows.map((row) => row.request_id);
     expect(ids).toContain(jsonRun.id);
-    expect(rows.map((row) => row.created_at)).toEqual([...rows.map((row) => row.created_at)].sort().reverse());
+    expect(rows.map((row) => row.created_at)).toEqual(
+      [...rows.map((row) => row.created_at)].sort().reverse(),
+    );
     expect(rows.every((row) => row.status === 'SUCCEEDED')).toBe(true);
     const table = await clipseek('ls');
     expect(table.stdout.split('\n')[0]).toMatch(/^REQUEST +STATUS +CREATED +CLIPS +MATCHES +QUERY/);
@@ -187,9 +189,9 @@ describe('clipseek cancel and resume', () => {
     // Nothing new started after the cancel: not every clip task ran.
     const succeeded = Object.values(state.tasks).filter((t) => t.status === 'SUCCEEDED').length;
     expect(succeeded).toBeLessThan(Object.keys(state.tasks).length);
-    // Cancelling a finished request changes nothing and says so.
+    // Cancelling it again changes nothing and says so.
     const again = await clipseek('cancel', id);
-    expect(again.code).toBe(1);
+    expect(again.code).toBe(0);
     expect(again.stdout).toContain('had already finished: CANCELLED');
   });
 
@@ -198,7 +200,9 @@ describe('clipseek cancel and resume', () => {
     const submitted = await clipseek('run', video, '-q', 'find the red car', '--id', id, '--async');
     expect(submitted.code, submitted.stderr).toBe(0);
     const doneBefore = await until(async () => {
-      const state = (await store.head(requestKeys(id).state)) ? (await readState(store, id)).state : undefined;
+      const state = (await store.head(requestKeys(id).state))
+        ? (await readState(store, id)).state
+        : undefined;
       const done = state?.tasks['cut-clips']?.status === 'SUCCEEDED';
       return done && state;
     }, 'cut-clips to finish');
@@ -216,6 +220,11 @@ describe('clipseek cancel and resume', () => {
     expect(state.runs).toBeGreaterThanOrEqual(2);
     // Tasks finished before the kill kept their first result.
     for (const [key, finishedAt] of finishedEarly) expect(state.tasks[key!]?.finished_at).toBe(finishedAt);
+    // Too late to cancel a request that succeeded: exit status 1.
+    const cancel = await clipseek('cancel', id);
+    expect(cancel.code).toBe(1);
+    expect(cancel.stdout).toContain('had already finished: SUCCEEDED');
+    expect((await readState(store, id)).state.status).toBe('SUCCEEDED');
   });
 });
 
@@ -228,11 +237,12 @@ describe('clipseek report', () => {
 });
 
 it('every verb has --help', async () => {
-  for (const verb of ['up', 'down', 'run', 'status', 'watch', 'ls', 'resume', 'cancel', 'report', 'sample']) {
-    const r = await runCli([verb, '--help'], { env: cleanEnv() });
-    expect(r.code, verb).toBe(0);
-    expect(r.stdout, verb).toMatch(new RegExp(`^usage: clipseek ${verb}`));
-  }
+  const verbs = ['up', 'down', 'run', 'status', 'watch', 'ls', 'resume', 'cancel', 'report', 'sample'];
+  const results = await Promise.all(verbs.map((verb) => runCli([verb, '--help'], { env: cleanEnv() })));
+  results.forEach((r, i) => {
+    expect(r.code, verbs[i]).toBe(0);
+    expect(r.stdout, verbs[i]).toMatch(new RegExp(`^usage: clipseek ${verbs[i]}`));
+  });
   const top = await runCli(['--help']);
   expect(top.code).toBe(0);
   expect(top.stdout).toContain('usage: clipseek <command>');

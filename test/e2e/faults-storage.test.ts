@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RequestState } from '../../common/contracts/state.js';
-import { ClipseekError, toClipseekError } from '../../common/errors.js';
+import { type ClipseekError, toClipseekError } from '../../common/errors.js';
 import { indexKeys, requestKeys } from '../../common/keys.js';
 import { runStageOnce } from '../../common/stage.js';
 import { readState } from '../../common/state/state-store.js';
@@ -30,7 +30,7 @@ const invocations = new Map<string, number>();
 const escaped: ClipseekError[] = [];
 
 beforeAll(async () => {
-  s3 = throttledS3({ bucket: BUCKET, rate: 0, seed: 503 });
+  s3 = throttledS3({ bucket: BUCKET, rate: 0, seed: 15 });
   await s3.store.put('uploads/video.mp4', Buffer.from('the fake stages never look inside'));
   s3.rate = 0.05;
 });
@@ -109,13 +109,24 @@ async function sweepUntilFinished(): Promise<number> {
       now: () => new Date(),
       graceMs: 0,
       resume: async (id) => {
-        resumed.push(replica().resume(id).catch((err: unknown) => escaped.push(toClipseekError(err))));
+        resumed.push(
+          replica()
+            .resume(id)
+            .catch((err: unknown) => escaped.push(toClipseekError(err))),
+        );
       },
     }).catch((err: unknown) => escaped.push(toClipseekError(err)));
     await Promise.all(resumed);
     await sleep(LEASE_MS / 2);
   }
-  throw new Error('requests still unfinished after 200 sweeps');
+  s3.rate = 0;
+  const stuck = await Promise.all(
+    IDS.map(async (id) => {
+      const state = await stateOf(id);
+      return `${id}: ${state?.status ?? 'no state'}, indexed ${s3.objects.has(indexKeys.active(id))}, input ${state?.input_key ?? 'none'}`;
+    }),
+  );
+  throw new Error(`requests still unfinished after 200 sweeps: ${stuck.join('; ')}`);
 }
 
 describe('storage answering 503 SlowDown', () => {
@@ -156,7 +167,13 @@ describe('storage answering 503 SlowDown', () => {
       }
     }
 
-    const report = await sweep({ store: s3.store, logger: silentLogger, now: () => new Date(), graceMs: 0, resume: async () => {} });
+    const report = await sweep({
+      store: s3.store,
+      logger: silentLogger,
+      now: () => new Date(),
+      graceMs: 0,
+      resume: async () => {},
+    });
     expect(report.resumed).toEqual([]);
     expect([...s3.objects.keys()].filter((k) => k.startsWith(indexKeys.activePrefix))).toEqual([]);
   });

@@ -14,7 +14,7 @@ import type { RequestState } from '../../common/contracts/state.js';
 import { indexKeys } from '../../common/keys.js';
 import { manifestKey } from '../../common/stage.js';
 import { FaultRule, faultFor } from '../fixtures/functions/faulty-stage.js';
-import { startStack, type Stack, waitFor } from '../helpers/stack-harness.js';
+import { type Stack, startStack, waitFor } from '../helpers/stack-harness.js';
 
 const CLIPS = 3; // FAKE_DURATION_S 30 s in 10 s clips
 const PER_CLIP = ['transcode-clip', 'transcribe-clip', 'sample-frames', 'detect-objects'] as const;
@@ -22,7 +22,9 @@ const ALL_TASKS = [
   'extract-audio',
   'segment-speech',
   'cut-clips',
-  ...Array.from({ length: CLIPS }, (_, c) => PER_CLIP.map((s) => `${s}/${String(c).padStart(4, '0')}`)).flat(),
+  ...Array.from({ length: CLIPS }, (_, c) =>
+    PER_CLIP.map((s) => `${s}/${String(c).padStart(4, '0')}`),
+  ).flat(),
 ];
 
 const FLAKY = { kind: 'status', status: 500, rate: 0.35, seed: 7, requestPrefix: 'flaky-' } as const;
@@ -103,7 +105,10 @@ describe('fault injection through the gateway', () => {
     const flaky = [];
     for (const id of flakyIds) flaky.push(await submit(id, { max_attempts: maxAttempts }));
     const hangOnce = await submit('hang-once', { stage_timeout_s: { 'transcode-clip': 1 } });
-    const hangAlways = await submit('hang-always', { stage_timeout_s: { 'detect-objects': 1 }, max_attempts: 2 });
+    const hangAlways = await submit('hang-always', {
+      stage_timeout_s: { 'detect-objects': 1 },
+      max_attempts: 2,
+    });
     const badGateway = await submit('bad-gateway');
     const reject = await submit('reject');
 
@@ -124,7 +129,10 @@ describe('fault injection through the gateway', () => {
         expect(state.status).toBe('FAILED');
         expect(state.error).toMatchObject({ code: 'INJECTED_FAULT', status: 500 });
         expect(doomed).toContain(state.error?.details?.task);
-        expect(state.tasks[String(state.error?.details?.task)]).toMatchObject({ status: 'FAILED', attempts: maxAttempts });
+        expect(state.tasks[String(state.error?.details?.task)]).toMatchObject({
+          status: 'FAILED',
+          attempts: maxAttempts,
+        });
       }
     }
     expect(injected).toBeGreaterThan(0); // the seed really exercised retries
@@ -180,7 +188,10 @@ describe('fault injection through the gateway', () => {
     const id = 'crash-1';
     const orchestratorPid = stack.pid('orchestrator')!;
     const answer = submit(id); // the sync call dies with its orchestrator
-    await waitFor(() => (stack.invocations(id).get('transcode-clip/0000') ?? 0) > 0, 'the first per-clip task');
+    await waitFor(
+      () => (stack.invocations(id).get('transcode-clip/0000') ?? 0) > 0,
+      'the first per-clip task',
+    );
     process.kill(orchestratorPid, 'SIGKILL');
     expect((await answer).status).toBe(502);
     const orphaned = await stack.state(id);

@@ -18,7 +18,8 @@ export interface CliResult {
 /** The test process's environment without what would point the CLI elsewhere. */
 export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
-  for (const name of ['GATEWAY_URL', 'STORAGE_URL', 'CLIPSEEK_DATA', 'CLIPSEEK_PORT', 'LOG_LEVEL']) delete env[name];
+  for (const name of ['GATEWAY_URL', 'STORAGE_URL', 'CLIPSEEK_DATA', 'CLIPSEEK_PORT', 'LOG_LEVEL'])
+    delete env[name];
   return { ...env, ...extra };
 }
 
@@ -30,7 +31,10 @@ export interface CliProcess {
 }
 
 /** Starts `clipseek <args>` (asynchronously: a gateway in this process must keep answering). */
-export function startCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): CliProcess {
+export function startCli(
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): CliProcess {
   const child = spawn(process.execPath, [CLI, ...args], {
     cwd: options.cwd ?? ROOT,
     env: options.env ?? cleanEnv(),
@@ -51,7 +55,10 @@ export function startCli(args: string[], options: { cwd?: string; env?: NodeJS.P
   return { pid: child.pid ?? 0, done, kill: (signal = 'SIGTERM') => child.kill(signal) };
 }
 
-export function runCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<CliResult> {
   return startCli(args, options).done;
 }
 

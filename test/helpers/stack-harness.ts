@@ -42,6 +42,8 @@ export interface StartStackOptions {
   /** Gateway log level; default 'silent' unless CLIPSEEK_STACK_OUTPUT=inherit. */
   logLevel?: string;
   restartBackoff?: { baseMs: number; maxMs: number };
+  /** Extra `node` flags for every function process (e.g. --cpu-prof for a profile). */
+  nodeArgs?: string[];
 }
 
 export interface JsonAnswer<T = unknown> {
@@ -61,7 +63,10 @@ export interface Stack {
   markerDir: string;
   call(path: string, init?: RequestInit): Promise<Response>;
   /** POST a JSON (or raw string) body to /function/orchestrator and read the JSON answer. */
-  submit<T = Record<string, unknown>>(body: unknown, headers?: Record<string, string>): Promise<JsonAnswer<T>>;
+  submit<T = Record<string, unknown>>(
+    body: unknown,
+    headers?: Record<string, string>,
+  ): Promise<JsonAnswer<T>>;
   /** Fake-stage calls per task ("cut-clips", "transcode-clip/0003"), for one request or all. */
   invocations(requestId?: string): Map<string, number>;
   /** Objects the fake stages wrote, key → times written (writes.log). */
@@ -82,7 +87,8 @@ export async function startStack(options: StartStackOptions = {}): Promise<Stack
   const store = new FolderStore(bucketDir);
   const verbose = process.env.CLIPSEEK_STACK_OUTPUT === 'inherit';
 
-  const fakes = options.fakeStages === true ? [...STAGE_NAMES] : options.fakeStages ? [...options.fakeStages] : [];
+  const fakes =
+    options.fakeStages === true ? [...STAGE_NAMES] : options.fakeStages ? [...options.fakeStages] : [];
   let gateway: Gateway;
   try {
     const fakeScripts = fakes.length > 0 ? await bundleFakeStages(join(dir, 'fake-stages'), fakes) : {};
@@ -96,6 +102,7 @@ export async function startStack(options: StartStackOptions = {}): Promise<Stack
       // Secrets come from env fallbacks only, never from the machine's /var/openfaas/secrets.
       secretsDir: join(dir, 'no-secrets'),
       ...(options.only ? { only: options.only } : {}),
+      ...(options.nodeArgs ? { nodeArgs: options.nodeArgs } : {}),
       cron: options.cron ?? false,
       functionOutput: options.functionOutput ?? (verbose ? 'inherit' : 'ignore'),
       logger: createLogger({ name: 'stack', level: options.logLevel ?? (verbose ? 'info' : 'silent') }),
@@ -163,7 +170,10 @@ async function bundleFakeStages(outdir: string, stages: StageName[]): Promise<Re
   const scripts: Record<string, string> = {};
   for (const stage of stages) {
     const script = join(outdir, `${stage}.mjs`);
-    writeFileSync(script, `import { serveFaultyStage } from './faulty-stage.mjs';\nawait serveFaultyStage('${stage}');\n`);
+    writeFileSync(
+      script,
+      `import { serveFaultyStage } from './faulty-stage.mjs';\nawait serveFaultyStage('${stage}');\n`,
+    );
     scripts[stage] = script;
   }
   return scripts;
@@ -197,7 +207,11 @@ function parseJson(text: string): unknown {
 }
 
 /** Polls `probe` until it returns something truthy. */
-export async function waitFor<T>(probe: () => Promise<T | undefined | false> | T | undefined | false, what: string, timeoutMs = 20_000): Promise<T> {
+export async function waitFor<T>(
+  probe: () => Promise<T | undefined | false> | T | undefined | false,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

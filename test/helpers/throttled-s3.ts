@@ -39,7 +39,10 @@ export interface ThrottledS3 {
 }
 
 export function throttledS3(options: { bucket: string; rate: number; seed: number }): ThrottledS3 {
-  const client = new S3Client({ region: 'us-east-1', credentials: { accessKeyId: 'k', secretAccessKey: 's' } });
+  const client = new S3Client({
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'k', secretAccessKey: 's' },
+  });
   const mock = mockClient(client);
   const objects = new Map<string, StoredObject>();
   const writes = new Map<string, number>();
@@ -66,7 +69,12 @@ export function throttledS3(options: { bucket: string; rate: number; seed: numbe
   };
   const store = (key: string, body: Buffer, contentType: string | undefined) => {
     const etag = `"${createHash('md5').update(body).digest('hex')}"`;
-    objects.set(key, { body, etag, contentType: contentType ?? 'application/octet-stream', lastModified: new Date() });
+    objects.set(key, {
+      body,
+      etag,
+      contentType: contentType ?? 'application/octet-stream',
+      lastModified: new Date(),
+    });
     writes.set(key, (writes.get(key) ?? 0) + 1);
     return { ETag: etag };
   };
@@ -105,7 +113,9 @@ export function throttledS3(options: { bucket: string; rate: number; seed: numbe
   mock.on(ListObjectsV2Command).callsFake((input) => {
     slowDown();
     const keys = [...objects.keys()]
-      .filter((k) => k.startsWith(input.Prefix ?? '') && (!input.ContinuationToken || k > input.ContinuationToken))
+      .filter(
+        (k) => k.startsWith(input.Prefix ?? '') && (!input.ContinuationToken || k > input.ContinuationToken),
+      )
       .sort();
     const page = keys.slice(0, input.MaxKeys ?? 1000);
     const truncated = keys.length > page.length;

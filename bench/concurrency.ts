@@ -1,0 +1,68 @@
+/**
+ * Concurrency: N requests submitted at once (5, then 20) through the real
+ * gateway and the real pipeline, on a short speech video. Reports the success
+ * rate (how many answered 200 SUCCEEDED, and the codes of the others), the
+ * total wall, and the CPU-bound limit: the stack's CPU seconds for the batch
+ * divided by the cores — no schedule can finish faster. The ratio wall/limit
+ * is how far from CPU-bound the batch ran.
+ *
+ *   npx tsx bench/concurrency.ts [--requests 5,20]
+ */
+import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { parseArgs } from 'node:util';
+import { speechVideo } from '../test/helpers/media.js';
+import { startStack } from '../test/helpers/stack-harness.js';
+import { postJson } from './lib/http.js';
+import { stackCpu } from './lib/stack-cpu.js';
+
+const { values } = parseArgs({ options: { requests: { type: 'string', default: '5,20' } } });
+const batches = values.requests.split(',').map(Number);
+const cores = availableParallelism();
+const log = (line: string) => process.stdout.write(`${line}\n`);
+
+const video = await speechVideo({ durationS: 20 });
+const stack = await startStack({ env: { LOG_LEVEL: 'warn' } });
+try {
+  await stack.store.put('bench/input.mp4', await readFile(video.path));
+  const warm = await postJson(`${stack.url}/function/orchestrator`, {
+    video_uri: 'store://bench/input.mp4',
+    query: 'warm up',
+  });
+  if (warm.status !== 200) throw new Error(`warm-up answered ${warm.status}`);
+  const summaries: string[] = [];
+  for (const n of batches) {
+    const cpu0 = stackCpu(stack);
+    const t0 = performance.now();
+    const answers = await Promise.all(
+      Array.from({ length: n }, (_, i) =>
+        postJson(`${stack.url}/function/orchestrator`, {
+          video_uri: 'store://bench/input.mp4',
+          query: 'find the red car',
+          request_id: `conc-${n}-${i}-${Date.now().toString(36)}`,
+        }).then((a) => ({ ...a, wall: (performance.now() - t0) / 1000 })),
+      ),
+    );
+    const wall = (performance.now() - t0) / 1000;
+    const cpu = stackCpu(stack) - cpu0;
+    const ok = answers.filter(
+      (a) => a.status === 200 && (a.body as { status?: string }).status === 'SUCCEEDED',
+    );
+    const failures = answers
+      .filter((a) => !ok.includes(a))
+      .map((a) => `${a.status} ${(a.body as { error?: { code?: string } })?.error?.code ?? ''}`.trim());
+    const limit = cpu / cores;
+    log(
+      `concurrency[${n}] ${ok.length}/${n} succeeded${failures.length ? ` (others: ${failures.join(', ')})` : ''}; ` +
+        `wall ${wall.toFixed(1)} s (first answer ${Math.min(...answers.map((a) => a.wall)).toFixed(1)} s), ` +
+        `cpu ${cpu.toFixed(1)} s on ${cores} cores = CPU-bound limit ${limit.toFixed(1)} s; wall/limit ${(wall / limit).toFixed(2)}`,
+    );
+    summaries.push(
+      `${n} at once: success ${((100 * ok.length) / n).toFixed(0)} %, wall ${wall.toFixed(1)} s vs limit ${limit.toFixed(1)} s, ratio ${(wall / limit).toFixed(2)}`,
+    );
+  }
+  log(`concurrency: ${summaries.join('; ')}`);
+} finally {
+  await stack.close();
+}
+process.exit(0);

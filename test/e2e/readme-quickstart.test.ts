@@ -1,0 +1,189 @@
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { SAMPLE } from '../../cli/sample-video.js';
+import { FinalResult } from '../../common/contracts/final.js';
+import { indexKeys, requestKeys } from '../../common/keys.js';
+import { FolderStore } from '../../common/storage/folder-store.js';
+import { openPage } from '../helpers/chromium.js';
+import { cleanEnv, ROOT } from '../helpers/cli.js';
+
+const exec = promisify(execFile);
+
+/**
+ * The README's quick start, run as written from a temporary clone of the
+ * repository, so the README cannot drift from the code: every fenced block
+ * that follows a `<!-- quickstart … -->` comment runs in bash, in order, in
+ * the clone (except `npm test`, which is what runs this). It uses the real
+ * stages. A clone holds only committed files: by default it clones HEAD;
+ * CLIPSEEK_README_FROM=worktree copies the files a commit of everything would
+ * hold instead (tracked and untracked, minus git-ignored), to check before
+ * committing. node_modules is the repository's, linked in (no second npm ci).
+ */
+const FROM = process.env.CLIPSEEK_README_FROM === 'worktree' ? 'worktree' : 'head';
+const ARTIFACTS = join(ROOT, 'test/.artifacts');
+let clone: string;
+let log = '';
+let revision = '';
+
+beforeAll(async () => {
+  clone = join(await mkdtemp(join(tmpdir(), 'clipseek-readme-')), 'clipseek');
+  if (FROM === 'head') {
+    await exec('git', ['clone', '--quiet', ROOT, clone]);
+  } else {
+    copyWorktree(
+      clone,
+      (await exec('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: ROOT }))
+        .stdout,
+    );
+  }
+  revision =
+    FROM === 'head'
+      ? (await exec('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT })).stdout.trim()
+      : 'work tree';
+  for (const needed of ['README.md', 'bin/clipseek.mjs', 'scripts/demo.sh', 'cli/main.ts']) {
+    if (!existsSync(join(clone, needed))) {
+      throw new Error(
+        `the ${revision} clone has no ${needed}: commit it first (or CLIPSEEK_README_FROM=worktree)`,
+      );
+    }
+  }
+  // setup.sh runs `npm ci` when node_modules does not match package-lock.json;
+  // through this link that would reinstall the repository's own node_modules. Refuse instead.
+  const stamp = readFileSync(join(ROOT, 'node_modules/.clipseek-lock.sha256'), 'utf8').trim();
+  const lock = createHash('sha256')
+    .update(readFileSync(join(clone, 'package-lock.json')))
+    .digest('hex');
+  if (stamp !== lock) {
+    throw new Error(
+      `package-lock.json of the ${revision} clone differs from the installed node_modules: commit the lock file or run scripts/setup.sh`,
+    );
+  }
+  symlinkSync(join(ROOT, 'node_modules'), join(clone, 'node_modules'), 'dir');
+  mkdirSync(ARTIFACTS, { recursive: true });
+}, 120_000);
+
+afterAll(async () => {
+  writeFileSync(join(ARTIFACTS, 'readme-quickstart.log'), log);
+  if (!clone) return;
+  // A stack left behind by a failed block must not outlive the test.
+  await exec(process.execPath, ['bin/clipseek.mjs', 'down'], { cwd: clone, env: cleanEnv() }).catch(
+    () => undefined,
+  );
+  await rm(dirname(clone), { recursive: true, force: true });
+});
+
+function copyWorktree(to: string, nulSeparated: string): void {
+  for (const file of nulSeparated.split('\0').filter(Boolean)) {
+    const from = join(ROOT, file);
+    if (!existsSync(from) || !statSync(from).isFile()) continue; // deleted, not yet committed
+    mkdirSync(dirname(join(to, file)), { recursive: true });
+    copyFileSync(from, join(to, file));
+    chmodSync(join(to, file), statSync(from).mode);
+  }
+}
+
+/** The fenced blocks after a `<!-- quickstart` comment, as shell scripts, without `npm test`. */
+function quickstartBlocks(readme: string): string[] {
+  const blocks: string[] = [];
+  const pattern = /<!-- quickstart[^>]*-->\s*\n```(?:sh|bash|shell)\n([\s\S]*?)```/g;
+  for (const match of readme.matchAll(pattern)) {
+    const lines = match[1]!.split('\n').filter((line) => !/^\s*npm test\b/.test(line));
+    blocks.push(lines.join('\n'));
+  }
+  return blocks;
+}
+
+async function bash(script: string): Promise<string> {
+  // A free port (the README's default is 8080, which may be taken here); the commands stay as written.
+  const env = cleanEnv({ CLIPSEEK_PORT: '0' });
+  try {
+    const { stdout, stderr } = await exec('bash', ['-euo', 'pipefail', '-c', script], {
+      cwd: clone,
+      env,
+      maxBuffer: 64 << 20,
+      timeout: 240_000,
+    });
+    log += `$ ${script}\n${stdout}${stderr}\n`;
+    return stdout;
+  } catch (err) {
+    const e = err as { stdout?: string; stderr?: string };
+    log += `$ ${script}\n${e.stdout ?? ''}${e.stderr ?? ''}\nFAILED\n`;
+    throw new Error(
+      `README block failed:\n${script}\n--- output ---\n${(e.stdout ?? '') + (e.stderr ?? '')}`.slice(-6000),
+      {
+        cause: err,
+      },
+    );
+  }
+}
+
+it('runs the quick start as written: the demo finds the motorbike and the weather, the walkthrough works', async () => {
+  const blocks = quickstartBlocks(readFileSync(join(clone, 'README.md'), 'utf8'));
+  if (blocks.length < 2)
+    throw new Error(`README.md of the ${revision} clone has no quickstart blocks: commit README.md`);
+  expect(blocks[0]).toMatch(/^npm run demo\b/);
+
+  const demo = await bash(blocks[0]!);
+  expect(demo).toContain('1 match for "find the motorbike"');
+  expect(demo).toContain('1 match for "what does it say about the weather"');
+  expect(demo).toMatch(/report: \.clipseek\/reports\/\S+\.html/);
+  expect(demo).toContain('stopped the stack');
+
+  const walkthrough = await bash(blocks.slice(1).join('\n'));
+  expect(walkthrough).toMatch(/^REQUEST +STATUS/m);
+  expect(walkthrough).toContain('stopped the stack');
+  expect(existsSync(join(clone, '.clipseek/up.json'))).toBe(false);
+
+  // What the requests found, read from the clone's bucket: the motorbike while it is on screen, the word where it is said.
+  const store = new FolderStore(join(clone, '.clipseek/bucket'));
+  const finals: FinalResult[] = [];
+  for await (const marker of store.listAll(indexKeys.requestsPrefix)) {
+    const { value } = await store.getJson(requestKeys(indexKeys.idFromKey(marker.key)).final);
+    finals.push(FinalResult.parse(value));
+  }
+  expect(finals).toHaveLength(3);
+  const photo = SAMPLE.photo;
+  const motorbike = finals.filter((f) => f.query === 'find the motorbike');
+  expect(motorbike).toHaveLength(2);
+  for (const f of motorbike) {
+    expect(f.matches.length).toBeGreaterThanOrEqual(1);
+    const seen = f.matches[0]!.why.labels.find((l) => l.label === 'motorcycle');
+    expect(seen).toBeDefined();
+    for (const [a, b] of seen!.ranges) expect(a < photo.toS && b > photo.fromS).toBe(true);
+  }
+  const weather = finals.find((f) => f.query.includes('weather'))!;
+  const said = SAMPLE.utterances.find((u) => u.text.includes('weather'))!;
+  const heard = weather.matches[0]!.why.words.find((w) => w.word === 'weather');
+  expect(heard).toBeDefined();
+  expect(heard!.start).toBeGreaterThanOrEqual(said.atS - 0.5);
+  expect(heard!.start).toBeLessThan(said.atS + 3);
+
+  // The walkthrough's report opens in a browser: no errors, one card per match.
+  const reportPath = /^(\/\S+\.html)$/m.exec(walkthrough)?.[1];
+  expect(reportPath).toBeDefined();
+  const latest = motorbike.find((f) => reportPath!.includes(f.request_id))!;
+  const opened = await openPage(pathToFileURL(reportPath!).href);
+  try {
+    expect(await opened.page.locator('article.match').count()).toBe(latest.matches.length);
+    await opened.page.screenshot({ path: join(ARTIFACTS, 'readme-report.png'), fullPage: true });
+    expect(opened.errors).toEqual([]);
+  } finally {
+    await opened.close();
+  }
+}, 420_000);
