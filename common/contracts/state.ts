@@ -28,7 +28,6 @@ export const StageSummary = z.object({
   done: z.number().int().nonnegative(),
   failed: z.number().int().nonnegative(),
   total: z.number().int().nonnegative(),
-  duration_ms: z.number().nonnegative().optional(),
 });
 export type StageSummary = z.infer<typeof StageSummary>;
 

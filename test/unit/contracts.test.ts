@@ -220,7 +220,7 @@ const STATE = {
   runs: 1,
   clips: 2,
   failed_clips: [],
-  stages: { 'extract-audio': { status: 'SUCCEEDED', done: 1, failed: 0, total: 1, duration_ms: 900 } },
+  stages: { 'extract-audio': { status: 'SUCCEEDED', done: 1, failed: 0, total: 1 } },
   tasks: {
     'extract-audio': {
       status: 'SUCCEEDED',
