@@ -1,4 +1,4 @@
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 
@@ -32,7 +32,10 @@ export function readRunningStack(dataDir: string): RunningStack | undefined {
 }
 
 export function writeRunningStack(dataDir: string, stack: RunningStack): void {
-  writeFileSync(upFile(dataDir), `${JSON.stringify(stack, null, 2)}\n`);
+  // Temp file + rename: a reader (another verb, a test) never sees it half-written.
+  const temp = `${upFile(dataDir)}.${process.pid}.tmp`;
+  writeFileSync(temp, `${JSON.stringify(stack, null, 2)}\n`);
+  renameSync(temp, upFile(dataDir));
 }
 
 /** Removes up.json if it still describes process `pid` (a newer `up` may have replaced it). */
