@@ -28,6 +28,7 @@ const base: Profile = {
       'detect-objects': 300,
     },
     max_attempts: 3,
+    busy_retries: 30,
     backoff_base_ms: 200,
     backoff_max_ms: 10_000,
     tolerated_clip_failures: 0,

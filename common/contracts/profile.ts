@@ -58,6 +58,11 @@ export const RunParams = z.object({
   /** Seconds per stage call before it counts as a (retryable) timeout. */
   stage_timeout_s: StageTimeouts,
   max_attempts: z.number().int().min(1).max(10),
+  /**
+   * Extra attempts for a stage that answered 429 (at its max_inflight): it is
+   * busy, not failing, so waiting for it does not use up max_attempts.
+   */
+  busy_retries: z.number().int().min(0).max(1000),
   backoff_base_ms: z.number().int().min(10).max(60_000),
   backoff_max_ms: z.number().int().min(10).max(600_000),
   /** How many clips may fail before the whole request fails. */

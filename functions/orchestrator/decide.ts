@@ -143,7 +143,9 @@ function onFailed(
   task.error = { ...error, retryable };
   task.finished_at = event.at;
 
-  if (retryable && task.attempts < state.params.run.max_attempts) {
+  const { max_attempts, busy_retries } = state.params.run;
+  const allowed = error.status === 429 ? max_attempts + busy_retries : max_attempts;
+  if (retryable && task.attempts < allowed) {
     // A failure before the stage was called (reading its inputs, looking for a manifest) leaves it PENDING.
     if (task.status !== 'PENDING') assertTaskTransition(event.key, task.status, 'PENDING');
     task.status = 'PENDING';

@@ -20,6 +20,8 @@ export interface TaskContext {
   requestId: string;
   sourceKey: string;
   profile: Profile;
+  /** True unless this is the first driver of the request and the task's first attempt. */
+  mayHaveOrphans: boolean;
 }
 
 /** Outputs of finished tasks, read from their manifests on demand and kept in a small LRU. */
@@ -79,7 +81,9 @@ export async function runTask(
     const input = buildInput(ref, ctx, depOutputs);
     const mKey = manifestKey(ref.stage, ctx.requestId, ref.clip);
 
-    const adopted = await adoptable(deps.store, mKey, ref.stage, input);
+    // Only a resumed request (a driver ran before) or a retried task can have a manifest this
+    // driver has not seen; on a first run the check would be a wasted read per task.
+    const adopted = ctx.mayHaveOrphans ? await adoptable(deps.store, mKey, ref.stage, input) : undefined;
     if (adopted !== undefined) {
       deps.logger.info({ task: key }, 'adopting existing manifest');
       return succeeded(key, ref.stage, mKey, adopted, deps.now(), 0, true);

@@ -7,6 +7,7 @@ import {
   type OrchestratorEvent,
   resumeDecisions,
 } from '../../functions/orchestrator/decide.js';
+import { ReadyQueue } from '../../functions/orchestrator/ready-queue.js';
 import { makeState, T0 } from '../helpers/state.js';
 
 const at = (s: number) => new Date(Date.parse(T0) + s * 1000).toISOString();
@@ -269,5 +270,48 @@ describe('decide: resume', () => {
 
   it('a fresh request starts with extract-audio only', () => {
     expect(resumeDecisions(makeState(), new Date(T0)).ready).toEqual(['extract-audio']);
+  });
+});
+
+describe('ready queue', () => {
+  it('longest remaining path first, then earliest clip', () => {
+    const q = new ReadyQueue();
+    for (const key of [
+      'detect-objects/0000',
+      'transcribe-clip/0001',
+      'transcode-clip/0002',
+      'sample-frames/0000',
+      'transcode-clip/0001',
+      'transcribe-clip/0000',
+    ]) {
+      q.push(key);
+    }
+    q.push('transcode-clip/0001'); // already queued: ignored
+    const order: string[] = [];
+    for (let k = q.pop(); k !== undefined; k = q.pop()) order.push(k);
+    expect(order).toEqual([
+      'transcode-clip/0001',
+      'transcode-clip/0002',
+      'transcribe-clip/0000',
+      'transcribe-clip/0001',
+      'sample-frames/0000',
+      'detect-objects/0000',
+    ]);
+  });
+});
+
+describe('decide: a busy stage (429)', () => {
+  it('keeps retrying past max_attempts, up to busy_retries more', () => {
+    const state = makeState({ max_attempts: 2, busy_retries: 3 });
+    const busy: OrchestratorEvent = {
+      type: 'task-failed',
+      key: 'extract-audio',
+      at: at(1),
+      error: { code: 'STAGE_BUSY', message: 'busy', retryable: true, status: 429 },
+      jitter: 0,
+    };
+    for (let i = 0; i < 4; i++) expect(play(state, [started('extract-audio'), busy]).retry).toHaveLength(1);
+    expect(play(state, [started('extract-audio'), busy]).finish?.status).toBe('FAILED');
+    expect(state.tasks['extract-audio']?.attempts).toBe(5);
   });
 });
