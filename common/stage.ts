@@ -10,6 +10,7 @@ import {
 import { InputError, InternalError, NotFoundError } from './errors.js';
 import { requestKeys } from './keys.js';
 import type { Logger } from './logger.js';
+import { claimOrWait } from './stage-claim.js';
 import type { ObjectStore } from './storage/types.js';
 
 /** What every stage gets from its runtime, besides its own dependencies. */
@@ -18,7 +19,11 @@ export interface StageContext {
   logger: Logger;
   signal: AbortSignal;
   now: () => Date;
+  /** How long a task's claim lives without renewal (see stage-claim.ts). Default 15 s. */
+  claimTtlMs?: number;
 }
+
+export const DEFAULT_CLAIM_TTL_MS = 15_000;
 
 /**
  * A stage is its contract (name → input/output schemas in STAGE_CONTRACTS)
@@ -98,6 +103,36 @@ export async function runStageOnce<S extends StageName, D>(
     deps.logger.info({ stage: stage.name, clip }, 'manifest exists for this input; reusing it');
     return { manifest: existing, reused: true };
   }
+  const claim = await claimOrWait(
+    {
+      store: deps.store,
+      key: requestKeys(input.request_id).stageFile(stage.name, 'claim.json', clip),
+      ttlMs: deps.claimTtlMs ?? DEFAULT_CLAIM_TTL_MS,
+      now: deps.now,
+      signal: deps.signal,
+      logger: deps.logger,
+    },
+    async () => {
+      const done = await readManifest(deps.store, stage.name, input.request_id, clip);
+      return done && done.input_digest === digest ? done : undefined;
+    },
+  );
+  if (claim.kind === 'done') return { manifest: claim.value, reused: true };
+  try {
+    return { manifest: await runAndRecord(stage, input, clip, digest, deps), reused: false };
+  } finally {
+    await claim.release();
+  }
+}
+
+async function runAndRecord<S extends StageName, D>(
+  stage: StageDefinition<S, D>,
+  input: StageInput<S>,
+  clip: number | undefined,
+  digest: string,
+  deps: D & StageContext,
+): Promise<Manifest<S>> {
+  const contract = STAGE_CONTRACTS[stage.name];
   const started = Date.now();
   const parsedOutput = contract.output.safeParse(await stage.run(input, deps));
   if (!parsedOutput.success) {
@@ -121,5 +156,5 @@ export async function runStageOnce<S extends StageName, D>(
   await deps.store.put(manifestKey(stage.name, input.request_id, clip), JSON.stringify(manifest, null, 2), {
     contentType: 'application/json',
   });
-  return { manifest, reused: false };
+  return manifest;
 }

@@ -19,6 +19,8 @@ export interface ServeFunctionOptions {
   init?: (rt: FunctionRuntime) => Promise<void> | void;
   /** Let non-JSON bodies through as `rawBody` (body undefined) instead of answering 422. */
   acceptNonJsonBody?: boolean;
+  /** See FunctionServerOptions.abortOnDisconnect (default true). */
+  abortOnDisconnect?: boolean;
 }
 
 /**
@@ -40,6 +42,7 @@ export async function serveFunction(
     handler,
     execTimeoutMs: settings.execTimeoutMs,
     acceptNonJsonBody: options.acceptNonJsonBody,
+    abortOnDisconnect: options.abortOnDisconnect,
   });
   await new Promise<void>((resolve, reject) => {
     fn.server.once('error', reject);
@@ -70,6 +73,9 @@ export function serveStage<S extends StageName, D>(
       init: async (rt) => {
         deps = await createDeps(rt);
       },
+      // A stage finishes what it started even if its caller is gone: the manifest it writes
+      // is then adopted on resume instead of the work being done again.
+      abortOnDisconnect: false,
     },
   );
 }
@@ -86,12 +92,14 @@ export function stageHandler<S extends StageName, D>(
       typeof requestId === 'string'
         ? req.logger.child({ request_id: requestId, stage: stage.name })
         : req.logger;
+    const claimTtlS = Number(rt.env.STAGE_CLAIM_TTL_S);
     const { manifest, reused } = await runStageOnce(stage, req.body, {
       ...getDeps(),
       store: rt.store,
       logger,
       signal: req.signal,
       now: rt.now,
+      ...(claimTtlS > 0 ? { claimTtlMs: claimTtlS * 1000 } : {}),
     });
     return { status: 200, headers: { 'X-Manifest-Reused': String(reused) }, body: manifest };
   };

@@ -15,6 +15,13 @@ export interface FunctionServerOptions {
   maxBodyBytes?: number;
   /** When true, a body that is not JSON reaches the handler as `rawBody` only (body undefined) instead of a 422. */
   acceptNonJsonBody?: boolean;
+  /**
+   * Abort the call's signal when the caller goes away (default true). Stages
+   * set it false: their work is idempotent and ends in a manifest, so
+   * finishing it for a caller that died (an orchestrator killed mid-call)
+   * lets the resumed orchestrator adopt it instead of doing it again.
+   */
+  abortOnDisconnect?: boolean;
 }
 
 export interface FunctionServer {
@@ -56,7 +63,9 @@ export function createFunctionServer(options: FunctionServerOptions): FunctionSe
     controllers.add(controller);
     // The response closing before it was fully written means the caller went away.
     res.on('close', () => {
-      if (!res.writableFinished) controller.abort(new CancelledError('the caller disconnected'));
+      if (!res.writableFinished && options.abortOnDisconnect !== false) {
+        controller.abort(new CancelledError('the caller disconnected'));
+      }
     });
     const timer =
       options.execTimeoutMs && options.execTimeoutMs > 0

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { InputError, NotFoundError, RetryableError, TimeoutError } from '../../common/errors.js';
+import { ConflictError, InputError, NotFoundError, RetryableError, TimeoutError } from '../../common/errors.js';
 import { createLogger } from '../../common/logger.js';
 import { RETRYABLE_HEADER } from '../../common/openfaas/error-response.js';
 import { stageHandler } from '../../common/openfaas/serve.js';
@@ -10,7 +10,7 @@ import type { FunctionHandler, FunctionRuntime } from '../../common/openfaas/typ
 import { defineStage } from '../../common/stage.js';
 import type { ObjectStore } from '../../common/storage/types.js';
 
-/** Just what runStageOnce touches: getJson and put. */
+/** Just what runStageOnce touches: getJson, put, and the claim's conditional writes and delete. */
 function memoryStore(): ObjectStore & { objects: Map<string, string> } {
   const objects = new Map<string, string>();
   const store = {
@@ -24,6 +24,18 @@ function memoryStore(): ObjectStore & { objects: Map<string, string> } {
     async put(key: string, body: unknown) {
       objects.set(key, String(body));
       return { etag: 'e' };
+    },
+    async putIfAbsent(key: string, body: unknown) {
+      if (objects.has(key)) throw new ConflictError(`${key} exists`);
+      objects.set(key, String(body));
+      return { etag: 'e' };
+    },
+    async putIfMatch(key: string, body: unknown) {
+      objects.set(key, String(body));
+      return { etag: 'e' };
+    },
+    async delete(key: string) {
+      objects.delete(key);
     },
   };
   return store as unknown as ObjectStore & { objects: Map<string, string> };

@@ -1,0 +1,88 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { requestKeys } from '../../common/keys.js';
+import { defineStage, runStageOnce } from '../../common/stage.js';
+import { FolderStore } from '../../common/storage/folder-store.js';
+
+/**
+ * Single flight per task: a second call for a task that is still running
+ * (a resumed orchestrator re-invoking work whose first caller died) waits for
+ * the first call's manifest instead of doing the work again; a claim left by
+ * a dead process is taken over once it expires.
+ */
+let dir: string;
+let store: FolderStore;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'clipseek-claim-'));
+  store = new FolderStore(join(dir, 'bucket'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+let runs = 0;
+const slowSegment = defineStage({
+  name: 'segment-speech',
+  async run(input) {
+    runs += 1;
+    await new Promise((r) => setTimeout(r, 300));
+    return { speech: [], clips: [{ index: 0, start: 0, end: input.duration_s }], no_speech: true };
+  },
+});
+const input = {
+  request_id: 'r_claim',
+  audio_key: 'requests/r_claim/extract-audio/audio.wav',
+  duration_s: 5,
+  params: {
+    top_db: 35,
+    frame_ms: 50,
+    hop_ms: 10,
+    hysteresis_db: 6,
+    min_clip_s: 2,
+    max_clip_s: 20,
+    pad_s: 0.25,
+    merge_gap_s: 0.6,
+    fallback_clip_s: 10,
+  },
+};
+const deps = (claimTtlMs = 15_000) => ({
+  store,
+  logger: pino({ level: 'silent' }),
+  signal: new AbortController().signal,
+  now: () => new Date(),
+  claimTtlMs,
+});
+const claimKey = requestKeys('r_claim').stageFile('segment-speech', 'claim.json');
+
+describe('stage single flight', () => {
+  it('two concurrent calls for one task run the work once and answer the same manifest', async () => {
+    runs = 0;
+    const [a, b] = await Promise.all([
+      runStageOnce(slowSegment, input, deps()),
+      runStageOnce(slowSegment, input, deps()),
+    ]);
+    expect(runs).toBe(1);
+    expect(a.manifest).toEqual(b.manifest);
+    expect([a.reused, b.reused].sort()).toEqual([false, true]);
+    expect(await store.head(claimKey)).toBeUndefined();
+  });
+
+  it('takes over a claim whose holder died (not renewed past its TTL)', async () => {
+    runs = 0;
+    const expired = new Date(Date.now() - 1000).toISOString();
+    await store.put(claimKey, JSON.stringify({ owner: 'dead-process', expires_at: expired }));
+    const { reused } = await runStageOnce(slowSegment, input, deps(500));
+    expect(reused).toBe(false);
+    expect(runs).toBe(1);
+  });
+
+  it('a caller waiting on a live claim stops when its signal aborts', async () => {
+    const live = new Date(Date.now() + 60_000).toISOString();
+    await store.put(claimKey, JSON.stringify({ owner: 'busy-process', expires_at: live }));
+    const controller = new AbortController();
+    const waiting = runStageOnce(slowSegment, input, { ...deps(), signal: controller.signal });
+    setTimeout(() => controller.abort(), 100);
+    await expect(waiting).rejects.toMatchObject({ code: 'CANCELLED' });
+  });
+});
