@@ -6,6 +6,7 @@ import {
   type StageName,
   type StageOutput,
 } from '../../common/contracts/stages.js';
+import { InputError } from '../../common/errors.js';
 import { clipId } from '../../common/keys.js';
 
 /**
@@ -115,7 +116,13 @@ export function buildInput(ref: TaskRef, ctx: InputContext, deps: DependencyOutp
       } satisfies StageInput<'segment-speech'>;
     }
     case 'cut-clips': {
-      const clips = out('segment-speech').clips.slice(0, ctx.profile.run.max_clips);
+      const { clips } = out('segment-speech');
+      if (clips.length > ctx.profile.run.max_clips) {
+        // Refused rather than cut short: dropping the end of a video would answer a different question.
+        throw new InputError('TOO_MANY_CLIPS', `${clips.length} clips, more than run.max_clips`, {
+          details: { clips: clips.length, max_clips: ctx.profile.run.max_clips },
+        });
+      }
       return { request_id, source_key: ctx.sourceKey, clips } satisfies StageInput<'cut-clips'>;
     }
     case 'transcode-clip': {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RequestState } from '../../common/contracts/state.js';
+import { buildInput } from '../../functions/orchestrator/dag.js';
 import {
   applyEvent,
   backoffMs,
@@ -313,5 +314,20 @@ describe('decide: a busy stage (429)', () => {
     for (let i = 0; i < 4; i++) expect(play(state, [started('extract-audio'), busy]).retry).toHaveLength(1);
     expect(play(state, [started('extract-audio'), busy]).finish?.status).toBe('FAILED');
     expect(state.tasks['extract-audio']?.attempts).toBe(5);
+  });
+});
+
+describe('dag: inputs', () => {
+  it('refuses more clips than run.max_clips instead of dropping the end of the video', () => {
+    const profile = makeState({ max_clips: 2 }).params;
+    const clips = [0, 1, 2].map((index) => ({ index, start: index * 10, end: index * 10 + 10 }));
+    const deps = new Map([['segment-speech', { speech: [], clips, no_speech: true }]]);
+    expect(() =>
+      buildInput(
+        { stage: 'cut-clips' },
+        { requestId: 'r_x', sourceKey: 'requests/r_x/input/source.mp4', profile },
+        deps,
+      ),
+    ).toThrow(expect.objectContaining({ code: 'TOO_MANY_CLIPS', retryable: false }));
   });
 });
