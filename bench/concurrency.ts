@@ -6,7 +6,11 @@
  * divided by the cores — no schedule can finish faster. The ratio wall/limit
  * is how far from CPU-bound the batch ran.
  *
- *   npx tsx bench/concurrency.ts [--requests 5,20]
+ * --patient gives every request more retries (max_attempts 10, backoff
+ * 0.5…10 s), to show what the stages do when the gateway's 429s (a stage at
+ * its max_inflight) are retried long enough.
+ *
+ *   npx tsx bench/concurrency.ts [--requests 5,20] [--patient]
  */
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
@@ -16,7 +20,11 @@ import { startStack } from '../test/helpers/stack-harness.js';
 import { postJson } from './lib/http.js';
 import { stackCpu } from './lib/stack-cpu.js';
 
-const { values } = parseArgs({ options: { requests: { type: 'string', default: '5,20' } } });
+const { values } = parseArgs({
+  options: { requests: { type: 'string', default: '5,20' }, patient: { type: 'boolean', default: false } },
+});
+const PATIENT = { run: { max_attempts: 10, backoff_base_ms: 500, backoff_max_ms: 10_000 } };
+const mode = values.patient ? 'patient retries' : 'default profile';
 const batches = values.requests.split(',').map(Number);
 const cores = availableParallelism();
 const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -40,6 +48,7 @@ try {
           video_uri: 'store://bench/input.mp4',
           query: 'find the red car',
           request_id: `conc-${n}-${i}-${Date.now().toString(36)}`,
+          ...(values.patient ? { overrides: PATIENT } : {}),
         }).then((a) => ({ ...a, wall: (performance.now() - t0) / 1000 })),
       ),
     );
@@ -48,12 +57,14 @@ try {
     const ok = answers.filter(
       (a) => a.status === 200 && (a.body as { status?: string }).status === 'SUCCEEDED',
     );
-    const failures = answers
-      .filter((a) => !ok.includes(a))
-      .map((a) => `${a.status} ${(a.body as { error?: { code?: string } })?.error?.code ?? ''}`.trim());
+    const failures = tally(
+      answers
+        .filter((a) => !ok.includes(a))
+        .map((a) => `${a.status} ${(a.body as { error?: { code?: string } })?.error?.code ?? ''}`.trim()),
+    );
     const limit = cpu / cores;
     log(
-      `concurrency[${n}] ${ok.length}/${n} succeeded${failures.length ? ` (others: ${failures.join(', ')})` : ''}; ` +
+      `concurrency[${n}, ${mode}] ${ok.length}/${n} succeeded${failures ? ` (others: ${failures})` : ''}; ` +
         `wall ${wall.toFixed(1)} s (first answer ${Math.min(...answers.map((a) => a.wall)).toFixed(1)} s), ` +
         `cpu ${cpu.toFixed(1)} s on ${cores} cores = CPU-bound limit ${limit.toFixed(1)} s; wall/limit ${(wall / limit).toFixed(2)}`,
     );
@@ -61,8 +72,15 @@ try {
       `${n} at once: success ${((100 * ok.length) / n).toFixed(0)} %, wall ${wall.toFixed(1)} s vs limit ${limit.toFixed(1)} s, ratio ${(wall / limit).toFixed(2)}`,
     );
   }
-  log(`concurrency: ${summaries.join('; ')}`);
+  log(`concurrency (${mode}): ${summaries.join('; ')}`);
 } finally {
   await stack.close();
 }
 process.exit(0);
+
+/** "429 TOO_MANY_REQUESTS ×4, 502 STAGE_TIMEOUT ×1" */
+function tally(items: string[]): string {
+  const counts = new Map<string, number>();
+  for (const item of items) counts.set(item, (counts.get(item) ?? 0) + 1);
+  return [...counts].map(([item, n]) => `${item} ×${n}`).join(', ');
+}

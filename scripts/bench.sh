@@ -30,7 +30,10 @@ for bench in "${benches[@]}"; do
       ;;
     resume) run resume --input 60s --trials "${RESUME_TRIALS:-3}" ;;
     orchestration) run orchestration --clips "${ORCHESTRATION_CLIPS:-100,1000,10000}" ;;
-    concurrency) run concurrency --requests "${CONCURRENCY_REQUESTS:-5,20}" ;;
+    concurrency)
+      run concurrency --requests "${CONCURRENCY_REQUESTS:-5,20}"
+      run concurrency --requests "${CONCURRENCY_REQUESTS:-5,20}" --patient
+      ;;
     *) echo "unknown bench: $bench (overhead, resume, orchestration, concurrency)" >&2; exit 2 ;;
   esac
 done

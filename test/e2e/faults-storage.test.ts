@@ -30,7 +30,7 @@ const invocations = new Map<string, number>();
 const escaped: ClipseekError[] = [];
 
 beforeAll(async () => {
-  s3 = throttledS3({ bucket: BUCKET, rate: 0, seed: 15 });
+  s3 = throttledS3({ bucket: BUCKET, rate: 0, seed: 503 });
   await s3.store.put('uploads/video.mp4', Buffer.from('the fake stages never look inside'));
   s3.rate = 0.05;
 });

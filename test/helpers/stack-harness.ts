@@ -31,7 +31,7 @@ export interface StartStackOptions {
   env?: NodeJS.ProcessEnv;
   /** Serve these stages (true: all seven) with the fake, fault-injecting stage. */
   fakeStages?: boolean | readonly StageName[];
-  /** Where invocations.log / writes.log go; default a folder in the stack's temp dir. */
+  /** Where invocations.log / writes.log go; default a folder in the stack's temp dir (a folder given here is left in place). */
   markerDir?: string;
   /** Run only these functions (default: all of stack.yml). */
   only?: string[];

@@ -1,7 +1,13 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConflictError, InputError, NotFoundError, RetryableError, TimeoutError } from '../../common/errors.js';
+import {
+  ConflictError,
+  InputError,
+  NotFoundError,
+  RetryableError,
+  TimeoutError,
+} from '../../common/errors.js';
 import { createLogger } from '../../common/logger.js';
 import { RETRYABLE_HEADER } from '../../common/openfaas/error-response.js';
 import { stageHandler } from '../../common/openfaas/serve.js';
