@@ -1,3 +1,5 @@
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import { type Got, got, RequestError, type Response } from 'got';
 import type { ErrorInfo } from '../../common/contracts/common.js';
 import { AnyManifest, type StageName } from '../../common/contracts/stages.js';
@@ -28,7 +30,11 @@ export function createGatewayInvoker(
   gatewayUrl: string,
   options: { client?: Got; auth?: string } = {},
 ): StageInvoker {
-  const client = options.client ?? got;
+  // One client with keep-alive agents for every call: a request with thousands
+  // of tasks must not open a connection per call.
+  const client = (options.client ?? got).extend({
+    agent: { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) },
+  });
   const base = gatewayUrl.replace(/\/+$/, '');
   return async (stage, input, { timeoutMs, callId, signal }) => {
     let response: Response<string>;
