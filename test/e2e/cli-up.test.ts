@@ -84,6 +84,16 @@ it('starts the stack, prints where things are, and stops every function on Ctrl-
     expect(existsSync(upFile)).toBe(false);
     expect(processesOnBucket(running.storage_url!)).toEqual([]);
   } finally {
+    // Also when an assertion failed midway: stop the stack and leave no function process behind.
+    up.kill('SIGINT');
+    await Promise.race([up.done, new Promise((r) => setTimeout(r, 10_000))]);
     up.kill('SIGKILL');
+    for (const pid of processesOnBucket(`file://${data}/bucket`)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
   }
 }, 120_000);
