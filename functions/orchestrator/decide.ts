@@ -173,10 +173,7 @@ function onFailed(
     countDone(state, parseTaskKey(key).stage, 'failed');
   }
   if (!state.failed_clips.includes(ref.clip)) state.failed_clips.push(ref.clip);
-  const tooMany =
-    state.failed_clips.length > state.params.run.tolerated_clip_failures ||
-    state.failed_clips.length === state.clips;
-  if (tooMany) return { ...none(), finish: { status: 'FAILED', error: cause } };
+  if (tooManyFailedClips(state)) return { ...none(), finish: { status: 'FAILED', error: cause } };
   return { ready: [], retry: [], ...finishIfDone(state) };
 }
 
@@ -248,7 +245,22 @@ export function resumeDecisions(state: RequestState, now: Date): Decisions {
       finish: { status: 'FAILED', error: task?.error ?? { code: 'STAGE_FAILED', message: key } },
     };
   }
+  // A driver that decided FAILED for too many failed clips may have died before saving that.
+  if (tooManyFailedClips(state)) {
+    const [key, task] = Object.entries(state.tasks).find(
+      ([k, t]) => k.includes('/') && t.status === 'FAILED' && t.error?.code !== 'UPSTREAM_FAILED',
+    ) ?? ['clip', undefined];
+    return {
+      ...none(),
+      finish: { status: 'FAILED', error: task?.error ?? { code: 'STAGE_FAILED', message: key } },
+    };
+  }
   return { ...decisions, ...finishIfDone(state) };
+}
+
+function tooManyFailedClips(state: RequestState): boolean {
+  const failed = state.failed_clips.length;
+  return failed > 0 && (failed > state.params.run.tolerated_clip_failures || failed === state.clips);
 }
 
 function recountStages(state: RequestState): void {

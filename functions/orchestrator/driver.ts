@@ -1,6 +1,6 @@
 import type { ErrorInfo } from '../../common/contracts/common.js';
 import type { RequestState } from '../../common/contracts/state.js';
-import { ConflictError } from '../../common/errors.js';
+import { ConflictError, isRetryable } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import { readState, updateState, type VersionedState, writeState } from '../../common/state/state-store.js';
 import { isTerminal } from '../../common/state/transitions.js';
@@ -206,7 +206,7 @@ export class RequestDriver {
     if (!force && !renew && (!this.dirty || since < this.flushEveryMs())) return undefined;
     if (this.opts.stopSignal?.aborted) return { outcome: 'abandoned', state: this.state };
     const { store, owner, now, leaseMs } = this.opts;
-    for (;;) {
+    for (let failures = 0; ; ) {
       const state = this.state;
       if (state.lease?.owner === owner) {
         state.lease.expires_at = new Date(now().getTime() + leaseMs).toISOString();
@@ -220,7 +220,15 @@ export class RequestDriver {
         this.lastWrite = Date.now();
         return undefined;
       } catch (err) {
-        if (!(err instanceof ConflictError)) throw err;
+        if (!(err instanceof ConflictError)) {
+          // Storage throttling or a 5xx: the state stays dirty and the next write carries it.
+          // A final write (force) tries a few times before giving up to a resume.
+          if (!isRetryable(err) || (force && ++failures > 5)) throw err;
+          this.opts.logger.warn({ request_id: this.requestId, err }, 'state.json write failed; will retry');
+          if (!force) return undefined;
+          await new Promise((r) => setTimeout(r, 100 * 2 ** failures));
+          continue;
+        }
       }
       const fresh = await readState(store, this.requestId);
       if (fresh.state.lease?.owner !== owner || isTerminal(fresh.state.status)) {

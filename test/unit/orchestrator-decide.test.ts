@@ -263,6 +263,22 @@ describe('decide: resume', () => {
     expect(resumeDecisions(state, new Date(at(9))).finish?.status).toBe('SUCCEEDED');
   });
 
+  it('fails a request whose driver died after a clip failed for good (nothing tolerated)', () => {
+    const state = makeState({ tolerated_clip_failures: 0 });
+    throughCut(state, [0, 1]);
+    play(state, [started('transcode-clip/0001'), fail('transcode-clip/0001', false, 4, 'FFMPEG_FAILED')]);
+    for (const key of [
+      'transcode-clip/0000',
+      'transcribe-clip/0000',
+      'sample-frames/0000',
+      'detect-objects/0000',
+    ]) {
+      play(state, [started(key), ok(key)]);
+    }
+    const d = resumeDecisions(state, new Date(at(9)));
+    expect(d.finish).toMatchObject({ status: 'FAILED', error: { code: 'FFMPEG_FAILED' } });
+  });
+
   it('a cancel requested while no driver ran finishes CANCELLED', () => {
     const state = makeState();
     state.cancel_requested = true;
