@@ -14,6 +14,7 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { STAGE_NAMES } from '../common/contracts/stages.js';
 import { speechVideo } from '../test/helpers/media.js';
+import { mulberry32 } from '../test/helpers/seeded-random.js';
 import { type Stack, startStack } from '../test/helpers/stack-harness.js';
 import { postJson } from './lib/http.js';
 import { type BenchInput, benchVideo } from './lib/media.js';
@@ -136,15 +137,4 @@ async function interrupted(id: string, killAfterS: number): Promise<Run> {
 
 function submitBody(id: string) {
   return { video_uri: 'store://bench/input.mp4', query: 'a red car and a dog', request_id: id };
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

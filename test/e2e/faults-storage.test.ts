@@ -161,6 +161,8 @@ describe('storage answering 503 SlowDown', () => {
       if (key.endsWith('/manifest.json')) expect({ key, times }).toEqual({ key, times: 1 });
       // A stage's outputs are rewritten only by a retry after a failed attempt.
       const [root, id, stage, clip] = key.split('/');
+      // claim.json is the task's single-flight claim, rewritten by design while it is renewed.
+      if (key.endsWith('/claim.json')) continue;
       if (root === 'requests' && stage !== 'metadata' && stage !== 'input' && times > 1) {
         const task = /^\d{4}$/.test(clip ?? '') ? `${stage}/${clip}` : stage;
         expect(times).toBeLessThanOrEqual(invocations.get(`${id} ${task}`) ?? 0);

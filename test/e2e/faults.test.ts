@@ -231,7 +231,8 @@ describe('fault injection through the gateway', () => {
     for (const [key, times] of manifests) expect({ key, times }).toEqual({ key, times: 1 });
     // Other outputs: rewritten only by the retry of an attempt that failed.
     for (const [key, times] of writes) {
-      if (times === 1) continue;
+      // claim.json is the task's single-flight claim, rewritten by design while it is renewed.
+      if (times === 1 || key.endsWith('/claim.json')) continue;
       const [, id, stage, clip] = key.split('/');
       const task = /^\d{4}$/.test(clip ?? '') ? `${stage}/${clip}` : (stage ?? '');
       expect(times).toBeLessThanOrEqual(stack.invocations(id).get(task) ?? 0);

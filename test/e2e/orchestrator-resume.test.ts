@@ -12,6 +12,7 @@ import { createLogger } from '../../common/logger.js';
 import { readState } from '../../common/state/state-store.js';
 import { FolderStore } from '../../common/storage/folder-store.js';
 import { type Gateway, startGateway } from '../../gateway/index.js';
+import { mulberry32 } from '../helpers/seeded-random.js';
 
 /**
  * The orchestrator's promise under serverless interruptions, end to end: the
@@ -94,17 +95,6 @@ function comparable(id: string, final: unknown): unknown {
   return value;
 }
 
-/** A small seeded PRNG (mulberry32), so the kill points are the same on every run. */
-function seeded(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 async function until<T>(probe: () => T | undefined | false, what: string, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -138,7 +128,7 @@ describe('orchestrator: kill -9 and resume through the gateway', () => {
 
   it('killed at 10 seeded points and resumed, it ends with the same final.json and no succeeded task re-run', async () => {
     rmSync(join(markers, 'invocations.log'), { force: true });
-    const random = seeded(20261125);
+    const random = mulberry32(20261125);
     const points = new Set<number>();
     while (points.size < 10) points.add(1 + Math.floor(random() * 14));
     const killAt = [...points].sort((a, b) => a - b);

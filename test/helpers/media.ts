@@ -13,6 +13,7 @@ import { mkdir, readFile, rename, rm, stat, truncate, writeFile } from 'node:fs/
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { mulberry32 } from './seeded-random.js';
 
 const exec = promisify(execFile);
 
@@ -481,18 +482,6 @@ function trimSilence(x: Float32Array): Float32Array {
   let last = x.length - 1;
   while (last > first && Math.abs(x[last]!) <= SPEECH_EDGE_AMPLITUDE) last--;
   return x.subarray(first, last + 1);
-}
-
-/** A small seeded PRNG: the same noise every run. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function cachePath(kind: string, params: unknown, ext: string): string {

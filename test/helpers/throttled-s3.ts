@@ -18,6 +18,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { S3Store } from '../../common/storage/s3-store.js';
+import { mulberry32 } from './seeded-random.js';
 
 interface StoredObject {
   body: Buffer;
@@ -163,16 +164,4 @@ async function bodyBytes(body: unknown): Promise<Buffer> {
     return Buffer.concat(chunks);
   }
   throw new Error(`unexpected PutObject body: ${typeof body}`);
-}
-
-/** A small seeded PRNG: the same throttling pattern every run. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { requestKeys } from '../../common/keys.js';
+import { PROFILES } from '../../common/profiles.js';
 import { defineStage, runStageOnce } from '../../common/stage.js';
 import { FolderStore } from '../../common/storage/folder-store.js';
 
@@ -34,17 +35,7 @@ const input = {
   request_id: 'r_claim',
   audio_key: 'requests/r_claim/extract-audio/audio.wav',
   duration_s: 5,
-  params: {
-    top_db: 35,
-    frame_ms: 50,
-    hop_ms: 10,
-    hysteresis_db: 6,
-    min_clip_s: 2,
-    max_clip_s: 20,
-    pad_s: 0.25,
-    merge_gap_s: 0.6,
-    fallback_clip_s: 10,
-  },
+  params: PROFILES.default.segment,
 };
 const deps = (claimTtlMs = 15_000) => ({
   store,
