@@ -3,6 +3,7 @@ import { RequestState as RequestStateSchema } from '../contracts/state.js';
 import { ClipseekError, ConflictError, NotFoundError } from '../errors.js';
 import { requestKeys } from '../keys.js';
 import type { ObjectStore } from '../storage/types.js';
+import { stateJson } from './state-json.js';
 
 export interface VersionedState {
   state: RequestState;
@@ -33,22 +34,21 @@ export async function readState(store: ObjectStore, requestId: string): Promise<
 
 /** Creates state.json; ConflictError when the request already exists. */
 export async function createState(store: ObjectStore, state: RequestState): Promise<VersionedState> {
-  const { etag } = await store.putIfAbsent(requestKeys(state.request_id).state, serialize(state), JSON_TYPE);
+  const { etag } = await store.putIfAbsent(requestKeys(state.request_id).state, stateJson(state), JSON_TYPE);
   return { state, etag };
 }
 
-/** Compare-and-swap write: ConflictError when someone else wrote since `etag`. */
+/**
+ * Compare-and-swap write: ConflictError when someone else wrote since `etag`.
+ * `toJson` lets a driver that writes often reuse the JSON of unchanged tasks (StateJsonWriter).
+ */
 export async function writeState(
   store: ObjectStore,
   state: RequestState,
   etag: string,
+  toJson: (state: RequestState) => string = stateJson,
 ): Promise<VersionedState> {
-  const written = await store.putIfMatch(
-    requestKeys(state.request_id).state,
-    serialize(state),
-    etag,
-    JSON_TYPE,
-  );
+  const written = await store.putIfMatch(requestKeys(state.request_id).state, toJson(state), etag, JSON_TYPE);
   return { state, etag: written.etag };
 }
 
@@ -71,8 +71,4 @@ export async function updateState(
       if (!(err instanceof ConflictError) || attempt >= attempts) throw err;
     }
   }
-}
-
-function serialize(state: RequestState): string {
-  return JSON.stringify(state);
 }

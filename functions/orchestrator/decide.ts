@@ -86,9 +86,20 @@ function taskOf(state: RequestState, key: TaskKey): TaskState {
   return task;
 }
 
+/**
+ * A task about to change is replaced by a copy, never changed in place: the
+ * state writer keeps each task's JSON by object identity (state-json.ts), so a
+ * request with 40 000 tasks serialises only the tasks that changed.
+ */
+function editTask(state: RequestState, key: TaskKey): TaskState {
+  const copy = { ...taskOf(state, key) };
+  state.tasks[key] = copy;
+  return copy;
+}
+
 function onStarted(state: RequestState, key: TaskKey, at: string): Decisions {
-  const task = taskOf(state, key);
-  assertTaskTransition(key, task.status, 'RUNNING');
+  assertTaskTransition(key, taskOf(state, key).status, 'RUNNING');
+  const task = editTask(state, key);
   task.status = 'RUNNING';
   task.attempts += 1;
   task.started_at = at;
@@ -102,9 +113,10 @@ function onSucceeded(
   state: RequestState,
   event: Extract<OrchestratorEvent, { type: 'task-succeeded' }>,
 ): Decisions {
-  const task = taskOf(state, event.key);
-  if (task.status === 'SUCCEEDED') return none(); // a duplicate report: nothing changes
-  assertTaskTransition(event.key, task.status, 'SUCCEEDED');
+  const status = taskOf(state, event.key).status;
+  if (status === 'SUCCEEDED') return none(); // a duplicate report: nothing changes
+  assertTaskTransition(event.key, status, 'SUCCEEDED');
+  const task = editTask(state, event.key);
   const ref = parseTaskKey(event.key);
   Object.assign(task, {
     status: 'SUCCEEDED',
@@ -136,8 +148,9 @@ function onFailed(
   state: RequestState,
   event: Extract<OrchestratorEvent, { type: 'task-failed' }>,
 ): Decisions {
-  const task = taskOf(state, event.key);
-  if (task.status === 'SUCCEEDED' || task.status === 'FAILED') return none();
+  const status = taskOf(state, event.key).status;
+  if (status === 'SUCCEEDED' || status === 'FAILED') return none();
+  const task = editTask(state, event.key);
   const ref = parseTaskKey(event.key);
   const { retryable, ...error } = event.error;
   task.error = { ...error, retryable };
@@ -166,8 +179,9 @@ function onFailed(
   if (ref.clip === undefined) return { ...none(), finish: { status: 'FAILED', error: cause } };
 
   for (const key of downstreamOf(ref)) {
-    const later = state.tasks[key];
-    if (!later || later.status === 'FAILED' || later.status === 'SUCCEEDED') continue;
+    const status = state.tasks[key]?.status;
+    if (!status || status === 'FAILED' || status === 'SUCCEEDED') continue;
+    const later = editTask(state, key);
     later.status = 'FAILED';
     later.error = { code: 'UPSTREAM_FAILED', message: `${event.key} failed`, retryable: false };
     countDone(state, parseTaskKey(key).stage, 'failed');
@@ -225,8 +239,8 @@ export function resumeDecisions(state: RequestState, now: Date): Decisions {
   if (isTerminal(state.status)) return none();
   if (state.cancel_requested) return { ...none(), finish: { status: 'CANCELLED', error: null } };
   const decisions = none();
-  for (const task of Object.values(state.tasks)) {
-    if (task.status === 'RUNNING') task.status = 'PENDING';
+  for (const [key, task] of Object.entries(state.tasks)) {
+    if (task.status === 'RUNNING') state.tasks[key] = { ...task, status: 'PENDING' };
   }
   recountStages(state);
   for (const [key, task] of Object.entries(state.tasks)) {

@@ -2,6 +2,7 @@ import type { ErrorInfo } from '../../common/contracts/common.js';
 import type { RequestState } from '../../common/contracts/state.js';
 import { ConflictError, isRetryable } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
+import { StateJsonWriter } from '../../common/state/state-json.js';
 import { readState, updateState, type VersionedState, writeState } from '../../common/state/state-store.js';
 import { isTerminal } from '../../common/state/transitions.js';
 import type { ObjectStore } from '../../common/storage/types.js';
@@ -41,7 +42,14 @@ export interface DriverOptions {
 }
 
 export type DriveResult =
-  | { outcome: 'finished'; state: RequestState; status: FinishStatus; error: ErrorInfo | null }
+  | {
+      outcome: 'finished';
+      /** As last written, under `etag`. */
+      state: RequestState;
+      etag: string;
+      status: FinishStatus;
+      error: ErrorInfo | null;
+    }
   | { outcome: 'already-final'; state: RequestState }
   | { outcome: 'busy'; state: RequestState }
   | { outcome: 'lease-lost'; state: RequestState }
@@ -70,6 +78,8 @@ export class RequestDriver {
   private finish: Decisions['finish'];
   private wake: (() => void) | undefined;
   private cache!: OutputCache;
+  private readonly json = new StateJsonWriter();
+  private readonly toJson = (state: RequestState) => this.json.serialize(state);
 
   constructor(
     private readonly requestId: string,
@@ -213,7 +223,7 @@ export class RequestDriver {
       }
       try {
         const started = Date.now();
-        this.current = await writeState(store, state, this.current.etag);
+        this.current = await writeState(store, state, this.current.etag, this.toJson);
         this.lastWriteCostMs = Date.now() - started;
         this.journal = [];
         this.dirty = false;
@@ -246,19 +256,21 @@ export class RequestDriver {
   private async complete(finish: NonNullable<Decisions['finish']>): Promise<DriveResult> {
     const lost = await this.persistIfDue(true);
     if (lost) return lost;
-    return { outcome: 'finished', state: this.state, status: finish.status, error: finish.error };
+    const { state, etag } = this.current;
+    return { outcome: 'finished', state, etag, status: finish.status, error: finish.error };
   }
 
   /** Budget spent: release the lease so the continuation (or the sweeper) can take over at once. */
   private async handOver(): Promise<DriveResult> {
     this.state.lease = null;
     this.dirty = true;
-    this.current = await writeState(this.opts.store, this.state, this.current.etag).catch(async (err) => {
+    const { store } = this.opts;
+    this.current = await writeState(store, this.state, this.current.etag, this.toJson).catch(async (err) => {
       if (!(err instanceof ConflictError)) throw err;
       const lost = await this.persistIfDue(true);
       if (lost) throw err;
       this.state.lease = null;
-      return writeState(this.opts.store, this.state, this.current.etag);
+      return writeState(store, this.state, this.current.etag, this.toJson);
     });
     return { outcome: 'budget-spent', state: this.state };
   }

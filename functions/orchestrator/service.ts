@@ -8,7 +8,7 @@ import { indexKeys, requestKeys } from '../../common/keys.js';
 import type { Logger } from '../../common/logger.js';
 import { assertUrlAllowed } from '../../common/net-policy.js';
 import { resolveProfile } from '../../common/profiles.js';
-import { createState, readState, updateState } from '../../common/state/state-store.js';
+import { createState, readState, updateState, writeState } from '../../common/state/state-store.js';
 import { isTerminal } from '../../common/state/transitions.js';
 import type { ObjectStore } from '../../common/storage/types.js';
 import { assembleFinal } from './assemble.js';
@@ -200,7 +200,7 @@ export class OrchestratorService {
   private async settle(id: string, result: DriveResult): Promise<Outcome> {
     switch (result.outcome) {
       case 'finished':
-        return this.finish(id, result.state, result.status, result.error);
+        return this.finish(id, result, result.status, result.error);
       case 'already-final':
         return this.existing(id);
       case 'busy':
@@ -253,25 +253,44 @@ export class OrchestratorService {
 
   private async finish(
     id: string,
-    driven: RequestState,
+    driven: { state: RequestState; etag: string },
     status: RequestState['status'],
     error: ErrorInfo | null,
   ) {
     const { store, now, config } = this.deps;
     const at = now();
-    const snapshot = structuredClone(driven);
+    // finishRequest changes top-level fields only: a shallow copy keeps the driver's
+    // state as written (a deep copy of 40 000 tasks was the peak of a large request's memory).
+    const snapshot = { ...driven.state };
     finishRequest(snapshot, status as 'SUCCEEDED' | 'FAILED' | 'CANCELLED', error, at.toISOString());
     const result = await assembleFinal(store, snapshot, at);
     await store.put(requestKeys(id).final, JSON.stringify(result, null, 2), JSON_TYPE);
-    const { state } = await updateState(store, id, (s) => {
-      if (isTerminal(s.status) || s.lease?.owner !== config.owner) return false;
-      finishRequest(s, snapshot.status as 'SUCCEEDED', error, at.toISOString());
-      s.stages = snapshot.stages;
-      return true;
-    });
+    const state = await this.writeFinal(id, driven.etag, snapshot);
     if (state.status !== snapshot.status) return this.existing(id);
     await this.afterFinish(state, config.owner, result);
     return { kind: 'final', result } as const;
+  }
+
+  /**
+   * Writes the final status. Nobody else wrote since the driver's last write
+   * (the usual case): its state, finished, goes straight in. Otherwise (a
+   * cancel, the sweeper) the stored state is re-read and finished only if it
+   * is still ours and not final.
+   */
+  private async writeFinal(id: string, etag: string, finished: RequestState): Promise<RequestState> {
+    const { store, config } = this.deps;
+    try {
+      return (await writeState(store, finished, etag)).state;
+    } catch (err) {
+      if (!(err instanceof ConflictError)) throw err;
+    }
+    const { state } = await updateState(store, id, (s) => {
+      if (isTerminal(s.status) || s.lease?.owner !== config.owner) return false;
+      finishRequest(s, finished.status as 'SUCCEEDED', finished.error, finished.updated_at);
+      s.stages = finished.stages;
+      return true;
+    });
+    return state;
   }
 
   /** Index bookkeeping and the callback, once a request is final. */

@@ -4,7 +4,7 @@ import { toClipseekError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import { inputDigest, manifestKey } from '../../common/stage.js';
 import type { ObjectStore } from '../../common/storage/types.js';
-import { buildInput, dependenciesOf, parseTaskKey, type TaskKey } from './dag.js';
+import { buildInput, dependenciesOf, dependentsOf, parseTaskKey, type TaskKey } from './dag.js';
 import type { OrchestratorEvent } from './decide.js';
 import type { StageInvoker } from './invoker.js';
 
@@ -24,35 +24,52 @@ export interface TaskContext {
   mayHaveOrphans: boolean;
 }
 
-/** Outputs of finished tasks, read from their manifests on demand and kept in a small LRU. */
+/**
+ * Outputs of finished tasks, kept until every task that needs them has built
+ * its input (a per-clip output is dropped after its last dependent read it;
+ * request-level outputs stay). What is not here — a resumed request, a retried
+ * dependent — is read from the task's manifest in the bucket.
+ */
 export class OutputCache {
-  private readonly entries = new Map<TaskKey, unknown>();
+  /** A promise, so that tasks starting together share one read of a manifest. */
+  private readonly entries = new Map<TaskKey, { output: Promise<unknown>; readsLeft: number }>();
   constructor(
     private readonly store: ObjectStore,
     private readonly requestId: string,
-    private readonly capacity = 512,
   ) {}
 
-  set(key: TaskKey, output: unknown): void {
-    this.entries.delete(key);
-    this.entries.set(key, output);
-    if (this.entries.size > this.capacity) {
-      // Request-level outputs (no "/") are needed by every clip: never evict them.
-      for (const k of this.entries.keys()) {
-        if (k.includes('/')) {
-          this.entries.delete(k);
-          break;
-        }
-      }
-    }
+  get size(): number {
+    return this.entries.size;
   }
 
-  async get(key: TaskKey): Promise<unknown> {
-    if (this.entries.has(key)) return this.entries.get(key);
-    const { stage, clip } = parseTaskKey(key);
-    const { value } = await this.store.getJson<{ output: unknown }>(manifestKey(stage, this.requestId, clip));
-    this.set(key, value.output);
-    return value.output;
+  set(key: TaskKey, output: unknown): void {
+    this.keep(key, Promise.resolve(output));
+  }
+
+  get(key: TaskKey): Promise<unknown> {
+    let entry = this.entries.get(key);
+    if (!entry) {
+      const { stage, clip } = parseTaskKey(key);
+      const read = this.store
+        .getJson<{ output: unknown }>(manifestKey(stage, this.requestId, clip))
+        .then(({ value }) => value.output);
+      // A request-level output (cut-clips: every clip needs it) is kept; a per-clip one
+      // read again here is for a retry or a resume, and its other readers may be long done.
+      entry = clip === undefined ? this.keep(key, read) : undefined;
+      if (entry) read.catch(() => this.entries.delete(key));
+      entry ??= { output: read, readsLeft: 1 };
+    }
+    if (--entry.readsLeft <= 0) this.entries.delete(key);
+    return entry.output;
+  }
+
+  private keep(key: TaskKey, output: Promise<unknown>) {
+    const ref = parseTaskKey(key);
+    const readsLeft = ref.clip === undefined ? Number.POSITIVE_INFINITY : dependentsOf(ref).length;
+    if (readsLeft <= 0) return undefined;
+    const entry = { output, readsLeft };
+    this.entries.set(key, entry);
+    return entry;
   }
 }
 

@@ -59,8 +59,7 @@ afterAll(() => {
 });
 
 async function invokeWith(mode: string, timeoutMs = 2000) {
-  const got = (await import('got')).got.extend({ headers: { 'x-mode': mode } });
-  return createGatewayInvoker(base, { client: got })(
+  return createGatewayInvoker(base, { headers: { 'x-mode': mode } })(
     'extract-audio',
     { request_id: 'r_abc' },
     { timeoutMs, callId: 'c1' },
@@ -90,6 +89,44 @@ describe('gateway invoker: how stage answers are classified', () => {
 
   it('keeps the Retry-After of a 429', async () => {
     await expect(invokeWith('429')).rejects.toMatchObject({ retryAfterMs: 2000 });
+  });
+
+  it('an aborted call is CANCELLED, not retried', async () => {
+    const aborter = new AbortController();
+    const call = createGatewayInvoker(base, { headers: { 'x-mode': 'hang' } })(
+      'extract-audio',
+      {},
+      { timeoutMs: 5000, callId: 'c2', signal: aborter.signal },
+    );
+    setTimeout(() => aborter.abort(), 50);
+    await expect(call).rejects.toMatchObject({ code: 'CANCELLED', retryable: false });
+  });
+
+  it('sends the call id, the JSON input and the configured authorization', async () => {
+    const seen = await new Promise<{ headers: Record<string, unknown>; body: string }>((resolve) => {
+      const echo = createServer((req, res) => {
+        let body = '';
+        req.on('data', (c: Buffer) => {
+          body += c;
+        });
+        req.on('end', () => {
+          resolve({ headers: req.headers, body });
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(JSON.stringify(manifest));
+          echo.close();
+        });
+      });
+      echo.listen(0, '127.0.0.1', () => {
+        const port = (echo.address() as AddressInfo).port;
+        void createGatewayInvoker(`http://127.0.0.1:${port}/`, { auth: 'Basic abc' })(
+          'extract-audio',
+          { request_id: 'r_abc', n: 'é' },
+          { timeoutMs: 2000, callId: 'call-7' },
+        );
+      });
+    });
+    expect(seen.headers).toMatchObject({ 'x-call-id': 'call-7', authorization: 'Basic abc' });
+    expect(JSON.parse(seen.body)).toEqual({ request_id: 'r_abc', n: 'é' });
   });
 
   it('a stage that does not answer within the timeout is a retryable STAGE_TIMEOUT', async () => {
