@@ -85,6 +85,13 @@ export const ClipPiece = z.object({
   piece_key: ObjectKey,
   /** Source time of the piece's first frame. */
   piece_start_s: Seconds,
+  /**
+   * The piece's own timestamp of that frame (pieces keep the source's
+   * timestamps, so this is piece_start_s plus the source's start time).
+   */
+  piece_timestamp_s: z.number().finite(),
+  /** Whether the piece has an audio track (its stream 1; the video is stream 0). */
+  has_audio: z.boolean(),
   /** The wanted range in source time. */
   start: Seconds,
   end: Seconds,
@@ -106,6 +113,9 @@ export const TranscodeClipInput = z.object({
   request_id: RequestId,
   clip: ClipIndex,
   piece_key: ObjectKey,
+  /** The piece's timestamp of its first frame (ClipPiece.piece_timestamp_s): what the trim seeks from. */
+  piece_timestamp_s: z.number().finite(),
+  has_audio: z.boolean(),
   offset_s: Seconds,
   duration_s: Seconds.positive(),
   params: TranscodeParams,

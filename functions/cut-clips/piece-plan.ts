@@ -76,3 +76,22 @@ export function pieceContainer(formatName: string | undefined): {
     ? { ext: 'mov', format: 'mov' }
     : { ext: 'mkv', format: 'matroska' };
 }
+
+/**
+ * The presentation time (seconds) of the first packet in ffmpeg's framecrc
+ * output: "#tb 0: 1/12800" gives each stream's time base, then one line per
+ * packet: "stream, dts, pts, duration, size, crc". Undefined when no packet.
+ */
+export function firstPacketPts(framecrc: string): number | undefined {
+  const timeBases = new Map<string, number>();
+  for (const line of framecrc.split('\n')) {
+    const tb = /^#tb (\d+): (\d+)\/(\d+)/.exec(line);
+    if (tb) timeBases.set(tb[1]!, Number(tb[2]) / Number(tb[3]));
+    const packet = /^(\d+),\s*-?\d+,\s*(-?\d+),/.exec(line);
+    if (packet) {
+      const timeBase = timeBases.get(packet[1]!);
+      return timeBase === undefined ? undefined : Number(packet[2]) * timeBase;
+    }
+  }
+  return undefined;
+}

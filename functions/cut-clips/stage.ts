@@ -1,4 +1,5 @@
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import type { ClipBoundary, ClipPiece } from '../../common/contracts/stages.js';
 import { InputError, InternalError } from '../../common/errors.js';
 import { probeInput } from '../../common/ffmpeg/media-errors.js';
@@ -9,7 +10,7 @@ import { CONTENT_TYPES, downloadObject, uploadFile } from '../../common/ffmpeg/t
 import { clipId, requestKeys } from '../../common/keys.js';
 import type { Logger } from '../../common/logger.js';
 import { defineStage } from '../../common/stage.js';
-import { type CutWindow, cutWindows, pieceContainer, pieceStartTime } from './piece-plan.js';
+import { type CutWindow, cutWindows, firstPacketPts, pieceContainer, pieceStartTime } from './piece-plan.js';
 
 /** How far past the clip start a piece may begin and still count as containing it. */
 const START_TOLERANCE_S = 0.001;
@@ -27,11 +28,28 @@ interface Source {
 }
 
 /**
+ * Pieces cut per ffmpeg run: one process start for many pieces, without
+ * holding a long source's index open hundreds of times at once.
+ */
+const PIECES_PER_RUN = 16;
+
+interface PlannedCopy {
+  clip: ClipBoundary;
+  window: CutWindow;
+  output: string;
+  /** framecrc of the piece's first video packet: where the copy really starts. */
+  firstPacket: string;
+}
+
+/**
  * cut-clips: splits the source into one piece per clip by stream copy — no
  * re-encoding, so it costs about as much as reading the file. Each piece starts
  * on the keyframe at or before its clip; the exact range inside it is recorded
  * (offset_s) and cut precisely by transcode-clip, which re-encodes anyway.
- * Timestamps are kept (-copyts) so the piece's start can be measured, not guessed.
+ * Timestamps are kept (-copyts) so the piece's start can be measured, not
+ * guessed: each copy also writes its first packet as framecrc, in the same run.
+ * Pieces are copied many to an ffmpeg run; a piece whose seek landed past its
+ * clip (MPEG-TS seeks by bytes) is copied again from an earlier point.
  */
 export const cutClips = defineStage<'cut-clips', FfmpegDeps>({
   name: 'cut-clips',
@@ -51,19 +69,18 @@ export const cutClips = defineStage<'cut-clips', FfmpegDeps>({
       // Cut everything first, upload after: a failure half-way leaves nothing in the store.
       const keys = requestKeys(input.request_id);
       const cut: Array<{ piece: ClipPiece; local: string }> = [];
-      for (const clip of input.clips) {
-        const name = `piece-${clipId(clip.index)}.${source.container.ext}`;
-        const local = join(dir, name);
-        const pieceStart = await cutPiece(ffmpeg, source, clip, local, signal, logger);
-        const piece: ClipPiece = {
-          index: clip.index,
-          piece_key: keys.stageFile('cut-clips', name),
-          piece_start_s: pieceStart,
-          start: clip.start,
-          end: clip.end,
-          offset_s: Math.max(0, clip.start - pieceStart),
-        };
-        cut.push({ piece, local });
+      for (let i = 0; i < input.clips.length; i += PIECES_PER_RUN) {
+        const batch = input.clips.slice(i, i + PIECES_PER_RUN);
+        const copies = batch.map((clip) =>
+          planCopy(source, clip, cutWindows(clip, source.keyframes)[0]!, dir),
+        );
+        const starts = await copyPieces(ffmpeg, source, copies, signal);
+        for (const [j, copy] of copies.entries()) {
+          const start =
+            containsStart(source, copy.clip, starts[j]) ??
+            (await recut(ffmpeg, source, copy, signal, logger));
+          cut.push({ piece: pieceOf(copy, start, keys, source), local: copy.output });
+        }
       }
       for (const { piece, local } of cut) {
         await uploadFile(store, piece.piece_key, local, CONTENT_TYPES[source.container.ext]);
@@ -72,6 +89,28 @@ export const cutClips = defineStage<'cut-clips', FfmpegDeps>({
     });
   },
 });
+
+/** The later fall-back windows of one clip, one copy at a time. */
+async function recut(
+  ffmpeg: FfmpegRunner,
+  source: Source,
+  first: PlannedCopy,
+  signal: AbortSignal,
+  logger: Logger,
+): Promise<Measured> {
+  const { clip } = first;
+  for (const [i, window] of cutWindows(clip, source.keyframes).slice(1).entries()) {
+    logger.debug({ clip: clip.index, attempt: i + 1, seek_s: window.seekS }, 'seek landed past the clip');
+    const copy = { ...first, window };
+    const [start] = await copyPieces(ffmpeg, source, [copy], signal);
+    const found = containsStart(source, clip, start);
+    if (found) return found;
+  }
+  throw new InternalError(`no stream copy for clip ${clip.index} starts before the clip`, {
+    retryable: false,
+    details: { start: clip.start, keyframes: source.keyframes.length },
+  });
+}
 
 async function describeSource(ffmpeg: FfmpegRunner, path: string, signal: AbortSignal): Promise<Source> {
   const probe = await probeInput(ffmpeg, path, signal);
@@ -90,62 +129,90 @@ async function describeSource(ffmpeg: FfmpegRunner, path: string, signal: AbortS
   };
 }
 
-/** Cuts one piece and returns the source time of its first frame. */
-async function cutPiece(
-  ffmpeg: FfmpegRunner,
-  source: Source,
-  clip: ClipBoundary,
-  output: string,
-  signal: AbortSignal,
-  logger: Logger,
-): Promise<number> {
-  // A piece starting on the source's first keyframe is as early as it gets, even if the clip
-  // asks for earlier (MPEG-TS audio often starts a frame or two before the video).
-  const containsStart = (s: number) =>
-    s <= clip.start + START_TOLERANCE_S || s <= (source.keyframes[0] ?? 0) + START_TOLERANCE_S;
-  const attempts = cutWindows(clip, source.keyframes);
-  for (const [i, window] of attempts.entries()) {
-    const start = await copyRange(ffmpeg, source, window, output, signal);
-    if (start !== undefined && containsStart(start)) return start;
-    logger.debug(
-      { clip: clip.index, attempt: i, seek_s: window.seekS, piece_start_s: start },
-      'seek landed past the clip',
-    );
-  }
-  throw new InternalError(`no stream copy for clip ${clip.index} starts before the clip`, {
-    retryable: false,
-    details: { start: clip.start, keyframes: source.keyframes.length },
-  });
+/** Where a copy starts: the source time of its first frame, and that frame's timestamp in the piece. */
+interface Measured {
+  startS: number;
+  timestampS: number;
 }
 
-/** Stream-copies one window; returns the source time of the piece's first keyframe, undefined if it has none. */
-async function copyRange(
+function planCopy(source: Source, clip: ClipBoundary, window: CutWindow, dir: string): PlannedCopy {
+  const name = `piece-${clipId(clip.index)}`;
+  return {
+    clip,
+    window,
+    output: join(dir, `${name}.${source.container.ext}`),
+    firstPacket: join(dir, `${name}.framecrc`),
+  };
+}
+
+/** The measured start, if the piece contains its clip's start. */
+function containsStart(source: Source, clip: ClipBoundary, measured: Measured | undefined) {
+  if (measured === undefined) return undefined;
+  // A piece starting on the source's first keyframe is as early as it gets, even if the clip
+  // asks for earlier (MPEG-TS audio often starts a frame or two before the video).
+  const s = measured.startS;
+  const ok = s <= clip.start + START_TOLERANCE_S || s <= (source.keyframes[0] ?? 0) + START_TOLERANCE_S;
+  return ok ? measured : undefined;
+}
+
+function pieceOf(
+  copy: PlannedCopy,
+  measured: Measured,
+  keys: ReturnType<typeof requestKeys>,
+  source: Source,
+): ClipPiece {
+  const { clip } = copy;
+  return {
+    index: clip.index,
+    piece_key: keys.stageFile('cut-clips', basename(copy.output)),
+    piece_start_s: measured.startS,
+    piece_timestamp_s: measured.timestampS,
+    has_audio: source.audioIndex !== undefined,
+    start: clip.start,
+    end: clip.end,
+    offset_s: Math.max(0, clip.start - measured.startS),
+  };
+}
+
+/**
+ * Stream-copies each window into its piece, all in one ffmpeg run (one input
+ * per window). Returns where each piece starts, undefined for a piece with no
+ * video packet.
+ */
+async function copyPieces(
   ffmpeg: FfmpegRunner,
   source: Source,
-  window: CutWindow,
-  output: string,
+  copies: readonly PlannedCopy[],
   signal: AbortSignal,
-): Promise<number | undefined> {
-  await ffmpeg.run(
-    [
-      '-copyts', // keep the source's timestamps, so the piece says where it starts
-      ...(window.seekS === undefined ? [] : ['-ss', window.seekS.toFixed(6)]),
-      '-t',
-      window.readS.toFixed(6),
-      '-i',
-      source.path,
+): Promise<Array<Measured | undefined>> {
+  const inputs = copies.flatMap(({ window }) => [
+    ...(window.seekS === undefined ? [] : ['-ss', window.seekS.toFixed(6)]),
+    ...['-t', window.readS.toFixed(6), '-i', source.path],
+  ]);
+  const outputs = copies.flatMap((copy, i) => [
+    ...['-map', `${i}:${source.videoIndex}`],
+    ...(source.audioIndex === undefined ? [] : ['-map', `${i}:${source.audioIndex}`]),
+    ...['-c', 'copy', '-f', source.container.format, copy.output],
+    // A stream copy starts on a keyframe, so the first video packet is where decoding can start.
+    ...[
       '-map',
-      `0:${source.videoIndex}`,
-      ...(source.audioIndex === undefined ? [] : ['-map', `0:${source.audioIndex}`]),
+      `${i}:${source.videoIndex}`,
       '-c',
       'copy',
+      '-frames:v',
+      '1',
       '-f',
-      source.container.format,
-      output,
+      'framecrc',
+      copy.firstPacket,
     ],
-    { signal },
+  ]);
+  // -copyts keeps the source's timestamps, so the pieces say where they start.
+  await ffmpeg.run(['-copyts', ...inputs, ...outputs], { signal });
+  return Promise.all(
+    copies.map(async (copy) => {
+      const pts = firstPacketPts(await readFile(copy.firstPacket, 'utf8'));
+      if (pts === undefined) return undefined;
+      return { startS: pieceStartTime(pts - source.originS, source.keyframes), timestampS: pts };
+    }),
   );
-  // The video is the piece's first stream; its first keyframe is where decoding can start.
-  const firstKey = (await listPackets(ffmpeg, output, 0, { signal, limit: 100 })).find((p) => p.key);
-  return firstKey === undefined ? undefined : pieceStartTime(firstKey.pts - source.originS, source.keyframes);
 }

@@ -132,6 +132,8 @@ export function buildInput(ref: TaskRef, ctx: InputContext, deps: DependencyOutp
         request_id,
         clip,
         piece_key: piece.piece_key,
+        piece_timestamp_s: piece.piece_timestamp_s,
+        has_audio: piece.has_audio,
         offset_s: piece.offset_s,
         duration_s: Math.max(piece.end - piece.start, 0.04),
         params: ctx.profile.transcode,

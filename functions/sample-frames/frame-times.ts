@@ -24,6 +24,24 @@ function roundUs(seconds: number): number {
   return Math.round(seconds * 1e6) / 1e6;
 }
 
+/**
+ * Filters that make ffmpeg write the time of every frame passing through to
+ * `file` as it decodes: `metadata=print` writes only frames that carry
+ * metadata, so each frame gets a key first; `settb=AVTB` puts times in
+ * microseconds, so the integer `pts:` is exact.
+ */
+export function frameTimesFilters(file: string): string[] {
+  if (!/^[\w.-]+$/.test(file)) throw new Error(`frame times file must be a plain name: ${file}`);
+  return ['settb=AVTB', 'metadata=mode=add:key=clipseek:value=1', `metadata=mode=print:file=${file}`];
+}
+
+/** Frame times in seconds from the file those filters write ("frame:12 pts:480000 pts_time:0.48"). */
+export function parseFrameTimes(text: string): number[] {
+  const times: number[] = [];
+  for (const match of text.matchAll(/^frame:\s*\d+\s+pts:\s*(-?\d+)\s/gm)) times.push(Number(match[1]) / 1e6);
+  return times;
+}
+
 /** The frame the thumbnail is made from: the middle one. */
 export function middleIndex(count: number): number {
   return Math.floor((count - 1) / 2);

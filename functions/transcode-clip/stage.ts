@@ -2,16 +2,9 @@ import { extname, join } from 'node:path';
 import type { TranscodeParams } from '../../common/contracts/profile.js';
 import { InputError } from '../../common/errors.js';
 import { ALIGN_AUDIO_START, WAV_16K_MONO_ARGS } from '../../common/ffmpeg/audio.js';
-import { probeInput } from '../../common/ffmpeg/media-errors.js';
-import { listPackets } from '../../common/ffmpeg/packets.js';
-import {
-  displaySize,
-  evenAtMost,
-  firstAudioStream,
-  mainVideoStream,
-  parseSeconds,
-} from '../../common/ffmpeg/probe.js';
-import type { FfmpegDeps, FfmpegRunner } from '../../common/ffmpeg/runner.js';
+import { asUnreadable, probeInput } from '../../common/ffmpeg/media-errors.js';
+import { mainVideoStream, parseSeconds } from '../../common/ffmpeg/probe.js';
+import type { FfmpegDeps } from '../../common/ffmpeg/runner.js';
 import { CONTENT_TYPES, downloadObject, uploadFile } from '../../common/ffmpeg/transfer.js';
 import { requestKeys } from '../../common/keys.js';
 import { defineStage } from '../../common/stage.js';
@@ -38,30 +31,27 @@ export const transcodeClip = defineStage<'transcode-clip', FfmpegDeps>({
       const piece = join(dir, `piece${extname(input.piece_key).replace(/[^.a-z0-9]/gi, '')}`);
       await downloadObject(store, input.piece_key, piece, signal);
 
-      const probe = await probeInput(ffmpeg, piece, signal);
-      const video = mainVideoStream(probe);
-      if (!video) throw new InputError('NO_VIDEO_STREAM', 'the piece has no video stream');
-      const audio = firstAudioStream(probe);
-      const sourceHeight = displaySize(video).height ?? input.params.height;
       // Seeking with -seek_timestamp uses the piece's own timestamps: the range starts
-      // offset_s after the piece's first keyframe.
-      const pieceStart = await firstKeyframePts(ffmpeg, piece, video.index, signal);
-      const seekTo = Math.max(0, pieceStart + input.offset_s - TRIM_EPSILON_S);
+      // offset_s after the piece's first frame. (cut-clips measured both: no ffprobe here.)
+      const seekTo = Math.max(0, input.piece_timestamp_s + input.offset_s - TRIM_EPSILON_S);
 
       const mp4 = join(dir, 'clip.mp4');
       const wav = join(dir, 'clip.wav');
       // No audio in the source: a silent track (input 1), so every rendition plays the same way.
-      const audioMap = audio ? `0:${audio.index}` : '1:a';
-      const height = evenAtMost(sourceHeight, input.params.height);
-      await ffmpeg.run(
-        [
-          ...['-seek_timestamp', '1', '-ss', seekTo.toFixed(6), '-i', piece],
-          ...(audio ? [] : ['-f', 'lavfi', '-i', 'anullsrc=r=48000:cl=stereo']),
-          ...renditionArgs(input.params, `0:${video.index}`, audioMap, height, input.duration_s, mp4),
-          ...wavArgs(audioMap, input.duration_s, wav),
-        ],
-        { signal },
-      );
+      const audioMap = input.has_audio ? '0:a:0' : '1:a';
+      await ffmpeg
+        .run(
+          [
+            ...['-seek_timestamp', '1', '-ss', seekTo.toFixed(6), '-i', piece],
+            ...(input.has_audio ? [] : ['-f', 'lavfi', '-i', 'anullsrc=r=48000:cl=stereo']),
+            ...renditionArgs(input.params, '0:v:0', audioMap, input.duration_s, mp4),
+            ...wavArgs(audioMap, input.duration_s, wav),
+          ],
+          { signal },
+        )
+        .catch((err: unknown) => {
+          throw asUnreadable(err);
+        });
 
       const rendition = mainVideoStream(await probeInput(ffmpeg, mp4, signal));
       const duration = parseSeconds(rendition?.duration);
@@ -93,14 +83,16 @@ function renditionArgs(
   params: TranscodeParams,
   videoMap: string,
   audioMap: string,
-  height: number,
   durationS: number,
   output: string,
 ): string[] {
+  // The profile's height, or the source's if lower (never upscaled), rounded down to even;
+  // -2: the width follows the aspect ratio, also even (4:2:0 needs even sizes). ih is the
+  // height as displayed: ffmpeg has already applied the source's rotation.
+  const height = `trunc(min(ih\\,${params.height})/2)*2`;
   return [
     ...['-map', videoMap, '-map', audioMap, '-t', durationS.toFixed(6)],
-    // -2: the width follows the aspect ratio, rounded to even (4:2:0 needs even sizes).
-    ...['-vf', `scale=-2:${height},format=yuv420p`],
+    ...['-vf', `scale=w=-2:h='${height}',format=yuv420p`],
     ...['-c:v', 'libx264', '-preset', params.preset, '-crf', String(params.crf)],
     ...['-c:a', 'aac', '-b:a', `${params.audio_bitrate_k}k`],
     ...['-movflags', '+faststart', '-f', 'mp4', output],
@@ -119,15 +111,4 @@ function wavArgs(audioMap: string, durationS: number, output: string): string[] 
     ...WAV_16K_MONO_ARGS,
     output,
   ];
-}
-
-async function firstKeyframePts(
-  ffmpeg: FfmpegRunner,
-  file: string,
-  streamIndex: number,
-  signal: AbortSignal,
-): Promise<number> {
-  const key = (await listPackets(ffmpeg, file, streamIndex, { signal, limit: 100 })).find((p) => p.key);
-  if (!key) throw new InputError('UNREADABLE_MEDIA', 'the piece has no keyframe to start decoding from');
-  return key.pts;
 }

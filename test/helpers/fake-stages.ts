@@ -50,7 +50,14 @@ export const fakeStages: { [S in StageName]: StageDefinition<S> } = {
       for (const clip of input.clips) {
         const piece_key = file(input.request_id, 'cut-clips', `${String(clip.index).padStart(4, '0')}.mp4`);
         await store.put(piece_key, Buffer.from(`piece ${clip.index}`));
-        pieces.push({ ...clip, piece_key, piece_start_s: clip.start, offset_s: 0 });
+        pieces.push({
+          ...clip,
+          piece_key,
+          piece_start_s: clip.start,
+          piece_timestamp_s: clip.start,
+          has_audio: true,
+          offset_s: 0,
+        });
       }
       return { pieces };
     },

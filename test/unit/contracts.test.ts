@@ -83,6 +83,8 @@ const STAGE_SAMPLES: { [S in StageName]: { input: unknown; output: unknown } } =
           index: 0,
           piece_key: k('cut-clips/0000/piece.mp4'),
           piece_start_s: 0,
+          piece_timestamp_s: 0,
+          has_audio: true,
           start: 0.15,
           end: 13.15,
           offset_s: 0.15,
@@ -95,6 +97,8 @@ const STAGE_SAMPLES: { [S in StageName]: { input: unknown; output: unknown } } =
       request_id: RID,
       clip: 0,
       piece_key: k('cut-clips/0000/piece.mp4'),
+      piece_timestamp_s: 0,
+      has_audio: true,
       offset_s: 0.15,
       duration_s: 13,
       params: PROFILES.default.transcode,
@@ -408,7 +412,9 @@ for (const stage of STAGE_NAMES) {
       ]);
       inputWrong.push([`${field} absolute`, { ...(input as object), [field]: `/etc/passwd` }]);
     }
-    if (typeof value === 'number' && (field.endsWith('_s') || field === 'clip')) {
+    // A container timestamp (piece_timestamp_s) may be negative: MP4 edit lists start before 0.
+    const timestamp = field.endsWith('_timestamp_s');
+    if (typeof value === 'number' && !timestamp && (field.endsWith('_s') || field === 'clip')) {
       inputWrong.push([`negative ${field}`, { ...(input as object), [field]: -1 }]);
     }
   }

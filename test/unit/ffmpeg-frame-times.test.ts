@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { middleIndex, sampledFrameTimes } from '../../functions/sample-frames/frame-times.js';
+import {
+  frameTimesFilters,
+  middleIndex,
+  parseFrameTimes,
+  sampledFrameTimes,
+} from '../../functions/sample-frames/frame-times.js';
 
 /** Packet times of a constant-rate video. */
 const cfr = (fps: number, frames: number, start = 0) =>
@@ -30,5 +35,26 @@ describe('sampledFrameTimes', () => {
     expect(middleIndex(2)).toBe(0);
     expect(middleIndex(5)).toBe(2);
     expect(middleIndex(6)).toBe(2);
+  });
+});
+
+describe('frame times written by ffmpeg (metadata=print)', () => {
+  it('reads the microsecond pts of every frame, ignoring the metadata lines between', () => {
+    const log = [
+      'frame:0    pts:0       pts_time:0',
+      'clipseek=1',
+      'frame:1    pts:40000   pts_time:0.04',
+      'clipseek=1',
+      'frame:152  pts:6080000 pts_time:6.08',
+      'clipseek=1',
+      '',
+    ].join('\n');
+    expect(parseFrameTimes(log)).toEqual([0, 0.04, 6.08]);
+    expect(parseFrameTimes('')).toEqual([]);
+  });
+
+  it('names the times file plainly, so no filter-graph escaping is needed', () => {
+    expect(frameTimesFilters('frame-times.txt').at(-1)).toBe('metadata=mode=print:file=frame-times.txt');
+    expect(() => frameTimesFilters('/tmp/a:b,c.txt')).toThrow();
   });
 });

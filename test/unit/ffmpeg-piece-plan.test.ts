@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   cutWindows,
   END_MARGIN_S,
+  firstPacketPts,
   lastIndexAtOrBefore,
   pieceContainer,
   pieceStartTime,
@@ -55,5 +56,24 @@ describe('cut-clips planning', () => {
     expect(pieceContainer('mpegts')).toEqual({ ext: 'mkv', format: 'matroska' });
     expect(pieceContainer('matroska,webm')).toEqual({ ext: 'mkv', format: 'matroska' });
     expect(pieceContainer(undefined)).toEqual({ ext: 'mkv', format: 'matroska' });
+  });
+});
+
+describe("firstPacketPts (framecrc of a piece's first packet)", () => {
+  const header = ['#extradata 0:       45, 0x2a320e38', '#software: Lavf59.27.100', '#tb 0: 1/12800'];
+  it("is the pts of the first packet line, in seconds of its stream's time base", () => {
+    const crc = [
+      ...header,
+      '#media_type 0: video',
+      '0,      50176,      51200,      512,     9819, 0x0d69324a',
+    ];
+    expect(firstPacketPts(crc.join('\n'))).toBe(4);
+    const ts = ['#tb 0: 1/90000', '0,     126000,     129003,     3003,    812, 0x1, F=0x0'];
+    expect(firstPacketPts(ts.join('\n'))).toBeCloseTo(1.4333667, 6);
+  });
+
+  it('is undefined with no packet or no time base', () => {
+    expect(firstPacketPts(header.join('\n'))).toBeUndefined();
+    expect(firstPacketPts('0, 1, 2, 3, 4, 0x0')).toBeUndefined();
   });
 });
