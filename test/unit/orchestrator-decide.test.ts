@@ -8,7 +8,7 @@ import {
   type OrchestratorEvent,
   resumeDecisions,
 } from '../../functions/orchestrator/decide.js';
-import { ReadyQueue } from '../../functions/orchestrator/ready-queue.js';
+import { ReadyQueue, TRANSCODE_LEAD } from '../../functions/orchestrator/ready-queue.js';
 import { makeState, T0 } from '../helpers/state.js';
 
 const at = (s: number) => new Date(Date.parse(T0) + s * 1000).toISOString();
@@ -291,29 +291,46 @@ describe('decide: resume', () => {
 });
 
 describe('ready queue', () => {
-  it('longest remaining path first, then earliest clip', () => {
+  const drain = (q: ReadyQueue) => {
+    const order: string[] = [];
+    for (let k = q.pop(); k !== undefined; k = q.pop()) order.push(k);
+    return order;
+  };
+
+  it('clip by clip; within a clip frames and detection before transcription', () => {
     const q = new ReadyQueue();
     for (const key of [
-      'detect-objects/0000',
       'transcribe-clip/0001',
-      'transcode-clip/0002',
-      'sample-frames/0000',
-      'transcode-clip/0001',
+      'detect-objects/0000',
+      'sample-frames/0001',
       'transcribe-clip/0000',
     ]) {
       q.push(key);
     }
-    q.push('transcode-clip/0001'); // already queued: ignored
-    const order: string[] = [];
-    for (let k = q.pop(); k !== undefined; k = q.pop()) order.push(k);
-    expect(order).toEqual([
-      'transcode-clip/0001',
-      'transcode-clip/0002',
-      'transcribe-clip/0000',
-      'transcribe-clip/0001',
-      'sample-frames/0000',
+    q.push('sample-frames/0001'); // already queued: ignored
+    expect(drain(q)).toEqual([
       'detect-objects/0000',
+      'transcribe-clip/0000',
+      'sample-frames/0001',
+      'transcribe-clip/0001',
     ]);
+  });
+
+  it(`transcodes run ${TRANSCODE_LEAD} clips ahead of the rest; request-level stages come first`, () => {
+    const q = new ReadyQueue();
+    const clip = (n: number) => String(n).padStart(4, '0');
+    for (let n = 0; n < 6; n++) q.push(`transcode-clip/${clip(n)}`);
+    q.push('sample-frames/0000');
+    q.push('cut-clips');
+    const order = drain(q);
+    expect(order[0]).toBe('cut-clips');
+    // sample-frames of clip 0 ranks with the transcode TRANSCODE_LEAD clips later, and after it.
+    expect(order.indexOf('sample-frames/0000')).toBe(
+      order.indexOf(`transcode-clip/${clip(TRANSCODE_LEAD)}`) + 1,
+    );
+    expect(order.filter((k) => k.startsWith('transcode'))).toEqual(
+      [0, 1, 2, 3, 4, 5].map((n) => `transcode-clip/${clip(n)}`),
+    );
   });
 });
 
