@@ -10,9 +10,11 @@
  *   - state.json size at the end; peak RSS (VmHWM) of the orchestrator process,
  *     which is started fresh for every size.
  *
- * Each fresh orchestrator first serves one 10-clip request, as a running
- * function would have: the CPU per task is the steady cost, not V8 compiling
- * the bundle on its first call (printed apart, as "first request").
+ * Each fresh orchestrator first serves one 100-clip request (403 tasks), as
+ * a long-running function (of-watchdog http mode) would have: the CPU per
+ * task is the steady cost, not V8 compiling and optimising the bundle's hot
+ * paths over its first few hundred calls. That first request is printed
+ * apart ("first request of the fresh orchestrator").
  *
  *
  *   npx tsx bench/orchestration.ts [--clips 100,1000,10000]
@@ -33,7 +35,7 @@ const COUNTER = resolve(import.meta.dirname, 'lib/count-state-writes.mjs');
 const TARGET_MS_PER_TASK = 1;
 const TARGET_WRITES_PER_TASK = 2;
 const TARGET_RSS_MIB = 256;
-const WARMUP_CLIPS = 10;
+const WARMUP_CLIPS = 100;
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
 interface Result {

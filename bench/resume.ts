@@ -8,7 +8,12 @@
  *   - resumed wall ratio: kill-to-final wall (lease expiry included) over an
  *     uninterrupted run's wall.
  *
- *   npx tsx bench/resume.ts [--input 60s] [--trials 3] [--seed 8]
+ * --pauses N adds a control: the orchestrator stopped (SIGSTOP) for as long
+ * as a killed one's lease takes to expire, then continued, no kill, no
+ * resume: what a gap in the run costs by itself (the stages' CPU time is
+ * not the same when the mix of work running beside them changes).
+ *
+ *   npx tsx bench/resume.ts [--input 60s] [--trials 3] [--seed 8] [--pauses 0]
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
@@ -18,13 +23,14 @@ import { mulberry32 } from '../test/helpers/seeded-random.js';
 import { type Stack, startStack } from '../test/helpers/stack-harness.js';
 import { postJson } from './lib/http.js';
 import { type BenchInput, benchVideo } from './lib/media.js';
-import { median } from './lib/proc.js';
-import { stackCpu } from './lib/stack-cpu.js';
+import { type CpuTimes, median } from './lib/proc.js';
+import { cpuDelta, stackCpuByProcess } from './lib/stack-cpu.js';
 
 const { values } = parseArgs({
   options: {
     input: { type: 'string', default: '60s' },
     trials: { type: 'string', default: '3' },
+    pauses: { type: 'string', default: '0' },
     baselines: { type: 'string', default: '2' },
     seed: { type: 'string', default: '8' },
   },
@@ -55,12 +61,17 @@ try {
     log(
       `resume[${input}] uninterrupted ${i + 1}: wall ${run.wall.toFixed(2)} s, cpu ${run.cpu.toFixed(2)} s, ${run.calls} stage calls, ${run.tasks} tasks`,
     );
+    if (i > 0)
+      log(
+        `resume[${input}]   cpu by process vs the first: ${extraByProcess(run, baselines[0]!.cpuByProcess)}`,
+      );
   }
   const wall0 = median(baselines.map((b) => b.wall));
   const cpu0 = median(baselines.map((b) => b.cpu));
   const calls0 = median(baselines.map((b) => b.calls));
   const taskCpu = cpu0 / baselines[0]!.tasks;
 
+  const perProcess0 = medianByProcess(baselines);
   const trials: Array<Run & { at: number; extraCpu: number; extraCalls: number }> = [];
   for (let i = 0; i < Number(values.trials); i++) {
     const at = 0.1 + 0.8 * random(); // kill somewhere in the middle 80 % of a run
@@ -72,6 +83,16 @@ try {
         `cpu ${run.cpu.toFixed(2)} s (extra ${trial.extraCpu.toFixed(2)} s = ${(trial.extraCpu / taskCpu).toFixed(2)} tasks), ` +
         `${run.calls} stage calls (${trial.extraCalls} re-invoked)`,
     );
+    log(`resume[${input}]   extra cpu by process: ${extraByProcess(run, perProcess0)}`);
+  }
+  for (let i = 0; i < Number(values.pauses); i++) {
+    const at = 0.1 + 0.8 * random();
+    const run = await paused(`resume-pause-${i}-${Date.now().toString(36)}`, at * wall0);
+    log(
+      `resume[${input}] control: paused ${LEASE_S} s at ${(at * 100).toFixed(0)} %: wall ${run.wall.toFixed(2)} s, ` +
+        `cpu ${run.cpu.toFixed(2)} s (extra ${(run.cpu - cpu0).toFixed(2)} s = ${((run.cpu - cpu0) / taskCpu).toFixed(2)} tasks)`,
+    );
+    log(`resume[${input}]   extra cpu by process: ${extraByProcess(run, perProcess0)}`);
   }
   const worstTasks = Math.max(...trials.map((t) => t.extraCpu / taskCpu));
   log(
@@ -88,6 +109,8 @@ process.exit(0);
 interface Run {
   wall: number;
   cpu: number;
+  /** CPU seconds of each process (a killed orchestrator's lands in the gateway's, where it was reaped). */
+  cpuByProcess: Map<string, number>;
   /** Stage invocations the gateway proxied. */
   calls: number;
   tasks: number;
@@ -98,21 +121,21 @@ function stageCalls(s: Stack): number {
 }
 
 async function uninterrupted(id: string): Promise<Run> {
-  const cpu = stackCpu(stack);
+  const cpu = stackCpuByProcess(stack);
   const calls = stageCalls(stack);
   const t0 = performance.now();
   const answer = await postJson(`${stack.url}/function/orchestrator`, submitBody(id));
   if (answer.status !== 200) throw new Error(`${id} answered ${answer.status}`);
   return {
     wall: (performance.now() - t0) / 1000,
-    cpu: stackCpu(stack) - cpu,
+    ...cpuSince(cpu),
     calls: stageCalls(stack) - calls,
     tasks: Object.keys((await stack.state(id)).tasks).length,
   };
 }
 
 async function interrupted(id: string, killAfterS: number): Promise<Run> {
-  const cpu = stackCpu(stack);
+  const cpu = stackCpuByProcess(stack);
   const calls = stageCalls(stack);
   const t0 = performance.now();
   const first = postJson(`${stack.url}/function/orchestrator`, submitBody(id)).catch((err: unknown) => err);
@@ -129,10 +152,51 @@ async function interrupted(id: string, killAfterS: number): Promise<Run> {
   }
   return {
     wall: (performance.now() - t0) / 1000,
-    cpu: stackCpu(stack) - cpu,
+    ...cpuSince(cpu),
     calls: stageCalls(stack) - calls,
     tasks: Object.keys((await stack.state(id)).tasks).length,
   };
+}
+
+/** The control: the same gap as a kill's lease expiry, without the kill. */
+async function paused(id: string, pauseAfterS: number): Promise<Run> {
+  const cpu = stackCpuByProcess(stack);
+  const calls = stageCalls(stack);
+  const t0 = performance.now();
+  const answer = postJson(`${stack.url}/function/orchestrator`, submitBody(id));
+  await sleep(pauseAfterS * 1000);
+  const pid = stack.pid('orchestrator')!;
+  process.kill(pid, 'SIGSTOP');
+  await sleep(LEASE_S * 1000);
+  process.kill(pid, 'SIGCONT');
+  if ((await answer).status !== 200) throw new Error(`${id} did not finish after the pause`);
+  return {
+    wall: (performance.now() - t0) / 1000,
+    ...cpuSince(cpu),
+    calls: stageCalls(stack) - calls,
+    tasks: Object.keys((await stack.state(id)).tasks).length,
+  };
+}
+
+function cpuSince(before: Map<string, CpuTimes>): Pick<Run, 'cpu' | 'cpuByProcess'> {
+  const cpuByProcess = new Map<string, number>();
+  for (const [name, d] of cpuDelta(before, stackCpuByProcess(stack)))
+    cpuByProcess.set(name, d.self + d.children);
+  return { cpu: [...cpuByProcess.values()].reduce((a, b) => a + b, 0), cpuByProcess };
+}
+
+function medianByProcess(runs: readonly Run[]): Map<string, number> {
+  const names = new Set(runs.flatMap((r) => [...r.cpuByProcess.keys()]));
+  return new Map([...names].map((n) => [n, median(runs.map((r) => r.cpuByProcess.get(n) ?? 0))]));
+}
+
+/** "orchestrator +0.31 s, detect-objects −0.12 s, …": where a killed run spent more than the baseline. */
+function extraByProcess(run: Run, baseline: Map<string, number>): string {
+  return [...run.cpuByProcess]
+    .map(([name, cpu]) => [name, cpu - (baseline.get(name) ?? 0)] as const)
+    .sort((a, b) => Math.abs(b[1]) - Math.abs(a[1]))
+    .map(([name, extra]) => `${name} ${extra >= 0 ? '+' : ''}${extra.toFixed(2)} s`)
+    .join(', ');
 }
 
 function submitBody(id: string) {

@@ -13,7 +13,7 @@ import { speechVideo } from '../test/helpers/media.js';
 import { startStack } from '../test/helpers/stack-harness.js';
 import { postJson } from './lib/http.js';
 import { type BenchInput, benchVideo } from './lib/media.js';
-import { type CpuTimes, cpuOf } from './lib/proc.js';
+import { cpuDelta, stackCpuByProcess } from './lib/stack-cpu.js';
 
 const { values } = parseArgs({
   options: { input: { type: 'string', default: '60s' }, rounds: { type: 'string', default: '1' } },
@@ -34,7 +34,7 @@ try {
 
   for (let round = 1; round <= Number(values.rounds); round++) {
     const id = `timeline-${round}-${Date.now().toString(36)}`;
-    const before = cpuByFunction();
+    const before = stackCpuByProcess(stack);
     const t0 = performance.now();
     const answer = await postJson(`${stack.url}/function/orchestrator`, {
       video_uri: 'store://bench/input.mp4',
@@ -42,7 +42,7 @@ try {
       request_id: id,
     });
     const wall = (performance.now() - t0) / 1000;
-    const after = cpuByFunction();
+    const after = stackCpuByProcess(stack);
     const state = await stack.state(id);
     log(`timeline[${input}] round ${round}: answer ${answer.status}, wall ${wall.toFixed(2)} s`);
 
@@ -58,11 +58,7 @@ try {
     }
 
     let total = 0;
-    for (const [name, end] of after) {
-      const start = before.get(name);
-      if (!start) continue;
-      const self = end.self - start.self;
-      const children = end.children - start.children;
+    for (const [name, { self, children }] of cpuDelta(before, after)) {
       total += self + children;
       log(`cpu ${name.padEnd(16)} node ${self.toFixed(2)} s, children ${children.toFixed(2)} s`);
     }
@@ -74,16 +70,3 @@ try {
   await stack.close();
 }
 process.exit(0);
-
-function cpuByFunction(): Map<string, CpuTimes> {
-  const cpu = new Map<string, CpuTimes>([['gateway (bench process)', cpuOf('self')]]);
-  for (const [name, fn] of stack.gateway.functions) {
-    if (fn.pid === undefined) continue;
-    try {
-      cpu.set(name, cpuOf(fn.pid));
-    } catch {
-      // restarting: left out of this round
-    }
-  }
-  return cpu;
-}
