@@ -2,8 +2,10 @@
  * Resume waste: the real pipeline on the 60 s input, the orchestrator process
  * killed (SIGKILL) at a seeded random point of the run, then resumed with
  * {"resume": id} until it finishes. Compared with uninterrupted runs:
- *   - extra compute: CPU seconds of the whole stack beyond an uninterrupted
- *     run's, also in units of the mean task's CPU (target: at most one task);
+ *   - extra compute: CPU seconds of the whole stack beyond the uninterrupted
+ *     runs just before and after it (they alternate, which cancels the drift
+ *     of a long session), also in units of the mean task's CPU (target: at
+ *     most one task);
  *   - re-invoked tasks: stage calls beyond an uninterrupted run's;
  *   - resumed wall ratio: kill-to-final wall (lease expiry included) over an
  *     uninterrupted run's wall.
@@ -31,7 +33,6 @@ const { values } = parseArgs({
     input: { type: 'string', default: '60s' },
     trials: { type: 'string', default: '3' },
     pauses: { type: 'string', default: '0' },
-    baselines: { type: 'string', default: '2' },
     seed: { type: 'string', default: '8' },
   },
 });
@@ -54,57 +55,87 @@ try {
   });
   if (warmed.status !== 200) throw new Error(`warm-up answered ${warmed.status}`);
 
-  const baselines: Run[] = [];
-  for (let i = 0; i < Number(values.baselines); i++) {
-    const run = await uninterrupted(`resume-base-${i}-${Date.now().toString(36)}`);
-    baselines.push(run);
+  // Uninterrupted runs alternate with the interrupted ones (B K B K B … P B), and each
+  // interrupted run is compared with the two uninterrupted runs beside it: the stack's
+  // CPU per run drifts over a session by more than one task, and this cancels it.
+  const baselines: Run[] = [await baseline(0)];
+  const wallGuess = baselines[0]!.wall;
+  const kinds = [
+    ...Array.from({ length: Number(values.trials) }, () => 'kill' as const),
+    ...Array.from({ length: Number(values.pauses) }, () => 'pause' as const),
+  ];
+  const kills: Compared[] = [];
+  const pauses: Compared[] = [];
+  for (const [i, kind] of kinds.entries()) {
+    const at = 0.1 + 0.8 * random(); // somewhere in the middle 80 % of a run
+    const id = `resume-${kind}-${i}-${Date.now().toString(36)}`;
+    const run = kind === 'kill' ? await interrupted(id, at * wallGuess) : await paused(id, at * wallGuess);
+    const before = baselines.at(-1)!;
+    const after = await baseline(baselines.length);
+    baselines.push(after);
+    const compared = compare(run, [before, after]);
+    (kind === 'kill' ? kills : pauses).push(compared);
+    const what = kind === 'kill' ? `killed at ${pct(at)}` : `control: paused ${LEASE_S} s at ${pct(at)}`;
     log(
-      `resume[${input}] uninterrupted ${i + 1}: wall ${run.wall.toFixed(2)} s, cpu ${run.cpu.toFixed(2)} s, ${run.calls} stage calls, ${run.tasks} tasks`,
+      `resume[${input}] ${what}: wall ${run.wall.toFixed(2)} s (${compared.wallRatio.toFixed(2)}×), ` +
+        `cpu ${run.cpu.toFixed(2)} s (extra ${compared.extraCpu.toFixed(2)} s = ${compared.extraTasks.toFixed(2)} tasks ` +
+        `vs the runs before and after), ${run.calls} stage calls (${compared.extraCalls} re-invoked)`,
     );
-    if (i > 0)
-      log(
-        `resume[${input}]   cpu by process vs the first: ${extraByProcess(run, baselines[0]!.cpuByProcess)}`,
-      );
+    log(`resume[${input}]   extra cpu by process: ${extraByProcess(run, compared.byProcess)}`);
   }
-  const wall0 = median(baselines.map((b) => b.wall));
-  const cpu0 = median(baselines.map((b) => b.cpu));
-  const calls0 = median(baselines.map((b) => b.calls));
-  const taskCpu = cpu0 / baselines[0]!.tasks;
-
-  const perProcess0 = medianByProcess(baselines);
-  const trials: Array<Run & { at: number; extraCpu: number; extraCalls: number }> = [];
-  for (let i = 0; i < Number(values.trials); i++) {
-    const at = 0.1 + 0.8 * random(); // kill somewhere in the middle 80 % of a run
-    const run = await interrupted(`resume-kill-${i}-${Date.now().toString(36)}`, at * wall0);
-    const trial = { ...run, at, extraCpu: run.cpu - cpu0, extraCalls: run.calls - calls0 };
-    trials.push(trial);
-    log(
-      `resume[${input}] killed at ${(at * 100).toFixed(0)} %: wall ${run.wall.toFixed(2)} s (${(run.wall / wall0).toFixed(2)}×), ` +
-        `cpu ${run.cpu.toFixed(2)} s (extra ${trial.extraCpu.toFixed(2)} s = ${(trial.extraCpu / taskCpu).toFixed(2)} tasks), ` +
-        `${run.calls} stage calls (${trial.extraCalls} re-invoked)`,
-    );
-    log(`resume[${input}]   extra cpu by process: ${extraByProcess(run, perProcess0)}`);
-  }
-  for (let i = 0; i < Number(values.pauses); i++) {
-    const at = 0.1 + 0.8 * random();
-    const run = await paused(`resume-pause-${i}-${Date.now().toString(36)}`, at * wall0);
-    log(
-      `resume[${input}] control: paused ${LEASE_S} s at ${(at * 100).toFixed(0)} %: wall ${run.wall.toFixed(2)} s, ` +
-        `cpu ${run.cpu.toFixed(2)} s (extra ${(run.cpu - cpu0).toFixed(2)} s = ${((run.cpu - cpu0) / taskCpu).toFixed(2)} tasks)`,
-    );
-    log(`resume[${input}]   extra cpu by process: ${extraByProcess(run, perProcess0)}`);
-  }
-  const worstTasks = Math.max(...trials.map((t) => t.extraCpu / taskCpu));
+  const spread = Math.max(...baselines.map((b) => b.cpu)) - Math.min(...baselines.map((b) => b.cpu));
+  const taskCpu = median(baselines.map((b) => b.cpu)) / baselines[0]!.tasks;
   log(
-    `resume[${input}] ${trials.length} kills vs uninterrupted (wall ${wall0.toFixed(2)} s, cpu ${cpu0.toFixed(2)} s, mean task ${taskCpu.toFixed(2)} cpu-s): ` +
-      `extra cpu median ${median(trials.map((t) => t.extraCpu)).toFixed(2)} s, worst ${worstTasks.toFixed(2)} tasks; ` +
-      `re-invoked calls max ${Math.max(...trials.map((t) => t.extraCalls))}; ` +
-      `resumed wall ratio median ${(median(trials.map((t) => t.wall)) / wall0).toFixed(2)}`,
+    `resume[${input}] ${kills.length} kills, each vs the uninterrupted runs beside it (${baselines.length} runs, ` +
+      `cpu spread ${spread.toFixed(2)} s = ${(spread / taskCpu).toFixed(2)} tasks, mean task ${taskCpu.toFixed(2)} cpu-s): ` +
+      `extra cpu median ${median(kills.map((k) => k.extraCpu)).toFixed(2)} s, ` +
+      `worst ${Math.max(...kills.map((k) => k.extraTasks)).toFixed(2)} tasks` +
+      (pauses.length > 0
+        ? `; pause-only control median ${median(pauses.map((k) => k.extraTasks)).toFixed(2)} tasks`
+        : '') +
+      `; re-invoked calls max ${Math.max(...kills.map((k) => k.extraCalls))}; ` +
+      `resumed wall ratio median ${median(kills.map((k) => k.wallRatio)).toFixed(2)}`,
   );
 } finally {
   await stack.close();
 }
 process.exit(0);
+
+interface Compared {
+  extraCpu: number;
+  extraTasks: number;
+  extraCalls: number;
+  wallRatio: number;
+  byProcess: Map<string, number>;
+}
+
+async function baseline(i: number): Promise<Run> {
+  const run = await uninterrupted(`resume-base-${i}-${Date.now().toString(36)}`);
+  log(
+    `resume[${input}] uninterrupted ${i + 1}: wall ${run.wall.toFixed(2)} s, cpu ${run.cpu.toFixed(2)} s, ${run.calls} stage calls, ${run.tasks} tasks`,
+  );
+  return run;
+}
+
+/** An interrupted run against the mean of the uninterrupted runs beside it. */
+function compare(run: Run, beside: readonly Run[]): Compared {
+  const mean = (f: (r: Run) => number) => beside.reduce((sum, r) => sum + f(r), 0) / beside.length;
+  const cpu = mean((r) => r.cpu);
+  const byProcess = new Map(
+    [...run.cpuByProcess.keys()].map((n) => [n, mean((r) => r.cpuByProcess.get(n) ?? 0)] as const),
+  );
+  return {
+    extraCpu: run.cpu - cpu,
+    extraTasks: (run.cpu - cpu) / (cpu / run.tasks),
+    extraCalls: run.calls - mean((r) => r.calls),
+    wallRatio: run.wall / mean((r) => r.wall),
+    byProcess,
+  };
+}
+
+function pct(at: number): string {
+  return `${(at * 100).toFixed(0)} %`;
+}
 
 interface Run {
   wall: number;
@@ -183,11 +214,6 @@ function cpuSince(before: Map<string, CpuTimes>): Pick<Run, 'cpu' | 'cpuByProces
   for (const [name, d] of cpuDelta(before, stackCpuByProcess(stack)))
     cpuByProcess.set(name, d.self + d.children);
   return { cpu: [...cpuByProcess.values()].reduce((a, b) => a + b, 0), cpuByProcess };
-}
-
-function medianByProcess(runs: readonly Run[]): Map<string, number> {
-  const names = new Set(runs.flatMap((r) => [...r.cpuByProcess.keys()]));
-  return new Map([...names].map((n) => [n, median(runs.map((r) => r.cpuByProcess.get(n) ?? 0))]));
 }
 
 /** "orchestrator +0.31 s, detect-objects −0.12 s, …": where a killed run spent more than the baseline. */
