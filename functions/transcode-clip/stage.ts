@@ -3,8 +3,9 @@ import type { TranscodeParams } from '../../common/contracts/profile.js';
 import { InputError } from '../../common/errors.js';
 import { ALIGN_AUDIO_START, WAV_16K_MONO_ARGS } from '../../common/ffmpeg/audio.js';
 import { asUnreadable, probeInput } from '../../common/ffmpeg/media-errors.js';
+import { type Mp4VideoTrack, readMp4VideoTrack } from '../../common/ffmpeg/mp4-header.js';
 import { mainVideoStream, parseSeconds } from '../../common/ffmpeg/probe.js';
-import type { FfmpegDeps } from '../../common/ffmpeg/runner.js';
+import type { FfmpegDeps, FfmpegRunner } from '../../common/ffmpeg/runner.js';
 import { CONTENT_TYPES, downloadObject, uploadFile } from '../../common/ffmpeg/transfer.js';
 import { requestKeys } from '../../common/keys.js';
 import { defineStage } from '../../common/stage.js';
@@ -53,9 +54,9 @@ export const transcodeClip = defineStage<'transcode-clip', FfmpegDeps>({
           throw asUnreadable(err);
         });
 
-      const rendition = mainVideoStream(await probeInput(ffmpeg, mp4, signal));
-      const duration = parseSeconds(rendition?.duration);
-      if (!rendition?.width || !rendition.height || !duration) {
+      // Our own +faststart MP4: its header says what ffprobe would, without starting a process.
+      const rendition = (await readMp4VideoTrack(mp4)) ?? (await probeRendition(ffmpeg, mp4, signal));
+      if (!rendition?.width || !rendition.height || !rendition.durationS) {
         // ffmpeg encodes nothing, without failing, when the range lies past the piece's end.
         throw new InputError('CLIP_OUT_OF_RANGE', 'the requested range has no frames in this piece', {
           details: { offset_s: input.offset_s, duration_s: input.duration_s },
@@ -70,7 +71,7 @@ export const transcodeClip = defineStage<'transcode-clip', FfmpegDeps>({
         clip: input.clip,
         video_key: videoKey,
         audio_key: audioKey,
-        duration_s: duration,
+        duration_s: rendition.durationS,
         width: rendition.width,
         height: rendition.height,
       };
@@ -111,4 +112,13 @@ function wavArgs(audioMap: string, durationS: number, output: string): string[] 
     ...WAV_16K_MONO_ARGS,
     output,
   ];
+}
+
+async function probeRendition(
+  ffmpeg: FfmpegRunner,
+  mp4: string,
+  signal: AbortSignal,
+): Promise<Partial<Mp4VideoTrack> | undefined> {
+  const video = mainVideoStream(await probeInput(ffmpeg, mp4, signal));
+  return video && { width: video.width, height: video.height, durationS: parseSeconds(video.duration) };
 }
