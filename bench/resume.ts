@@ -1,7 +1,8 @@
 /**
  * Resume waste: the real pipeline on the 60 s input, the orchestrator process
  * killed (SIGKILL) at a seeded random point of the run, then resumed with
- * {"resume": id} until it finishes. Compared with uninterrupted runs:
+ * {"resume": id} once its lease has expired, as the sweeper would.
+ * Compared with uninterrupted runs:
  *   - extra compute: CPU seconds of the whole stack beyond the uninterrupted
  *     runs just before and after it (they alternate, which cancels the drift
  *     of a long session), also in units of the mean task's CPU (target: at
@@ -89,6 +90,7 @@ try {
     `resume[${input}] ${kills.length} kills, each vs the uninterrupted runs beside it (${baselines.length} runs, ` +
       `cpu spread ${spread.toFixed(2)} s = ${(spread / taskCpu).toFixed(2)} tasks, mean task ${taskCpu.toFixed(2)} cpu-s): ` +
       `extra cpu median ${median(kills.map((k) => k.extraCpu)).toFixed(2)} s, ` +
+      `mean ${meanAndError(kills.map((k) => k.extraTasks))} tasks, ` +
       `worst ${Math.max(...kills.map((k) => k.extraTasks)).toFixed(2)} tasks` +
       (pauses.length > 0
         ? `; pause-only control median ${median(pauses.map((k) => k.extraTasks)).toFixed(2)} tasks`
@@ -133,6 +135,14 @@ function compare(run: Run, beside: readonly Run[]): Compared {
   };
 }
 
+/** "1.02 ± 0.31": the mean and its standard error. */
+function meanAndError(values: readonly number[]): string {
+  const n = values.length;
+  const mean = values.reduce((a, b) => a + b, 0) / n;
+  const variance = n > 1 ? values.reduce((a, v) => a + (v - mean) ** 2, 0) / (n - 1) : 0;
+  return `${mean.toFixed(2)} ± ${Math.sqrt(variance / n).toFixed(2)}`;
+}
+
 function pct(at: number): string {
   return `${(at * 100).toFixed(0)} %`;
 }
@@ -174,12 +184,16 @@ async function interrupted(id: string, killAfterS: number): Promise<Run> {
   process.kill(stack.pid('orchestrator')!, 'SIGKILL');
   await first; // the gateway answers 502 for the call that died with it
   for (;;) {
+    // Like the sweeper: resume once the dead driver's lease has expired (read from state.json
+    // in the bucket), rather than asking the orchestrator over and over until it lets go.
+    const lease = (await stack.state(id)).lease;
+    if (lease) await sleep(Math.max(0, Date.parse(lease.expires_at) - Date.now()) + 20);
     const answer = await postJson(`${stack.url}/function/orchestrator`, { resume: id });
     if (answer.status === 200) break;
     if (answer.status !== 202 && answer.status !== 502 && answer.status !== 503) {
       throw new Error(`resume of ${id} answered ${answer.status}: ${JSON.stringify(answer.body)}`);
     }
-    await sleep(250); // the dead driver's lease has not expired yet
+    await sleep(100); // the orchestrator is still restarting (502/503)
   }
   return {
     wall: (performance.now() - t0) / 1000,

@@ -5,7 +5,7 @@
 #
 #   npm run bench                      # all of them (about 40 min on 2 cores)
 #   npm run bench -- overhead resume   # some of them
-#   OVERHEAD_ROUNDS=3 OVERHEAD_10MIN_ROUNDS=1 npm run bench -- overhead
+#   OVERHEAD_ROUNDS=5 OVERHEAD_10MIN_ROUNDS=1 npm run bench -- overhead
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,10 +25,10 @@ run() {
 for bench in "${benches[@]}"; do
   case "$bench" in
     overhead)
-      run overhead --input 60s --rounds "${OVERHEAD_ROUNDS:-3}"
+      run overhead --input 60s --rounds "${OVERHEAD_ROUNDS:-5}"
       run overhead --input 10min --rounds "${OVERHEAD_10MIN_ROUNDS:-1}"
       ;;
-    resume) run resume --input 60s --trials "${RESUME_TRIALS:-3}" ;;
+    resume) run resume --input 60s --trials "${RESUME_TRIALS:-3}" --pauses "${RESUME_PAUSES:-2}" ;;
     orchestration) run orchestration --clips "${ORCHESTRATION_CLIPS:-100,1000,10000}" ;;
     concurrency)
       run concurrency --requests "${CONCURRENCY_REQUESTS:-5,20}"
