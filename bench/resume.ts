@@ -161,12 +161,12 @@ function stageCalls(s: Stack): number {
   return STAGE_NAMES.reduce((n, name) => n + (s.gateway.functions.get(name)?.invocations ?? 0), 0);
 }
 
-async function uninterrupted(id: string): Promise<Run> {
+/** Runs `work` (which ends when request `id` is final) and measures it. */
+async function measured(id: string, work: () => Promise<void>): Promise<Run> {
   const cpu = stackCpuByProcess(stack);
   const calls = stageCalls(stack);
   const t0 = performance.now();
-  const answer = await postJson(`${stack.url}/function/orchestrator`, submitBody(id));
-  if (answer.status !== 200) throw new Error(`${id} answered ${answer.status}`);
+  await work();
   return {
     wall: (performance.now() - t0) / 1000,
     ...cpuSince(cpu),
@@ -175,52 +175,45 @@ async function uninterrupted(id: string): Promise<Run> {
   };
 }
 
-async function interrupted(id: string, killAfterS: number): Promise<Run> {
-  const cpu = stackCpuByProcess(stack);
-  const calls = stageCalls(stack);
-  const t0 = performance.now();
-  const first = postJson(`${stack.url}/function/orchestrator`, submitBody(id)).catch((err: unknown) => err);
-  await sleep(killAfterS * 1000);
-  process.kill(stack.pid('orchestrator')!, 'SIGKILL');
-  await first; // the gateway answers 502 for the call that died with it
-  for (;;) {
-    // Like the sweeper: resume once the dead driver's lease has expired (read from state.json
-    // in the bucket), rather than asking the orchestrator over and over until it lets go.
-    const lease = (await stack.state(id)).lease;
-    if (lease) await sleep(Math.max(0, Date.parse(lease.expires_at) - Date.now()) + 20);
-    const answer = await postJson(`${stack.url}/function/orchestrator`, { resume: id });
-    if (answer.status === 200) break;
-    if (answer.status !== 202 && answer.status !== 502 && answer.status !== 503) {
-      throw new Error(`resume of ${id} answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+function uninterrupted(id: string): Promise<Run> {
+  return measured(id, async () => {
+    const answer = await postJson(`${stack.url}/function/orchestrator`, submitBody(id));
+    if (answer.status !== 200) throw new Error(`${id} answered ${answer.status}`);
+  });
+}
+
+function interrupted(id: string, killAfterS: number): Promise<Run> {
+  return measured(id, async () => {
+    const first = postJson(`${stack.url}/function/orchestrator`, submitBody(id)).catch((err: unknown) => err);
+    await sleep(killAfterS * 1000);
+    process.kill(stack.pid('orchestrator')!, 'SIGKILL');
+    await first; // the gateway answers 502 for the call that died with it
+    for (;;) {
+      // Like the sweeper: resume once the dead driver's lease has expired (read from state.json
+      // in the bucket), rather than asking the orchestrator over and over until it lets go.
+      const lease = (await stack.state(id)).lease;
+      if (lease) await sleep(Math.max(0, Date.parse(lease.expires_at) - Date.now()) + 20);
+      const answer = await postJson(`${stack.url}/function/orchestrator`, { resume: id });
+      if (answer.status === 200) return;
+      if (answer.status !== 202 && answer.status !== 502 && answer.status !== 503) {
+        throw new Error(`resume of ${id} answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+      }
+      await sleep(100); // the orchestrator is still restarting (502/503)
     }
-    await sleep(100); // the orchestrator is still restarting (502/503)
-  }
-  return {
-    wall: (performance.now() - t0) / 1000,
-    ...cpuSince(cpu),
-    calls: stageCalls(stack) - calls,
-    tasks: Object.keys((await stack.state(id)).tasks).length,
-  };
+  });
 }
 
 /** The control: the same gap as a kill's lease expiry, without the kill. */
-async function paused(id: string, pauseAfterS: number): Promise<Run> {
-  const cpu = stackCpuByProcess(stack);
-  const calls = stageCalls(stack);
-  const t0 = performance.now();
-  const answer = postJson(`${stack.url}/function/orchestrator`, submitBody(id));
-  await sleep(pauseAfterS * 1000);
-  const pid = stack.pid('orchestrator')!;
-  process.kill(pid, 'SIGSTOP');
-  await sleep(LEASE_S * 1000);
-  process.kill(pid, 'SIGCONT');
-  if ((await answer).status !== 200) throw new Error(`${id} did not finish after the pause`);
-  return {
-    wall: (performance.now() - t0) / 1000,
-    ...cpuSince(cpu),
-    calls: stageCalls(stack) - calls,
-    tasks: Object.keys((await stack.state(id)).tasks).length,
-  };
+function paused(id: string, pauseAfterS: number): Promise<Run> {
+  return measured(id, async () => {
+    const answer = postJson(`${stack.url}/function/orchestrator`, submitBody(id));
+    await sleep(pauseAfterS * 1000);
+    const pid = stack.pid('orchestrator')!;
+    process.kill(pid, 'SIGSTOP');
+    await sleep(LEASE_S * 1000);
+    process.kill(pid, 'SIGCONT');
+    if ((await answer).status !== 200) throw new Error(`${id} did not finish after the pause`);
+  });
 }
 
 function cpuSince(before: Map<string, CpuTimes>): Pick<Run, 'cpu' | 'cpuByProcess'> {
