@@ -1,5 +1,6 @@
-import type { Profile } from '../../common/contracts/profile.js';
+import type { Profile, TranscodeParams } from '../../common/contracts/profile.js';
 import {
+  type ClipPiece,
   PER_CLIP_STAGES,
   type PerClipStage,
   type StageInput,
@@ -128,16 +129,7 @@ export function buildInput(ref: TaskRef, ctx: InputContext, deps: DependencyOutp
     case 'transcode-clip': {
       const piece = out('cut-clips').pieces.find((p) => p.index === clip);
       if (!piece) throw new Error(`cut-clips has no piece ${clip}`);
-      return {
-        request_id,
-        clip,
-        piece_key: piece.piece_key,
-        piece_timestamp_s: piece.piece_timestamp_s,
-        has_audio: piece.has_audio,
-        offset_s: piece.offset_s,
-        duration_s: Math.max(piece.end - piece.start, 0.04),
-        params: ctx.profile.transcode,
-      } satisfies StageInput<'transcode-clip'>;
+      return transcodeInputOf(request_id, piece, ctx.profile.transcode);
     }
     case 'transcribe-clip':
       return {
@@ -165,4 +157,22 @@ export function buildInput(ref: TaskRef, ctx: InputContext, deps: DependencyOutp
         params: ctx.profile.detect,
       } satisfies StageInput<'detect-objects'>;
   }
+}
+
+/** transcode-clip's input for one piece that cut-clips made: the exact range, and what cut-clips measured. */
+export function transcodeInputOf(
+  requestId: string,
+  piece: ClipPiece,
+  params: TranscodeParams,
+): StageInput<'transcode-clip'> {
+  return {
+    request_id: requestId,
+    clip: piece.index,
+    piece_key: piece.piece_key,
+    piece_timestamp_s: piece.piece_timestamp_s,
+    has_audio: piece.has_audio,
+    offset_s: piece.offset_s,
+    duration_s: Math.max(piece.end - piece.start, 0.04),
+    params,
+  };
 }

@@ -12,6 +12,7 @@ import { requestKeys } from '../../common/keys.js';
 import { resolveProfile } from '../../common/profiles.js';
 import { runStageOnce } from '../../common/stage.js';
 import { cutClips } from '../../functions/cut-clips/stage.js';
+import { transcodeInputOf } from '../../functions/orchestrator/dag.js';
 import { sampleFrames } from '../../functions/sample-frames/stage.js';
 import { transcodeClip } from '../../functions/transcode-clip/stage.js';
 import {
@@ -76,16 +77,7 @@ describe.each(containers)('$name source', ({ name, pieceExt, source }) => {
       const out = (
         await runStageOnce(
           transcodeClip,
-          {
-            request_id: id,
-            clip: piece.index,
-            piece_key: piece.piece_key,
-            piece_timestamp_s: piece.piece_timestamp_s,
-            has_audio: piece.has_audio,
-            offset_s: piece.offset_s,
-            duration_s: piece.end - piece.start,
-            params: { ...resolveProfile('fast').transcode, height: 120 },
-          },
+          transcodeInputOf(id, piece, { ...resolveProfile('fast').transcode, height: 120 }),
           h.deps(),
         )
       ).manifest.output;
@@ -165,14 +157,9 @@ describe('bad inputs to the per-clip stages: stable codes, nothing written', () 
       await runStageOnce(cutClips, { request_id: id, source_key: sourceKey, clips: [CLIPS[0]!] }, h.deps())
     ).manifest.output;
     const input = {
-      request_id: id,
-      clip: 0,
-      piece_key: pieces[0]!.piece_key,
-      piece_timestamp_s: pieces[0]!.piece_timestamp_s,
-      has_audio: pieces[0]!.has_audio,
+      ...transcodeInputOf(id, pieces[0]!, resolveProfile('fast').transcode),
       offset_s: 60,
       duration_s: 2,
-      params: resolveProfile('fast').transcode,
     };
     await expectRefused(id, () => runStageOnce(transcodeClip, input, h.deps()), 'CLIP_OUT_OF_RANGE');
   });
@@ -193,16 +180,7 @@ describe('a source without audio', () => {
     const out = (
       await runStageOnce(
         transcodeClip,
-        {
-          request_id: id,
-          clip: 0,
-          piece_key: pieces[0]!.piece_key,
-          piece_timestamp_s: pieces[0]!.piece_timestamp_s,
-          has_audio: pieces[0]!.has_audio,
-          offset_s: pieces[0]!.offset_s,
-          duration_s: 2.5,
-          params: resolveProfile('fast').transcode,
-        },
+        { ...transcodeInputOf(id, pieces[0]!, resolveProfile('fast').transcode), duration_s: 2.5 },
         h.deps(),
       )
     ).manifest.output;

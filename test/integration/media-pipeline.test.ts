@@ -12,6 +12,7 @@ import { resolveProfile } from '../../common/profiles.js';
 import { runStageOnce } from '../../common/stage.js';
 import { cutClips } from '../../functions/cut-clips/stage.js';
 import { extractAudio } from '../../functions/extract-audio/stage.js';
+import { transcodeInputOf } from '../../functions/orchestrator/dag.js';
 import { sampleFrames } from '../../functions/sample-frames/stage.js';
 import { segmentSpeech } from '../../functions/segment-speech/stage.js';
 import { transcodeClip } from '../../functions/transcode-clip/stage.js';
@@ -196,16 +197,7 @@ describe('transcode-clip', () => {
       const out = (
         await runStageOnce(
           transcodeClip,
-          {
-            request_id: REQUEST,
-            clip: piece.index,
-            piece_key: piece.piece_key,
-            piece_timestamp_s: piece.piece_timestamp_s,
-            has_audio: piece.has_audio,
-            offset_s: piece.offset_s,
-            duration_s: piece.end - piece.start,
-            params: { ...profile.transcode, height: 180 },
-          },
+          transcodeInputOf(REQUEST, piece, { ...profile.transcode, height: 180 }),
           h.deps(),
         )
       ).manifest.output;
@@ -245,16 +237,7 @@ describe('sample-frames', () => {
     const transcode = (
       await runStageOnce(
         transcodeClip,
-        {
-          request_id: REQUEST,
-          clip: piece.index,
-          piece_key: piece.piece_key,
-          piece_timestamp_s: piece.piece_timestamp_s,
-          has_audio: piece.has_audio,
-          offset_s: piece.offset_s,
-          duration_s: piece.end - piece.start,
-          params: { ...profile.transcode, height: 180 },
-        },
+        transcodeInputOf(REQUEST, piece, { ...profile.transcode, height: 180 }),
         h.deps(),
       )
     ).manifest.output;
@@ -296,16 +279,7 @@ describe('idempotency', () => {
     const { clips } = await segmented();
     const { pieces } = await cut();
     const piece = pieces[0]!;
-    const transcodeInput = {
-      request_id: REQUEST,
-      clip: piece.index,
-      piece_key: piece.piece_key,
-      piece_timestamp_s: piece.piece_timestamp_s,
-      has_audio: piece.has_audio,
-      offset_s: piece.offset_s,
-      duration_s: piece.end - piece.start,
-      params: { ...profile.transcode, height: 180 },
-    };
+    const transcodeInput = transcodeInputOf(REQUEST, piece, { ...profile.transcode, height: 180 });
     const rendition = (await runStageOnce(transcodeClip, transcodeInput, h.deps())).manifest.output;
     const sampleInput = {
       request_id: REQUEST,
