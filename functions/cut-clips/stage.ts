@@ -2,8 +2,15 @@ import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { ClipBoundary, ClipPiece } from '../../common/contracts/stages.js';
 import { InputError, InternalError } from '../../common/errors.js';
+import {
+  contentEndS,
+  MEDIA_LIMITS,
+  type MediaLimitDeps,
+  type MediaLimits,
+  videoPacketBudget,
+} from '../../common/ffmpeg/limits.js';
 import { probeInput } from '../../common/ffmpeg/media-errors.js';
-import { keyframeTimes, listPackets } from '../../common/ffmpeg/packets.js';
+import { keyframeTimes } from '../../common/ffmpeg/packets.js';
 import { firstAudioStream, mainVideoStream, parseSeconds } from '../../common/ffmpeg/probe.js';
 import type { FfmpegDeps, FfmpegRunner } from '../../common/ffmpeg/runner.js';
 import { CONTENT_TYPES, downloadObject, uploadFile } from '../../common/ffmpeg/transfer.js';
@@ -51,13 +58,13 @@ interface PlannedCopy {
  * Pieces are copied many to an ffmpeg run; a piece whose seek landed past its
  * clip (MPEG-TS seeks by bytes) is copied again from an earlier point.
  */
-export const cutClips = defineStage<'cut-clips', FfmpegDeps>({
+export const cutClips = defineStage<'cut-clips', FfmpegDeps & MediaLimitDeps>({
   name: 'cut-clips',
-  async run(input, { store, ffmpeg, signal, logger }) {
+  async run(input, { store, ffmpeg, signal, logger, limits = MEDIA_LIMITS }) {
     return ffmpeg.withTempDir(async (dir) => {
       const path = join(dir, 'source');
       await downloadObject(store, input.source_key, path, signal);
-      const source = await describeSource(ffmpeg, path, signal);
+      const source = await describeSource(ffmpeg, path, limits, signal);
       const outside = input.clips.filter((c) => c.start >= source.durationS);
       if (outside.length > 0) {
         throw new InputError('CLIP_OUT_OF_RANGE', 'clips start after the end of the source', {
@@ -112,19 +119,35 @@ async function recut(
   });
 }
 
-async function describeSource(ffmpeg: FfmpegRunner, path: string, signal: AbortSignal): Promise<Source> {
+/**
+ * The source's streams and keyframes. Listing the keyframes reads every video
+ * packet, so it is bounded by what the header declares: a packet past the
+ * declared end, or more packets than the limits allow, is MEDIA_LIMITS_EXCEEDED.
+ */
+async function describeSource(
+  ffmpeg: FfmpegRunner,
+  path: string,
+  limits: MediaLimits,
+  signal: AbortSignal,
+): Promise<Source> {
   const probe = await probeInput(ffmpeg, path, signal);
   const video = mainVideoStream(probe);
   if (!video) throw new InputError('NO_VIDEO_STREAM', 'the source has no video stream');
   const originS = parseSeconds(probe.format?.start_time) ?? 0;
-  const packets = await listPackets(ffmpeg, path, video.index, { signal });
+  const durationS = parseSeconds(probe.format?.duration) ?? Number.POSITIVE_INFINITY;
+  const keyframes = await keyframeTimes(ffmpeg, path, {
+    streamIndex: video.index,
+    endS: originS + contentEndS(durationS),
+    maxPackets: videoPacketBudget(limits, durationS),
+    signal,
+  });
   return {
     path,
     videoIndex: video.index,
     audioIndex: firstAudioStream(probe)?.index,
     originS,
-    durationS: parseSeconds(probe.format?.duration) ?? Number.POSITIVE_INFINITY,
-    keyframes: keyframeTimes(packets).map((t) => t - originS),
+    durationS,
+    keyframes: keyframes.map((t) => t - originS),
     container: pieceContainer(probe.format?.format_name),
   };
 }

@@ -490,3 +490,90 @@ export async function thousandFpsMkv(dir: string): Promise<string> {
   ]);
   return path;
 }
+
+// ---- media that holds more than its header says (checked against what the streams hold) ----
+
+/** Rewrites the Duration a Matroska file declares (Segment Info element 0x4489: an 8-byte float, in ms). */
+export function declareMatroskaDuration(path: string, seconds: number): void {
+  const bytes = readFileSync(path);
+  const head = bytes.subarray(0, 4096);
+  // TimestampScale 1 000 000 ns: Duration counts milliseconds.
+  if (head.indexOf(Buffer.from([0x2a, 0xd7, 0xb1, 0x83, 0x0f, 0x42, 0x40])) < 0)
+    throw new Error('expected a TimestampScale of 1 ms');
+  const at = head.indexOf(Buffer.from([0x44, 0x89, 0x88]));
+  if (at < 0) throw new Error('expected an 8-byte Duration element');
+  bytes.writeDoubleBE(seconds * 1000, at + 3);
+  writeFileSync(path, bytes);
+}
+
+/**
+ * 2×2 H.264 at 240 fps, `seconds` long (one second encoded, then copied over
+ * and over): 240 packets a second in a few bytes each. With `declaredS`, its
+ * header says it lasts that long.
+ */
+export async function manyPacketsMkv(
+  dir: string,
+  name: string,
+  seconds: number,
+  declaredS?: number,
+): Promise<string> {
+  const second = join(dir, `${name}.1s.mkv`);
+  await ffmpeg([
+    ...['-f', 'lavfi', '-i', 'color=black:s=2x2:r=240:d=1'],
+    ...['-c:v', 'libx264', '-preset', 'ultrafast', '-g', '240', '-f', 'matroska', second],
+  ]);
+  const path = join(dir, name);
+  await ffmpeg(['-stream_loop', String(seconds - 1), '-i', second, '-c', 'copy', '-f', 'matroska', path]);
+  if (declaredS !== undefined) declareMatroskaDuration(path, declaredS);
+  return path;
+}
+
+/** One second of video and a minute of 8 kHz AAC, in a Matroska file that declares one second. */
+export async function longAudioShortHeaderMkv(dir: string): Promise<string> {
+  const path = join(dir, 'long-audio.mkv');
+  await ffmpeg([
+    ...['-f', 'lavfi', '-i', 'testsrc2=s=64x48:r=10:d=1', '-f', 'lavfi', '-i', 'sine=f=300:r=8000:d=60'],
+    ...['-c:v', 'mjpeg', '-c:a', 'aac', '-f', 'matroska', path],
+  ]);
+  declareMatroskaDuration(path, 1);
+  return path;
+}
+
+/** Side of the big frame: 8000×8000 is 64 Mpx, about twice an 8K frame (33 Mpx). */
+const BIG_FRAME_SIDE = 8000;
+
+/**
+ * MJPEG in Matroska at 2 fps, six 64×48 frames and one of 8000×8000, whose
+ * header says 64×48. `middle`: the big frame is the fourth (the header is the
+ * first frame's size, as ffmpeg writes it). `first`: it comes first, and the
+ * header's PixelWidth/PixelHeight are rewritten to still say 64×48.
+ */
+export async function oversizedFrameMkv(dir: string, position: 'first' | 'middle'): Promise<string> {
+  const small = join(dir, 'small.mjpeg');
+  const big = join(dir, 'big.mjpeg');
+  await ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=s=64x48:r=2:d=1.5', '-c:v', 'mjpeg', '-f', 'mjpeg', small]);
+  const side = BIG_FRAME_SIDE;
+  await ffmpeg([
+    ...['-f', 'lavfi', '-i', `color=gray:s=${side}x${side}:d=1`, '-frames:v', '1'],
+    ...['-c:v', 'mjpeg', '-q:v', '31', '-f', 'mjpeg', big],
+  ]);
+  const frames = [readFileSync(small), readFileSync(big), readFileSync(small)];
+  const stream = join(dir, `frames-${position}.mjpeg`);
+  writeFileSync(stream, Buffer.concat(position === 'first' ? [frames[1]!, frames[0]!, frames[2]!] : frames));
+  const path = join(dir, `big-frame-${position}.mkv`);
+  await ffmpeg(['-f', 'mjpeg', '-framerate', '2', '-i', stream, '-c', 'copy', '-f', 'matroska', path]);
+  if (position === 'first') {
+    const bytes = readFileSync(path);
+    // PixelWidth (0xB0) and PixelHeight (0xBA), each a 2-byte unsigned integer.
+    for (const [id, value] of [
+      [0xb0, 64],
+      [0xba, 48],
+    ] as const) {
+      const at = bytes.indexOf(Buffer.from([id, 0x82, side >> 8, side & 0xff]));
+      if (at < 0) throw new Error(`expected element 0x${id.toString(16)} = ${side}`);
+      bytes.writeUInt16BE(value, at + 2);
+    }
+    writeFileSync(path, bytes);
+  }
+  return path;
+}
