@@ -4,6 +4,7 @@ import pLimit from 'p-limit';
 import sharp from 'sharp';
 import type { Frame } from '../../common/contracts/stages.js';
 import { InputError } from '../../common/errors.js';
+import { contentEndS } from '../../common/ffmpeg/limits.js';
 import { asUnreadable } from '../../common/ffmpeg/media-errors.js';
 import type { FfmpegDeps } from '../../common/ffmpeg/runner.js';
 import { CONTENT_TYPES, downloadObject, uploadFile } from '../../common/ffmpeg/transfer.js';
@@ -45,6 +46,8 @@ export const sampleFrames = defineStage<'sample-frames', FfmpegDeps>({
         .run(
           [
             ...['-i', video, '-map', '0:v:0', '-vf', filters, '-q:v', JPEG_QUALITY_SCALE],
+            // No more frames than the clip's duration holds, whatever the file does.
+            ...['-t', contentEndS(input.duration_s).toFixed(6)],
             ...['-start_number', '0', '-f', 'image2', join(dir, 'frame-%05d.jpg')],
           ],
           { signal, cwd: dir }, // the times file is named relative to it: no escaping of paths in the filter

@@ -24,7 +24,10 @@ import {
   answerAllowed,
   type Ctx,
   endlessHeaderMp4,
+  longAudioShortHeaderMkv,
+  manyPacketsMkv,
   noiseFile,
+  oversizedFrameMkv,
   pngFile,
   source,
   submit,
@@ -102,6 +105,9 @@ beforeAll(async () => {
     'wide.mkv': await oversizedVideo(),
     'endless.mp4': await endlessHeaderMp4(files),
     'fast.mkv': await thousandFpsMkv(files),
+    'long-audio.mkv': await longAudioShortHeaderMkv(files),
+    'understated.mkv': await manyPacketsMkv(files, 'understated.mkv', 30, 2),
+    'big-frame.mkv': await oversizedFrameMkv(files, 'first'),
   };
   for (const [name, path] of Object.entries(uploads))
     await stack.store.put(`uploads/${name}`, readFileSync(path));

@@ -380,6 +380,10 @@ export function allCases(): Case[] {
         ['a resolution wider than 8K in the header', 'wide.mkv', 'MEDIA_LIMITS_EXCEEDED'],
         ['a 49-day duration in the header', 'endless.mp4', 'MEDIA_LIMITS_EXCEEDED'],
         ['1000 frames per second in the header', 'fast.mkv', 'MEDIA_LIMITS_EXCEEDED'],
+        // What the streams really hold, beyond what the header declares.
+        ['a minute of audio behind a header that declares 1 s', 'long-audio.mkv', 'MEDIA_LIMITS_EXCEEDED'],
+        ['30 s of video behind a header that declares 2 s', 'understated.mkv', 'MEDIA_LIMITS_EXCEEDED'],
+        ['an 8000×8000 frame behind a 64×48 header', 'big-frame.mkv', 'MEDIA_LIMITS_EXCEEDED'],
       ] as const
     ).map(([name, file, code], i) => ({
       name,

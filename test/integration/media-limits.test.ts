@@ -7,13 +7,14 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MEDIA_LIMITS } from '../../common/ffmpeg/limits.js';
+import { contentEndS, MEDIA_LIMITS } from '../../common/ffmpeg/limits.js';
 import { keyframeTimes } from '../../common/ffmpeg/packets.js';
 import { createFfmpegRunner } from '../../common/ffmpeg/runner.js';
 import { requestKeys } from '../../common/keys.js';
 import { resolveProfile } from '../../common/profiles.js';
 import { runStageOnce } from '../../common/stage.js';
 import { cutClips } from '../../functions/cut-clips/stage.js';
+import { sampleFrames } from '../../functions/sample-frames/stage.js';
 import { transcodeClip } from '../../functions/transcode-clip/stage.js';
 import { manyPacketsMkv, oversizedFrameMkv } from '../helpers/hostile-inputs.js';
 import { videoWithoutAudio } from '../helpers/media.js';
@@ -160,5 +161,20 @@ describe('frames larger than the limit are refused by the decoder', () => {
       details: { frame_width: 320, frame_height: 240 },
     });
     await expect(h.ffmpeg.run(['-i', video, '-f', 'null', '-'])).resolves.toBeDefined();
+  });
+});
+
+describe('decoding stops at the duration accepted', () => {
+  it('sample-frames samples no further than the duration it is given, whatever the file holds', async () => {
+    const id = 'req-limits-sample';
+    const key = requestKeys(id).stageFile('transcode-clip', 'clip.mp4', 0);
+    await h.store.put(key, await readFile(await videoWithoutAudio({ durationS: 12 })));
+    const params = { ...resolveProfile('default').frames, fps: 2 };
+    const { manifest } = await runStageOnce(
+      sampleFrames,
+      { request_id: id, clip: 0, video_key: key, duration_s: 1, params },
+      h.deps(),
+    );
+    expect(manifest.output.frames.length).toBeLessThanOrEqual(Math.ceil(contentEndS(1) * params.fps) + 1);
   });
 });
