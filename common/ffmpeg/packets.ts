@@ -72,7 +72,7 @@ async function readPackets(
       if (!packet) return;
       count += 1;
       if (count > scan.maxPackets) {
-        throw limitsExceeded('the video holds more packets than this service accepts', {
+        throw limitsExceeded('the video holds more packets than its declared duration and the limits allow', {
           stream: scan.streamIndex,
           max_packets: scan.maxPackets,
         });
