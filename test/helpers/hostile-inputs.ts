@@ -326,6 +326,15 @@ export function allCases(): Case[] {
       body: () => source('h-mapped', 'http://[::ffff:169.254.169.254]/'),
       code: 'SOURCE_REFUSED',
     },
+    ...(
+      [
+        ['the loopback address as IPv4-compatible IPv6', 'http://[::127.0.0.1]/video.mp4'],
+        ['the metadata address through NAT64', 'http://[64:ff9b::169.254.169.254]/latest/'],
+        ['a private address through local-use NAT64', 'http://[64:ff9b:1::a00:1]/video.mp4'],
+        ['the metadata address through 6to4', 'http://[2002:a9fe:a9fe::1]/latest/'],
+        ['a site-local IPv6 address', 'http://[fec0::1]/video.mp4'],
+      ] as const
+    ).map(([name, uri], i) => ({ name, body: () => source(`h-v6-${i}`, uri), code: 'SOURCE_REFUSED' })),
     {
       name: 'credentials in the URL',
       body: (ctx) => source('h-creds', `http://user:pass@127.0.0.1:${ctx.allowedPort}/text.mp4`),
