@@ -333,10 +333,10 @@ export function allCases(): Case[] {
     },
     ...(
       [
-        ['the loopback address as IPv4-compatible IPv6', 'http://[::127.0.0.1]/video.mp4'],
-        ['the metadata address through NAT64', 'http://[64:ff9b::169.254.169.254]/latest/'],
-        ['a private address through local-use NAT64', 'http://[64:ff9b:1::a00:1]/video.mp4'],
-        ['the metadata address through 6to4', 'http://[2002:a9fe:a9fe::1]/latest/'],
+        ['loopback as IPv4-compatible IPv6', 'http://[::127.0.0.1]/video.mp4'],
+        ['the metadata address via NAT64', 'http://[64:ff9b::169.254.169.254]/latest/'],
+        ['private address via local-use NAT64', 'http://[64:ff9b:1::a00:1]/video.mp4'],
+        ['the metadata address via 6to4', 'http://[2002:a9fe:a9fe::1]/latest/'],
         ['a site-local IPv6 address', 'http://[fec0::1]/video.mp4'],
       ] as const
     ).map(([name, uri], i) => ({ name, body: () => source(`h-v6-${i}`, uri), code: 'SOURCE_REFUSED' })),
@@ -372,8 +372,8 @@ export function allCases(): Case[] {
         ['a source larger than MAX_SOURCE_BYTES (declared)', '/huge', 'SOURCE_TOO_LARGE'],
         ['a source larger than MAX_SOURCE_BYTES (chunked)', '/huge-chunked', 'SOURCE_TOO_LARGE'],
         ['text served over http as video/mp4', '/text.mp4', 'UNSUPPORTED_FORMAT'],
-        ['a gzip bomb sent with content-encoding: gzip', '/gzip-bomb', 'UNSUPPORTED_CONTENT_ENCODING'],
-        ['a source answering 200 with no bytes', '/empty', 'EMPTY_INPUT'],
+        ['a gzip bomb (content-encoding: gzip)', '/gzip-bomb', 'UNSUPPORTED_CONTENT_ENCODING'],
+        ['a 200 answer with no bytes', '/empty', 'EMPTY_INPUT'],
       ] as const
     ).map(([name, path, code], i) => ({
       name,

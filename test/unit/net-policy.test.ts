@@ -47,6 +47,7 @@ describe('net policy', () => {
     ['http://[::ffff:169.254.169.254]/', 'mapped link-local'],
     ['http://[::127.0.0.1]/', 'IPv4-compatible loopback'],
     ['http://[64:ff9b::10.0.0.1]/', 'NAT64 private'],
+    ['http://[64:ff9b:1::a00:1]/', 'local-use NAT64'],
     ['http://[2002:7f00:1::]/', '6to4 loopback'],
     ['http://[fec0::1]/', 'site-local'],
     ['http://nat64.example/', 'resolves to NAT64 private'],
