@@ -61,6 +61,11 @@ export const RequestState = z.object({
     idempotency_key: z.string().optional(),
   }),
   input_key: ObjectKey.optional(),
+  /**
+   * Copying the source into input/, shaped like a task: attempts, the last
+   * error, and `retry_at` (no attempt before it) while it waits to try again.
+   */
+  input_copy: TaskState.optional(),
   lease: Lease.nullable(),
   /** How many times a driver has taken this request (first run, resumes, continuations). */
   runs: z.number().int().nonnegative(),

@@ -22,6 +22,10 @@ const Env = z.object({
     .positive()
     .default(4 * 1024 ** 3),
   SOURCE_TIMEOUT_S: z.coerce.number().positive().default(600),
+  SOURCE_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
+  /** The first wait before fetching an unreachable source again (one sweep), doubling up to the max. */
+  SOURCE_BACKOFF_MS: z.coerce.number().int().min(1).default(60_000),
+  SOURCE_BACKOFF_MAX_MS: z.coerce.number().int().min(1).default(900_000),
   CALLBACK_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
   CALLBACK_BACKOFF_MS: z.coerce.number().int().min(1).default(500),
 });
@@ -38,6 +42,10 @@ export interface OrchestratorConfig {
   callbackPolicy: { allowedHosts: string[] };
   maxSourceBytes: number;
   sourceTimeoutMs: number;
+  /** Attempts at copying the source (a retryable failure waits `sourceBackoffMs`, doubling, between them). */
+  sourceAttempts: number;
+  sourceBackoffMs: number;
+  sourceBackoffMaxMs: number;
   callbackSigningKey?: string;
   callbackAttempts: number;
   callbackBackoffMs: number;
@@ -62,6 +70,9 @@ export function loadOrchestratorConfig(env: NodeJS.ProcessEnv): OrchestratorConf
     callbackPolicy: { allowedHosts: parseAllowedHosts(e.CALLBACK_ALLOWED_HOSTS) },
     maxSourceBytes: e.MAX_SOURCE_BYTES,
     sourceTimeoutMs: e.SOURCE_TIMEOUT_S * 1000,
+    sourceAttempts: e.SOURCE_ATTEMPTS,
+    sourceBackoffMs: e.SOURCE_BACKOFF_MS,
+    sourceBackoffMaxMs: Math.max(e.SOURCE_BACKOFF_MS, e.SOURCE_BACKOFF_MAX_MS),
     ...(signingKey ? { callbackSigningKey: signingKey } : {}),
     callbackAttempts: e.CALLBACK_ATTEMPTS,
     callbackBackoffMs: e.CALLBACK_BACKOFF_MS,

@@ -3,7 +3,7 @@ import type { ErrorInfo } from '../../common/contracts/common.js';
 import type { FinalResult } from '../../common/contracts/final.js';
 import { type SubmitRequest, TERMINAL_STATUSES } from '../../common/contracts/request.js';
 import type { RequestState } from '../../common/contracts/state.js';
-import { ConflictError, InputError, NotFoundError, toClipseekError } from '../../common/errors.js';
+import { ConflictError, InputError, NotFoundError } from '../../common/errors.js';
 import { indexKeys, requestKeys } from '../../common/keys.js';
 import type { Logger } from '../../common/logger.js';
 import { assertUrlAllowed } from '../../common/net-policy.js';
@@ -16,8 +16,9 @@ import { deliverCallback } from './callbacks.js';
 import type { OrchestratorConfig } from './config.js';
 import { finishRequest, initialTasks } from './decide.js';
 import { type DriveResult, RequestDriver } from './driver.js';
+import { ensureInputCopy } from './input-copy.js';
 import type { StageInvoker } from './invoker.js';
-import { copySource, inputFileName, parseSource, precheckSource } from './source.js';
+import { parseSource, precheckSource } from './source.js';
 
 export interface ServiceDeps {
   store: ObjectStore;
@@ -178,7 +179,8 @@ export class OrchestratorService {
   }
 
   private async drive(id: string): Promise<Outcome> {
-    await this.ensureInput(id);
+    const notYet = await this.ensureInput(id);
+    if (notYet) return notYet;
     const { store, config, invoke, logger, now, random } = this.deps;
     const driver = new RequestDriver(id, {
       store,
@@ -218,37 +220,30 @@ export class OrchestratorService {
     }
   }
 
-  /** Copies the source into the request's input/ when that has not happened yet (first run, or a crash during it). */
-  private async ensureInput(id: string): Promise<void> {
-    const { store, config, now } = this.deps;
-    const { state } = await readState(store, id);
-    if (state.input_key || isTerminal(state.status)) return;
-    const source = await parseSource(state.request.video_uri, bucketOf(store.url), config.sourcePolicy);
-    const key = requestKeys(id).input(inputFileName(source));
-    try {
-      await copySource(store, source, key, {
-        policy: config.sourcePolicy,
-        maxBytes: config.maxSourceBytes,
-        timeoutMs: config.sourceTimeoutMs,
-      });
-    } catch (err) {
-      const e = toClipseekError(err);
-      if (!e.retryable) {
-        const error = { code: e.code, message: e.message, details: e.details, status: e.status };
-        const { state: failed } = await updateState(store, id, (s) => {
-          if (isTerminal(s.status)) return false;
-          finishRequest(s, 'FAILED', error, now().toISOString());
-          return true;
-        });
-        await this.afterFinish(failed, config.owner);
-      }
-      throw e;
-    }
-    await updateState(store, id, (s) => {
-      if (s.input_key) return false;
-      s.input_key = key;
-      return true;
+  /**
+   * Copies the source into the request's input/ when that has not happened yet
+   * (first run, a crash during it, or a retry after a passing failure: see input-copy.ts).
+   * Returns the answer when the request cannot go on now.
+   */
+  private async ensureInput(id: string): Promise<Outcome | undefined> {
+    const { store, config, logger, now, random, stopSignal } = this.deps;
+    const copied = await ensureInputCopy(id, {
+      store,
+      logger,
+      now,
+      random,
+      config,
+      storeBucket: bucketOf(store.url),
+      ...(stopSignal ? { stopSignal } : {}),
     });
+    if (copied.kind === 'waiting') {
+      return { kind: 'status', state: copied.state, httpStatus: 202, note: copied.note };
+    }
+    if (copied.kind === 'failed') {
+      await this.afterFinish(copied.state, config.owner);
+      throw copied.error;
+    }
+    return undefined;
   }
 
   private async finish(

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import sharp from 'sharp';
 import { ffmpeg } from './media.js';
 
@@ -14,7 +15,11 @@ import { ffmpeg } from './media.js';
 export interface Ctx {
   allowedPort: number;
   forbiddenPort: number;
+  /** On the allow-list, but nothing listens there (connection refused). */
+  deadPort: number;
   canaries: { video: string; text: string };
+  /** A valid video the allowed server sends slowly (/slow.mp4). */
+  video: Buffer;
 }
 
 export interface Case {
@@ -326,6 +331,15 @@ export function allCases(): Case[] {
       body: () => source('h-mapped', 'http://[::ffff:169.254.169.254]/'),
       code: 'SOURCE_REFUSED',
     },
+    ...(
+      [
+        ['loopback as IPv4-compatible IPv6', 'http://[::127.0.0.1]/video.mp4'],
+        ['the metadata address via NAT64', 'http://[64:ff9b::169.254.169.254]/latest/'],
+        ['private address via local-use NAT64', 'http://[64:ff9b:1::a00:1]/video.mp4'],
+        ['the metadata address via 6to4', 'http://[2002:a9fe:a9fe::1]/latest/'],
+        ['a site-local IPv6 address', 'http://[fec0::1]/video.mp4'],
+      ] as const
+    ).map(([name, uri], i) => ({ name, body: () => source(`h-v6-${i}`, uri), code: 'SOURCE_REFUSED' })),
     {
       name: 'credentials in the URL',
       body: (ctx) => source('h-creds', `http://user:pass@127.0.0.1:${ctx.allowedPort}/text.mp4`),
@@ -358,6 +372,8 @@ export function allCases(): Case[] {
         ['a source larger than MAX_SOURCE_BYTES (declared)', '/huge', 'SOURCE_TOO_LARGE'],
         ['a source larger than MAX_SOURCE_BYTES (chunked)', '/huge-chunked', 'SOURCE_TOO_LARGE'],
         ['text served over http as video/mp4', '/text.mp4', 'UNSUPPORTED_FORMAT'],
+        ['a gzip bomb (content-encoding: gzip)', '/gzip-bomb', 'UNSUPPORTED_CONTENT_ENCODING'],
+        ['a 200 answer with no bytes', '/empty', 'EMPTY_INPUT'],
       ] as const
     ).map(([name, path, code], i) => ({
       name,
@@ -425,9 +441,37 @@ export function answerAllowed(ctx: Ctx, url: string, res: ServerResponse): unkno
     case '/text.mp4':
       res.writeHead(200, { 'content-type': 'video/mp4' });
       return res.end('not a video at all\n');
+    case '/gzip-bomb': // 50 KB that decode to 50 MB, past MAX_SOURCE_BYTES (1 MiB) fifty times
+      res.writeHead(200, { 'content-type': 'video/mp4', 'content-encoding': 'gzip' });
+      return res.end(gzipBomb());
+    case '/empty':
+      res.writeHead(200, { 'content-type': 'video/mp4', 'content-length': '0' });
+      return res.end();
+    case '/slow.mp4': // the valid video in 40 pieces, 125 ms apart: about 5 s
+      return trickle(res, ctx.video, 40, 125);
     default:
       res.writeHead(404).end('no such thing');
   }
+}
+
+let bomb: Buffer | undefined;
+function gzipBomb(): Buffer {
+  bomb ??= gzipSync(Buffer.alloc(50 * 1024 * 1024), { level: 9 });
+  return bomb;
+}
+
+function trickle(res: ServerResponse, bytes: Buffer, pieces: number, everyMs: number): void {
+  res.writeHead(200, { 'content-type': 'video/mp4', 'content-length': String(bytes.length) });
+  const size = Math.ceil(bytes.length / pieces);
+  let at = 0;
+  const timer = setInterval(() => {
+    if (res.destroyed) return clearInterval(timer);
+    res.write(bytes.subarray(at, at + size));
+    at += size;
+    if (at < bytes.length) return;
+    clearInterval(timer);
+    res.end();
+  }, everyMs);
 }
 
 // ---- media made on the spot ----
