@@ -25,6 +25,8 @@ export function requestIdKeyFrom(secret: string): string {
  * callback-signing-key) it is a plain sha256, still outside the client's
  * namespace. The id depends on the key only, not the body: a repeat with
  * another body must find the first request to be refused (request.digest).
+ * Keys are per deployment: the gateway authenticates one caller (basic auth)
+ * or none, so there is no caller identity to scope them by.
  */
 export function requestIdFor(
   body: SubmitRequest,

@@ -78,13 +78,16 @@ describe('a client request_id', () => {
     expect(SubmitRequest.safeParse({ ...body, request_id: id }).success).toBe(allowed);
   });
 
-  it('never takes a derived namespace', () => {
-    for (const prefix of Object.values(DERIVED_ID_PREFIX)) {
-      const derived = requestIdFor(body, { idempotencyKey: 'x', callId: 'x' }, KEY).id;
-      expect(SubmitRequest.safeParse({ ...body, request_id: `${prefix}${derived.slice(2)}` }).success).toBe(
-        false,
-      );
-    }
+  it('can never be an id the orchestrator derives, with or without a deployment key', () => {
+    const derived = [KEY, undefined].flatMap((idKey) => [
+      requestIdFor(body, { idempotencyKey: 'x' }, idKey).id,
+      requestIdFor(body, { callId: 'x' }, idKey).id,
+    ]);
+    for (const id of derived)
+      expect(SubmitRequest.safeParse({ ...body, request_id: id }).success).toBe(false);
+    // The contract's pattern covers every prefix the orchestrator uses.
+    for (const prefix of Object.values(DERIVED_ID_PREFIX))
+      expect(SubmitRequest.safeParse({ ...body, request_id: `${prefix}abc` }).success).toBe(false);
   });
 });
 
