@@ -59,6 +59,12 @@ export const RequestState = z.object({
     query: z.string(),
     callback_url: z.string().optional(),
     idempotency_key: z.string().optional(),
+    /**
+     * requestDigest of the submission (common/request-digest.ts): a repeat under the
+     * same id with another digest is refused (IDEMPOTENCY_KEY_MISMATCH). Absent in
+     * states written before it was recorded; those are not compared.
+     */
+    digest: z.string().optional(),
   }),
   input_key: ObjectKey.optional(),
   /**

@@ -4,6 +4,7 @@ import { parseConfig, readSecret } from '../../common/config.js';
 import { gatewayAuthorization } from '../../common/gateway-client.js';
 import { parseAllowedHosts } from '../../common/net-policy.js';
 import { parseDuration } from '../../common/openfaas/duration.js';
+import { requestIdKeyFrom } from './request-identity.js';
 
 const Env = z.object({
   GATEWAY_URL: z.url().default('http://127.0.0.1:8080'),
@@ -47,6 +48,8 @@ export interface OrchestratorConfig {
   sourceBackoffMs: number;
   sourceBackoffMaxMs: number;
   callbackSigningKey?: string;
+  /** HMAC key of the ids derived from Idempotency-Key and X-Call-Id (see request-identity.ts). */
+  requestIdKey?: string;
   callbackAttempts: number;
   callbackBackoffMs: number;
   owner: string;
@@ -73,7 +76,7 @@ export function loadOrchestratorConfig(env: NodeJS.ProcessEnv): OrchestratorConf
     sourceAttempts: e.SOURCE_ATTEMPTS,
     sourceBackoffMs: e.SOURCE_BACKOFF_MS,
     sourceBackoffMaxMs: Math.max(e.SOURCE_BACKOFF_MS, e.SOURCE_BACKOFF_MAX_MS),
-    ...(signingKey ? { callbackSigningKey: signingKey } : {}),
+    ...(signingKey ? { callbackSigningKey: signingKey, requestIdKey: requestIdKeyFrom(signingKey) } : {}),
     callbackAttempts: e.CALLBACK_ATTEMPTS,
     callbackBackoffMs: e.CALLBACK_BACKOFF_MS,
     owner: `${hostname()}/${process.pid}/${Math.random().toString(36).slice(2, 8)}`,

@@ -32,6 +32,7 @@ import {
   source,
   submit,
   thousandFpsMkv,
+  VALID,
 } from '../helpers/hostile-inputs.js';
 import {
   audioOnlyFile,
@@ -173,12 +174,22 @@ function canaryAccessTimes(): number[] {
 describe('a valid input the suite builds on', () => {
   it('a video with no audio track is VALID: it succeeds (a silent track stands in), writing only its own prefix', async () => {
     const before = await stack.listing();
-    const res = await stack.submit<{ status?: string; clips?: number }>(submit('h-valid-noaudio', {}));
+    const res = await stack.submit<{ status?: string; clips?: number }>(submit(VALID.id, {}));
     expect(res.status).toBe(200);
     expect(res.body.status).toBe('SUCCEEDED');
-    for (const key of changes(before, await stack.listing()))
-      expect(ownedBy(key, 'h-valid-noaudio')).toBe(true);
-    valid.id = 'h-valid-noaudio';
+    for (const key of changes(before, await stack.listing())) expect(ownedBy(key, VALID.id)).toBe(true);
+    valid.id = VALID.id;
+  });
+
+  it('the same under an Idempotency-Key succeeds once; sent again, it is that request', async () => {
+    const headers = { 'idempotency-key': VALID.key };
+    const first = await stack.submit<{ status?: string; request_id?: string }>(VALID.body, headers);
+    expect(first.body.status).toBe('SUCCEEDED');
+    const before = await stack.listing();
+    const again = await stack.submit<{ request_id?: string }>(VALID.body, headers);
+    expect(again.status).toBe(200);
+    expect(again.body).toEqual(first.body);
+    expect(changes(before, await stack.listing())).toEqual([]);
   });
 });
 
@@ -227,7 +238,7 @@ describe('hostile inputs', () => {
   it("reads another request's files as a video only to refuse them, leaking nothing", async () => {
     const atimes = canaryAccessTimes();
     const res = await stack.submit<{ error?: { code?: string } }>(
-      source('h-other-state', `store://${requestKeys(valid.id ?? 'h-valid-noaudio').state}`),
+      source('h-other-state', `store://${requestKeys(valid.id ?? VALID.id).state}`),
     );
     expect(res.status).toBe(422);
     expect(res.body.error?.code).toBe('UNSUPPORTED_FORMAT');

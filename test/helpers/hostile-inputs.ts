@@ -42,6 +42,17 @@ export const submit = (id: string, extra: Record<string, unknown>) => ({
   ...extra,
 });
 export const source = (id: string, video_uri: string) => submit(id, { video_uri });
+
+/**
+ * The valid requests the suite makes first (hostile.test.ts), one under a
+ * request_id and one under an Idempotency-Key: the cases that reuse their id
+ * with another body must be refused without touching them.
+ */
+export const VALID = {
+  id: 'h-valid-noaudio',
+  key: 'h-valid-idempotency-key',
+  body: { video_uri: 'store://uploads/valid-noaudio.mp4', query: 'find the car' },
+};
 const http = (ctx: Ctx, path: string) => `http://127.0.0.1:${ctx.allowedPort}${path}`;
 
 export function allCases(): Case[] {
@@ -198,6 +209,38 @@ export function allCases(): Case[] {
       body: () => submit('h-key-latin', {}),
       headers: { 'idempotency-key': 'cl\u00e9' },
       code: 'INVALID_IDEMPOTENCY_KEY',
+    },
+    // Ids used again for another request, and ids in the orchestrator's own namespaces.
+    ...(
+      [
+        ['another query', () => ({ query: 'find the dog' })],
+        ['another video', () => ({ video_uri: 'store://uploads/wide.mkv' })],
+        ['another profile', () => ({ profile: 'fast' })],
+        ['overrides', () => ({ overrides: { frames: { fps: 2 } } })],
+        ['a callback_url', (ctx: Ctx) => ({ callback_url: http(ctx, '/hook') })],
+      ] as const
+    ).map(([what, change]) => ({
+      name: `a known request_id with ${what}`,
+      body: (ctx: Ctx) => submit(VALID.id, change(ctx)),
+      code: 'IDEMPOTENCY_KEY_MISMATCH',
+    })),
+    {
+      name: 'a known Idempotency-Key with another query',
+      body: () => ({ ...VALID.body, query: 'find the dog' }),
+      headers: { 'idempotency-key': VALID.key },
+      code: 'IDEMPOTENCY_KEY_MISMATCH',
+    },
+    {
+      name: 'request_id in the Idempotency-Key namespace (k_…)',
+      body: () => submit(`k_${createHash('sha256').update(VALID.key).digest('hex').slice(0, 32)}`, {}),
+      code: 'INVALID_REQUEST',
+      field: 'request_id',
+    },
+    {
+      name: 'request_id in the X-Call-Id namespace, upper case (C_…)',
+      body: () => submit('C_0123456789abcdef0123456789abcdef', {}),
+      code: 'INVALID_REQUEST',
+      field: 'request_id',
     },
     // Callback URLs.
     {

@@ -14,6 +14,7 @@ import { runStageOnce } from '../../common/stage.js';
 import { FolderStore } from '../../common/storage/folder-store.js';
 import type { OrchestratorConfig } from '../../functions/orchestrator/config.js';
 import type { StageInvoker } from '../../functions/orchestrator/invoker.js';
+import { requestIdKeyFrom } from '../../functions/orchestrator/request-identity.js';
 import { OrchestratorService } from '../../functions/orchestrator/service.js';
 import { fakeStages } from './fake-stages.js';
 
@@ -87,6 +88,7 @@ export function testConfig(overrides: Partial<OrchestratorConfig> = {}): Orchest
     sourceBackoffMs: 10,
     sourceBackoffMaxMs: 100,
     callbackSigningKey: 'test-signing-key',
+    requestIdKey: requestIdKeyFrom('test-signing-key'),
     callbackAttempts: 3,
     callbackBackoffMs: 10,
     owner: `test/${Math.random().toString(36).slice(2, 8)}`,

@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { type AddressInfo, createServer as createTcpServer } from 'node:net';
 import { gzipSync } from 'node:zlib';
@@ -119,9 +119,93 @@ describe('orchestrator service over a real folder store', () => {
 
   it('the same Idempotency-Key twice runs once and returns the same result', async () => {
     const first = finalOf(await h.service().submit(submit, 'key-123'));
-    const second = finalOf(await h.service().submit({ ...submit, query: 'something else' }, 'key-123'));
+    const second = finalOf(await h.service().submit({ ...submit }, 'key-123'));
     expect(second).toEqual(first);
     expect(h.gateway.repeated()).toEqual([]);
+  });
+
+  describe('an id used again for another request', () => {
+    // Each way a request gets its id, and what the first submission under it sends.
+    const ways = [
+      { by: 'Idempotency-Key', first: submit, key: 'key-reused', callId: undefined },
+      {
+        by: 'request_id',
+        first: { ...submit, request_id: 'client-reused' },
+        key: undefined,
+        callId: undefined,
+      },
+      { by: 'X-Call-Id', first: submit, key: undefined, callId: 'call-reused' },
+    ] as const;
+    const changes = [
+      { video_uri: 'store://uploads/other.mp4' },
+      { query: 'find the dog' },
+      { profile: 'fast' as const },
+      { overrides: { frames: { fps: 2 } } },
+      { callback_url: 'http://127.0.0.1:9/hook' },
+    ];
+
+    it.each(ways)(
+      'by $by: 422 IDEMPOTENCY_KEY_MISMATCH, nothing runs or is written; the same body gets the first request',
+      async (way) => {
+        await h.store.put('uploads/other.mp4', Buffer.from('another video'));
+        const first = finalOf(await h.service().submit(way.first, way.key, way.callId));
+        const calls = h.gateway.invocations.size;
+        const before = await snapshot();
+        for (const change of changes) {
+          await expect(
+            h.service().submit({ ...way.first, ...change }, way.key, way.callId),
+            JSON.stringify(change),
+          ).rejects.toMatchObject({ code: 'IDEMPOTENCY_KEY_MISMATCH', status: 422, details: { by: way.by } });
+        }
+        expect(await snapshot()).toEqual(before);
+        expect(h.gateway.invocations.size).toBe(calls);
+        expect(h.gateway.repeated()).toEqual([]);
+        // The same body again is the same request.
+        expect(finalOf(await h.service().submit({ ...way.first }, way.key, way.callId))).toEqual(first);
+        expect((await stateOf(first.request_id)).request.query).toBe(submit.query);
+      },
+    );
+
+    it('two submissions under one key with different bodies at once: one runs, the other is refused', async () => {
+      const outcomes = await Promise.allSettled([
+        h.service().submit(submit, 'key-race'),
+        h.service().submit({ ...submit, query: 'find the dog' }, 'key-race'),
+      ]);
+      const refused = outcomes.filter((o) => o.status === 'rejected');
+      expect(refused).toHaveLength(1);
+      expect((refused[0] as PromiseRejectedResult).reason).toMatchObject({
+        code: 'IDEMPOTENCY_KEY_MISMATCH',
+      });
+      expect(h.gateway.repeated()).toEqual([]);
+    });
+  });
+
+  describe("an id guessed in advance cannot be taken for another caller's key", () => {
+    // What anyone could compute from a key or a call id before: its plain sha256.
+    const guessed = (prefix: string, text: string) =>
+      `${prefix}${createHash('sha256').update(text).digest('hex').slice(0, 32)}`;
+
+    it.each([
+      { name: 'an Idempotency-Key', key: 'order-17', callId: undefined, id: guessed('k_', 'order-17') },
+      { name: 'an X-Call-Id', key: undefined, callId: 'call-17', id: guessed('c_', 'call-17') },
+    ])('$name: the victim gets a request of its own', async ({ key, callId, id }) => {
+      await h.store.put('uploads/other.mp4', Buffer.from('the attacker video'));
+      // The attacker creates a request under the id the victim's key would have got.
+      const squat = finalOf(
+        await h
+          .service()
+          .submit(
+            { ...submit, video_uri: 'store://uploads/other.mp4', query: 'planted', request_id: id },
+            undefined,
+          ),
+      );
+      expect(squat.request_id).toBe(id);
+      const victim = finalOf(await h.service().submit(submit, key, callId));
+      expect(victim.request_id).not.toBe(id);
+      expect(victim.query).toBe(submit.query);
+      const state = await stateOf(victim.request_id);
+      expect(state.request).toMatchObject({ video_uri: submit.video_uri, query: submit.query });
+    });
   });
 
   it('the same gateway call id delivered twice (queue-worker redelivery) runs once', async () => {
@@ -467,6 +551,13 @@ async function listAll(): Promise<string[]> {
   const keys: string[] = [];
   for await (const o of h.store.listAll('')) keys.push(o.key);
   return keys;
+}
+
+/** Every object with its ETag: a rewrite shows as well as a new key. */
+async function snapshot(): Promise<Record<string, string>> {
+  const objects: Record<string, string> = {};
+  for await (const o of h.store.listAll('')) objects[o.key] = o.etag;
+  return objects;
 }
 
 async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 5000): Promise<T> {
