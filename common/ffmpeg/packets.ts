@@ -13,6 +13,8 @@ export interface PacketQuery {
   signal?: AbortSignal | undefined;
   /** Read only the first N packets of the stream (cheap "where does it start?"). */
   limit?: number | undefined;
+  /** Input options for the file, e.g. `-fflags +genpts` (see cut-clips/timed-source.ts). */
+  inputOptions?: readonly string[] | undefined;
 }
 
 /**
@@ -26,6 +28,7 @@ export async function listPackets(
   query: PacketQuery = {},
 ): Promise<PacketTime[]> {
   const args = [
+    ...(query.inputOptions ?? []),
     '-select_streams',
     String(streamIndex),
     '-show_entries',
