@@ -9,6 +9,7 @@ import { restrictInputs } from './inputs.js';
 import { type ProbeJson, parseProbeOutput } from './probe.js';
 import { runTool } from './process.js';
 import { createProgressParser, type FfmpegProgress } from './progress.js';
+import { currentTempDirOwner, removeDeadTempDirs, type TempDirOwner, tempDirPrefix } from './temp-dirs.js';
 
 export type { ProbeJson } from './probe.js';
 export type { FfmpegProgress } from './progress.js';
@@ -43,7 +44,7 @@ export interface FfmpegRunner {
   run(args: readonly string[], options?: RunOptions): Promise<RunResult>;
   /** Runs ffprobe on one local file and returns its parsed JSON. */
   probe(file: string, options?: ProbeOptions): Promise<ProbeJson>;
-  /** A private temp dir for one call, removed afterwards whatever happens. */
+  /** A private temp dir for one call, removed afterwards; if the process dies first, by the next startFfmpegRunner. */
   withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T>;
 }
 
@@ -70,6 +71,8 @@ export interface FfmpegRunnerOptions {
   /** Default timeout per call; overrides FFMPEG_TIMEOUT_S. */
   timeoutMs?: number;
   tmpDir?: string;
+  /** Whose temp dirs this runner makes (see temp-dirs.ts); default this process. */
+  tempDirOwner?: TempDirOwner;
 }
 
 // Quiet and machine-readable: progress as key=value on stdout, only errors on stderr,
@@ -91,8 +94,9 @@ export function createFfmpegRunner(options: FfmpegRunnerOptions = {}): FfmpegRun
   const ffmpegPath = options.ffmpegPath ?? env.FFMPEG_PATH;
   const ffprobePath = options.ffprobePath ?? env.FFPROBE_PATH;
   const defaultTimeoutMs = options.timeoutMs ?? env.FFMPEG_TIMEOUT_S * 1000;
-  const tmpRoot = options.tmpDir ?? env.FFMPEG_TMP_DIR ?? tmpdir();
+  const tmpRoot = tempRoot(options);
   const logger = options.logger;
+  const owner = options.tempDirOwner ?? currentTempDirOwner();
 
   return {
     async run(args, runOptions = {}) {
@@ -137,7 +141,7 @@ export function createFfmpegRunner(options: FfmpegRunnerOptions = {}): FfmpegRun
     },
 
     async withTempDir(fn) {
-      const dir = await mkdtemp(join(tmpRoot, 'clipseek-ffmpeg-'));
+      const dir = await mkdtemp(join(tmpRoot, tempDirPrefix(owner)));
       try {
         return await fn(dir);
       } finally {
@@ -145,6 +149,21 @@ export function createFfmpegRunner(options: FfmpegRunnerOptions = {}): FfmpegRun
       }
     },
   };
+}
+
+/**
+ * The runner of a function process, made once when it starts: first removes
+ * the temp dirs that dead processes left in its temp folder (a crash or
+ * SIGKILL skips withTempDir's cleanup).
+ */
+export async function startFfmpegRunner(options: FfmpegRunnerOptions = {}): Promise<FfmpegRunner> {
+  const self = options.tempDirOwner ?? currentTempDirOwner();
+  await removeDeadTempDirs({ root: tempRoot(options), self, logger: options.logger });
+  return createFfmpegRunner({ ...options, tempDirOwner: self });
+}
+
+function tempRoot(options: FfmpegRunnerOptions): string {
+  return options.tmpDir ?? parseConfig(FfmpegEnv, options.env ?? process.env).FFMPEG_TMP_DIR ?? tmpdir();
 }
 
 /** A failed ffprobe still prints `{"error":{code,string}}`: keep it, it says why. */
