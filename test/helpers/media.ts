@@ -178,6 +178,21 @@ export async function packedDivxAvi(source: string, gop = 250): Promise<string> 
   return path;
 }
 
+/** `source` as MPEG-2 video with B-frames (and MP2 audio) in AVI: no presentation times, but ffmpeg can generate them. */
+export async function mpeg2Avi(source: string, gop = 250): Promise<string> {
+  const path = cachePath('mpeg2avi', { source, gop }, 'avi');
+  await cached(path, (out) =>
+    ffmpeg([
+      ...['-i', source, '-map', '0:v:0', '-map', '0:a:0?'],
+      ...['-c:v', 'mpeg2video', '-bf', '2', '-g', String(gop), '-q:v', '4'],
+      // Closed GOPs, as cameras write them (ffmpeg wants scene-change detection off for that).
+      ...['-flags', '+cgop', '-sc_threshold', '1000000000'],
+      ...['-c:a', 'mp2', '-b:a', '128k', '-f', 'avi', out],
+    ]),
+  );
+  return path;
+}
+
 /** H.264 with B-frames in AVI: the packets have no presentation times, and none can be made without decoding. */
 export async function h264BFramesAvi(): Promise<string> {
   const path = cachePath('h264avi', {}, 'avi');

@@ -1,10 +1,10 @@
 /**
- * cut-clips + transcode-clip on the same video in four containers: MP4 (cut
+ * cut-clips + transcode-clip on the same video in five containers: MP4 (cut
  * into .mov pieces), MPEG-TS (timestamps starting near 1.4 s, no seek index),
- * Matroska (cut into .mkv pieces) and, re-encoded, an old DivX AVI (packed
- * B-frames, no presentation times; its video starts 0.1 s in, after the
- * encoder's delay). Keyframes are 250 frames apart, so any keyframe rounding
- * would show up as seconds of error, not frames.
+ * Matroska (cut into .mkv pieces) and, re-encoded, AVI with B-frames and so
+ * without presentation times: an old DivX one (packed B-frames; its video
+ * starts 0.1 s in, after the encoder's delay) and MPEG-2. Keyframes are 250
+ * frames apart, so any keyframe rounding would show up as seconds of error.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -21,6 +21,7 @@ import {
   ffprobeJson,
   firstFrameAtOrAfter,
   locateFrames,
+  mpeg2Avi,
   packedDivxAvi,
   remuxed,
   type SpeechVideo,
@@ -51,6 +52,7 @@ const containers = [
   { name: 'mpegts', pieceExt: '.mkv', source: () => remuxed(video.path, 'mpegts', 'm2t') },
   { name: 'matroska', pieceExt: '.mkv', source: () => remuxed(video.path, 'matroska', 'mkv') },
   { name: 'divx-avi', pieceExt: '.mkv', source: () => packedDivxAvi(video.path) },
+  { name: 'mpeg2-avi', pieceExt: '.mkv', source: () => mpeg2Avi(video.path) },
 ];
 
 describe.each(containers)('$name source', ({ name, pieceExt, source }) => {
