@@ -20,6 +20,8 @@ export interface PacketScan {
   endS: number;
   /** More packets than this is more than we accept. */
   maxPackets: number;
+  /** Input options for the file, e.g. `-fflags +genpts` (see cut-clips/timed-source.ts). */
+  inputOptions?: readonly string[] | undefined;
   signal?: AbortSignal | undefined;
 }
 
@@ -59,6 +61,7 @@ async function readPackets(
   onPacket: (packet: PacketTime) => void,
 ): Promise<number> {
   const args = [
+    ...(scan.inputOptions ?? []),
     ...['-select_streams', String(scan.streamIndex)],
     ...['-show_entries', 'packet=pts_time,dts_time,flags'],
     ...(scan.fromS === undefined ? [] : ['-read_intervals', `${scan.fromS.toFixed(6)}%`]),

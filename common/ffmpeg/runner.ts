@@ -11,6 +11,7 @@ import { frameTooLarge, limitsExceeded, MAX_FRAME_PIXELS } from './limits.js';
 import { type ProbeJson, parseProbeOutput } from './probe.js';
 import { runTool, type ToolResult } from './process.js';
 import { createProgressParser, type FfmpegProgress } from './progress.js';
+import { currentTempDirOwner, removeDeadTempDirs, type TempDirOwner, tempDirPrefix } from './temp-dirs.js';
 
 export type { ProbeJson } from './probe.js';
 export type { FfmpegProgress } from './progress.js';
@@ -76,7 +77,7 @@ export interface FfmpegRunner {
    * listings too long to hold (one line per packet).
    */
   probeLines(file: string, options: ProbeLinesOptions): Promise<void>;
-  /** A private temp dir for one call, removed afterwards whatever happens. */
+  /** A private temp dir for one call, removed afterwards; if the process dies first, by the next startFfmpegRunner. */
   withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T>;
 }
 
@@ -105,6 +106,8 @@ export interface FfmpegRunnerOptions {
   tmpDir?: string;
   /** The largest frame a decoder may produce (see inputs.ts); default MAX_FRAME_PIXELS (8K). */
   maxPixels?: number;
+  /** Whose temp dirs this runner makes (see temp-dirs.ts); default this process. */
+  tempDirOwner?: TempDirOwner;
 }
 
 // Quiet and machine-readable: progress as key=value on stdout, only errors on stderr,
@@ -127,7 +130,7 @@ export function createFfmpegRunner(options: FfmpegRunnerOptions = {}): FfmpegRun
   const ffmpegPath = options.ffmpegPath ?? env.FFMPEG_PATH;
   const ffprobePath = options.ffprobePath ?? env.FFPROBE_PATH;
   const defaultTimeoutMs = options.timeoutMs ?? env.FFMPEG_TIMEOUT_S * 1000;
-  const tmpRoot = options.tmpDir ?? env.FFMPEG_TMP_DIR ?? tmpdir();
+  const tmpRoot = tempRoot(options);
   const logger = options.logger;
   const inputLimits: InputLimits = { maxPixels: options.maxPixels ?? MAX_FRAME_PIXELS };
 
@@ -165,6 +168,8 @@ export function createFfmpegRunner(options: FfmpegRunnerOptions = {}): FfmpegRun
     throwIfFrameRefused(result);
     return result;
   }
+
+  const owner = options.tempDirOwner ?? currentTempDirOwner();
 
   return {
     async run(args, runOptions = {}) {
@@ -226,7 +231,7 @@ export function createFfmpegRunner(options: FfmpegRunnerOptions = {}): FfmpegRun
     },
 
     async withTempDir(fn) {
-      const dir = await mkdtemp(join(tmpRoot, 'clipseek-ffmpeg-'));
+      const dir = await mkdtemp(join(tmpRoot, tempDirPrefix(owner)));
       try {
         return await fn(dir);
       } finally {
@@ -256,6 +261,21 @@ function lineTooLong(partial: string): ClipseekError {
       details: { head: partial.slice(0, 200) },
     },
   );
+}
+
+/**
+ * The runner of a function process, made once when it starts: first removes
+ * the temp dirs that dead processes left in its temp folder (a crash or
+ * SIGKILL skips withTempDir's cleanup).
+ */
+export async function startFfmpegRunner(options: FfmpegRunnerOptions = {}): Promise<FfmpegRunner> {
+  const self = options.tempDirOwner ?? currentTempDirOwner();
+  await removeDeadTempDirs({ root: tempRoot(options), self, logger: options.logger });
+  return createFfmpegRunner({ ...options, tempDirOwner: self });
+}
+
+function tempRoot(options: FfmpegRunnerOptions): string {
+  return options.tmpDir ?? parseConfig(FfmpegEnv, options.env ?? process.env).FFMPEG_TMP_DIR ?? tmpdir();
 }
 
 /** A failed ffprobe still prints `{"error":{code,string}}`: keep it, it says why. */

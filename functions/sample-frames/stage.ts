@@ -7,6 +7,7 @@ import { InputError } from '../../common/errors.js';
 import { contentEndS } from '../../common/ffmpeg/limits.js';
 import { asUnreadable } from '../../common/ffmpeg/media-errors.js';
 import type { FfmpegDeps } from '../../common/ffmpeg/runner.js';
+import { evenScaleFilter } from '../../common/ffmpeg/scale.js';
 import { CONTENT_TYPES, downloadObject, uploadFile } from '../../common/ffmpeg/transfer.js';
 import { requestKeys } from '../../common/keys.js';
 import { defineStage } from '../../common/stage.js';
@@ -40,7 +41,7 @@ export const sampleFrames = defineStage<'sample-frames', FfmpegDeps>({
         'setpts=PTS-STARTPTS',
         ...frameTimesFilters(FRAME_TIMES_FILE),
         `fps=${params.fps}:round=up`,
-        `scale=w='min(iw\\,${params.max_width})':h=-2`,
+        evenScaleFilter('width', params.max_width),
       ].join(',');
       await ffmpeg
         .run(
