@@ -32,12 +32,15 @@ export type RequestKeys = ReturnType<typeof requestKeys>;
 /**
  * Small marker objects so listing requests never walks every stage output:
  * index/requests/{id}.json for every request (clipseek ls), index/active/{id}
- * while it is not finished (the sweeper).
+ * while it is not finished (the sweeper), index/quarantine/{id}.json once the
+ * sweeper found its state.json corrupt (it is then left alone).
  */
 export const indexKeys = {
   requestsPrefix: 'index/requests/',
   request: (requestId: string) => `index/requests/${requestId}.json`,
   activePrefix: 'index/active/',
   active: (requestId: string) => `index/active/${requestId}`,
+  quarantinePrefix: 'index/quarantine/',
+  quarantine: (requestId: string) => `index/quarantine/${requestId}.json`,
   idFromKey: (key: string) => key.slice(key.lastIndexOf('/') + 1).replace(/\.json$/, ''),
 };
