@@ -1,3 +1,4 @@
+import pLimit from 'p-limit';
 import type { RequestState } from '../../common/contracts/state.js';
 import { NotFoundError, StateCorruptError, toClipseekError } from '../../common/errors.js';
 import { indexKeys, requestKeys } from '../../common/keys.js';
@@ -5,6 +6,7 @@ import type { Logger } from '../../common/logger.js';
 import { readState, updateState } from '../../common/state/state-store.js';
 import { assertRequestTransition, isTerminal } from '../../common/state/transitions.js';
 import type { ObjectInfo, ObjectStore } from '../../common/storage/types.js';
+import { type CallbackOutbox, enqueueCallback } from '../orchestrator/callback-outbox.js';
 
 export interface SweepDeps {
   store: ObjectStore;
@@ -14,6 +16,8 @@ export interface SweepDeps {
   resume: (requestId: string) => Promise<void>;
   /** A request whose lease expired less than this long ago is left alone (its driver may be between writes). */
   graceMs: number;
+  /** Sends the callbacks still in the outbox; without it (no signing key) they wait for a sweeper that has one. */
+  callbacks?: CallbackOutbox;
 }
 
 export interface SweepReport {
@@ -23,17 +27,20 @@ export interface SweepReport {
   cleaned: string[];
   /** Requests whose state.json is corrupt, moved from index/active to index/quarantine. */
   quarantined: string[];
+  callbacks: { delivered: string[]; given_up: string[]; pending: string[] };
   /** Requests this sweep could not handle (the next sweep tries again); the others were swept. */
   failed: Array<{ request_id: string; code: string; message: string }>;
 }
 
+/** Callbacks sent at once; each attempt is bounded by CALLBACK_TIMEOUT_S. */
+const CALLBACK_CONCURRENCY = 4;
 const JSON_TYPE = { contentType: 'application/json' };
 
 /**
  * One sweep over the unfinished requests (index/active/): a request past its
  * TTL becomes EXPIRED; one whose driver died (lease expired, or none while
  * not finished) is resumed; finished ones leave the index; a corrupt one is
- * quarantined. A request that
+ * quarantined. Then every callback still due is attempted once. A request that
  * fails is reported and the sweep goes on: one bad request never blocks the rest.
  */
 export async function sweep(deps: SweepDeps): Promise<SweepReport> {
@@ -43,6 +50,7 @@ export async function sweep(deps: SweepDeps): Promise<SweepReport> {
     expired: [],
     cleaned: [],
     quarantined: [],
+    callbacks: { delivered: [], given_up: [], pending: [] },
     failed: [],
   };
   const failed = (id: string, err: unknown) => {
@@ -68,6 +76,7 @@ export async function sweep(deps: SweepDeps): Promise<SweepReport> {
       }
     }
   }
+  if (deps.callbacks) await sweepCallbacks(deps, deps.callbacks, report, failed);
   return report;
 }
 
@@ -85,6 +94,8 @@ async function sweepRequest(deps: SweepDeps, id: string, marker: ObjectInfo, rep
   }
   const now = deps.now();
   if (isTerminal(state.status)) {
+    // Its orchestrator died between finishing and enqueueing the callback: do it for it.
+    await enqueueCallback(deps.store, state, now);
     await deps.store.delete(marker.key);
     report.cleaned.push(id);
     return;
@@ -101,6 +112,7 @@ async function sweepRequest(deps: SweepDeps, id: string, marker: ObjectInfo, rep
       return true;
     });
     if (after.status === 'EXPIRED') {
+      await enqueueCallback(deps.store, after, now);
       await deps.store.delete(marker.key);
       report.expired.push(id);
     }
@@ -129,4 +141,30 @@ async function quarantine(deps: SweepDeps, id: string, markerKey: string, err: S
   await deps.store.put(indexKeys.quarantine(id), JSON.stringify(entry), JSON_TYPE);
   await deps.store.delete(markerKey);
   deps.logger.error({ request_id: id, err }, 'state.json is corrupt; request quarantined');
+}
+
+async function sweepCallbacks(
+  deps: SweepDeps,
+  outbox: CallbackOutbox,
+  report: SweepReport,
+  failed: (id: string, err: unknown) => void,
+) {
+  const ids: string[] = [];
+  for await (const object of deps.store.listAll(indexKeys.callbacksPrefix)) {
+    ids.push(indexKeys.idFromKey(object.key));
+  }
+  const limit = pLimit(CALLBACK_CONCURRENCY);
+  await Promise.all(
+    ids.map((id) =>
+      limit(async () => {
+        try {
+          const next = await outbox.attempt(id);
+          if (next.kind === 'wait') report.callbacks.pending.push(id);
+          else if (next.outcome !== 'none') report.callbacks[next.outcome].push(id);
+        } catch (err) {
+          failed(id, err);
+        }
+      }),
+    ),
+  );
 }

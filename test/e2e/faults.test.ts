@@ -2,12 +2,16 @@
  * Fault injection through the real gateway and the real orchestrator bundle,
  * with fake stages that fail on purpose (test/fixtures/functions/faulty-stage.ts):
  * seeded 500s, a stage hanging past its timeout, a stage process dying just
- * before its manifest, 502s, a 422, and the orchestrator itself killed mid-run.
+ * before its manifest, 502s, a 422, the orchestrator itself killed mid-run and
+ * while it delivers a callback.
  *
  * Every request must end SUCCEEDED or FAILED with its cause in state.json,
  * nothing may stay RUNNING once the sweeper ran, and no task's manifest may be
  * written twice (outputs are rewritten only by a retry of a failed attempt).
  */
+import { createHmac } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StageName } from '../../common/contracts/stages.js';
 import type { RequestState } from '../../common/contracts/state.js';
@@ -37,13 +41,30 @@ const RULES: FaultRule[] = [
   { kind: 'die', stage: 'transcode-clip', clips: [0, 2], attempts: [1], requestPrefix: 'die' },
   { kind: 'delay', ms: 250, requestPrefix: 'crash' },
 ];
+const SIGNING_KEY = 'faults-signing-key';
 
 /** Quick retries: the suite checks outcomes, not backoff timing. */
 const FAST_RETRIES = { backoff_base_ms: 20, backoff_max_ms: 100 };
 
 let stack: Stack;
+/** Receives callbacks; `onDelivery` decides each answer. */
+let receiver: Server;
+let receiverUrl: string;
+const deliveries: Array<{ headers: IncomingMessage['headers']; body: string }> = [];
+let onDelivery: (n: number) => number = () => 200;
 
 beforeAll(async () => {
+  receiver = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      deliveries.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+      res.statusCode = onDelivery(deliveries.length);
+      res.end();
+    });
+  });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+  receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
   stack = await startStack({
     fakeStages: true,
     env: {
@@ -51,6 +72,9 @@ beforeAll(async () => {
       LEASE_S: '2',
       STATE_FLUSH_MS: '50',
       SWEEP_GRACE_S: '0',
+      CALLBACK_SIGNING_KEY: SIGNING_KEY,
+      CALLBACK_ALLOWED_HOSTS: '127.0.0.1',
+      CALLBACK_TIMEOUT_S: '1',
     },
   });
   await stack.store.put('uploads/video.mp4', Buffer.from('the fake stages never look inside'));
@@ -58,14 +82,17 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await stack?.close();
+  receiver?.closeAllConnections();
+  await new Promise<void>((r) => (receiver ? receiver.close(() => r()) : r()));
 });
 
-function submit(requestId: string, run: Record<string, unknown> = {}) {
+function submit(requestId: string, run: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) {
   return stack.submit<{ status?: string; error?: { code: string; details: Record<string, unknown> } }>({
     video_uri: 'store://uploads/video.mp4',
     query: 'find the car',
     request_id: requestId,
     overrides: { run: { ...FAST_RETRIES, ...run } },
+    ...extra,
   });
 }
 
@@ -212,6 +239,30 @@ describe('fault injection through the gateway', () => {
     expect(stack.invocations(id).size).toBe(ALL_TASKS.length);
   });
 
+  it('delivers the callback of an orchestrator killed during its first attempt, from the sweeper; the answer did not wait', async () => {
+    const id = 'callback-crash';
+    // The first attempt reaches the receiver, and the orchestrator dies before it hears the answer.
+    onDelivery = (n) => {
+      if (n === 1) process.kill(stack.pid('orchestrator')!, 'SIGKILL');
+      return n === 1 ? 500 : 200;
+    };
+    const answer = await submit(id, {}, { callback_url: receiverUrl });
+    expect(answer.status).toBe(200); // answered before the callback was sent
+    await waitFor(() => deliveries.length >= 1, 'the first callback attempt');
+    await waitFor(async () => {
+      await stack.call('/function/sweeper', { method: 'POST' });
+      return deliveries.length >= 2;
+    }, 'the sweeper to deliver the callback');
+    const [first, second] = deliveries;
+    expect(second!.headers['x-clipseek-delivery']).toBe(first!.headers['x-clipseek-delivery']);
+    const signature = `sha256=${createHmac('sha256', SIGNING_KEY).update(second!.body).digest('hex')}`;
+    expect(second!.headers['x-clipseek-signature']).toBe(signature);
+    expect(JSON.parse(second!.body)).toMatchObject({ request_id: id, status: 'SUCCEEDED' });
+    const state = await stack.state(id);
+    expect(state.callbacks.at(-1)).toMatchObject({ attempt: 2, status_code: 200, delivered: true });
+    expect(await stack.store.head(indexKeys.callback(id))).toBeUndefined();
+  });
+
   it('leaves nothing RUNNING after a sweep, and no manifest written twice', async () => {
     const res = await stack.call('/function/sweeper', { method: 'POST' });
     expect(res.status).toBe(200);
@@ -220,7 +271,7 @@ describe('fault injection through the gateway', () => {
     const ids = [...(await stack.listing()).keys()]
       .filter((k) => k.endsWith('/metadata/state.json'))
       .map((k) => k.split('/')[1]!);
-    expect(ids.length).toBe(10);
+    expect(ids.length).toBe(11);
     for (const id of ids) expectFinishedWithCause(await stack.state(id));
     const active = [...(await stack.listing()).keys()].filter((k) => k.startsWith(indexKeys.activePrefix));
     expect(active).toEqual([]);

@@ -86,6 +86,7 @@ export function testConfig(overrides: Partial<OrchestratorConfig> = {}): Orchest
     callbackSigningKey: 'test-signing-key',
     callbackAttempts: 3,
     callbackBackoffMs: 10,
+    callbackTimeoutMs: 2_000,
     owner: `test/${Math.random().toString(36).slice(2, 8)}`,
     ...overrides,
   };
