@@ -117,6 +117,21 @@ export class StateCorruptError extends CorruptDataError {
   }
 }
 
+/**
+ * Work for a request that has finished (a stage call that outlived its caller):
+ * it must not change the request. Not retryable: the request will not reopen.
+ */
+export class RequestFinishedError extends ClipseekError {
+  constructor(requestId: string, options: Omit<ClipseekErrorOptions, 'retryable' | 'status'> = {}) {
+    super('REQUEST_FINISHED', `request ${requestId} has finished; late work is discarded`, {
+      ...options,
+      status: 409,
+      retryable: false,
+      details: { request_id: requestId, ...options.details },
+    });
+  }
+}
+
 /** A bug or an unclassified failure. Retried a bounded number of times: most are transient. */
 export class InternalError extends ClipseekError {
   constructor(message: string, options: Omit<ClipseekErrorOptions, 'status'> = {}) {

@@ -3,19 +3,21 @@
  * with fake stages that fail on purpose (test/fixtures/functions/faulty-stage.ts):
  * seeded 500s, a stage hanging past its timeout, a stage process dying just
  * before its manifest, 502s, a 422, the orchestrator itself killed mid-run and
- * while it delivers a callback.
+ * while it delivers a callback, and a stage process stopped past its timeout.
  *
  * Every request must end SUCCEEDED or FAILED with its cause in state.json,
  * nothing may stay RUNNING once the sweeper ran, and no task's manifest may be
  * written twice (outputs are rewritten only by a retry of a failed attempt).
  */
 import { createHmac } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StageName } from '../../common/contracts/stages.js';
 import type { RequestState } from '../../common/contracts/state.js';
-import { indexKeys } from '../../common/keys.js';
+import { indexKeys, requestKeys } from '../../common/keys.js';
 import { manifestKey } from '../../common/stage.js';
 import { FaultRule, faultFor } from '../fixtures/functions/faulty-stage.js';
 import { type Stack, startStack, waitFor } from '../helpers/stack-harness.js';
@@ -40,6 +42,7 @@ const RULES: FaultRule[] = [
   { kind: 'status', status: 422, stage: 'transcribe-clip', clips: [1], requestPrefix: 'reject' },
   { kind: 'die', stage: 'transcode-clip', clips: [0, 2], attempts: [1], requestPrefix: 'die' },
   { kind: 'delay', ms: 250, requestPrefix: 'crash' },
+  { kind: 'stop', ms: 3000, stage: 'transcode-clip', clips: [0], attempts: [1], requestPrefix: 'late' },
 ];
 const SIGNING_KEY = 'faults-signing-key';
 
@@ -85,6 +88,18 @@ afterAll(async () => {
   receiver?.closeAllConnections();
   await new Promise<void>((r) => (receiver ? receiver.close(() => r()) : r()));
 });
+
+/** How each fake-stage call of a request ended (outcomes.log): task → OK or its error code. */
+function outcomes(requestId: string): Map<string, string> {
+  const file = join(stack.markerDir, 'outcomes.log');
+  const ended = new Map<string, string>();
+  if (!existsSync(file)) return ended;
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const [id, task, what] = line.split(' ');
+    if (id === requestId && task && what) ended.set(task, what);
+  }
+  return ended;
+}
 
 function submit(requestId: string, run: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) {
   return stack.submit<{ status?: string; error?: { code: string; details: Record<string, unknown> } }>({
@@ -263,6 +278,29 @@ describe('fault injection through the gateway', () => {
     expect(await stack.store.head(indexKeys.callback(id))).toBeUndefined();
   });
 
+  it('a stage process stopped past its timeout changes nothing in the request that failed meanwhile', async () => {
+    const id = 'late-1';
+    // transcode-clip stops (SIGSTOP, 3 s) after its first output; the 1 s stage timeout fails the request.
+    const answer = await submit(id, { stage_timeout_s: { 'transcode-clip': 1 }, max_attempts: 1 });
+    expect(answer.status).toBe(502);
+    expect(await stack.state(id)).toMatchObject({ status: 'FAILED', error: { code: 'STAGE_TIMEOUT' } });
+    const finalState = (await stack.store.head(requestKeys(id).state))!.etag;
+
+    // Once the process continues, every transcode call it had taken ends, refused.
+    const late = () => [...stack.invocations(id).keys()].filter((t) => t.startsWith('transcode-clip/'));
+    await waitFor(() => late().every((t) => outcomes(id).has(t)), 'the late calls to end');
+    expect(late()).toContain('transcode-clip/0000');
+    for (const task of late())
+      expect({ task, ended: outcomes(id).get(task) }).toEqual({ task, ended: 'REQUEST_FINISHED' });
+    // It had written an output before it stopped: deleted, with no manifest and no claim left.
+    expect(stack.writes().get(`requests/${id}/transcode-clip/0000/clip.mp4`)).toBe(1);
+    const left = [...(await stack.listing()).keys()].filter((k) =>
+      k.startsWith(`requests/${id}/transcode-clip/`),
+    );
+    expect(left).toEqual([]);
+    expect((await stack.store.head(requestKeys(id).state))!.etag).toBe(finalState);
+  });
+
   it('leaves nothing RUNNING after a sweep, and no manifest written twice', async () => {
     const res = await stack.call('/function/sweeper', { method: 'POST' });
     expect(res.status).toBe(200);
@@ -271,7 +309,7 @@ describe('fault injection through the gateway', () => {
     const ids = [...(await stack.listing()).keys()]
       .filter((k) => k.endsWith('/metadata/state.json'))
       .map((k) => k.split('/')[1]!);
-    expect(ids.length).toBe(11);
+    expect(ids.length).toBe(12);
     for (const id of ids) expectFinishedWithCause(await stack.state(id));
     const active = [...(await stack.listing()).keys()].filter((k) => k.startsWith(indexKeys.activePrefix));
     expect(active).toEqual([]);
