@@ -40,7 +40,7 @@ describe('letterbox', () => {
     const view = letterbox(coordinateImage(16, 9));
     // The whole picture area of the square is the whole frame.
     const whole = view.toFrame([0, 3 / 16, 1, 9 / 16]);
-    whole.forEach((v, i) => expect(v).toBeCloseTo([0, 0, 1, 1][i]!, 9));
+    for (const [i, v] of whole.entries()) expect(v).toBeCloseTo([0, 0, 1, 1][i]!, 9);
   });
 });
 
@@ -74,7 +74,7 @@ describe('square tiles', () => {
     expect(pixel(views[2]!.image, 17, 17)).toEqual([31, 17, 7]);
     // The right half of the last tile is the right 9 columns of the frame.
     const box = views[2]!.toFrame([0.5, 0, 0.5, 1]);
-    [23 / 32, 0, 9 / 32, 1].forEach((v, i) => expect(box[i]).toBeCloseTo(v, 9));
+    for (const [i, v] of [23 / 32, 0, 9 / 32, 1].entries()) expect(box[i]).toBeCloseTo(v, 9);
   });
 });
 
