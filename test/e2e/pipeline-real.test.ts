@@ -74,7 +74,7 @@ describe('the real pipeline through the local gateway', () => {
     expect(seen).toBeDefined();
     const shown: [number, number] = [SAMPLE.photo.fromS, SAMPLE.photo.toS];
     for (const range of seen!.ranges) expect(overlaps(range, shown)).toBeGreaterThan(0);
-    for (const key of [top!.video_key, top!.thumbnail_key]) expect(await store.head(key!)).toBeDefined();
+    for (const key of [top!.video_keys[0], top!.thumbnail_key]) expect(await store.head(key!)).toBeDefined();
     // Nothing matched where no motorcycle is on screen.
     for (const m of final.matches) expect(overlaps([m.start, m.end], shown)).toBeGreaterThan(0);
 

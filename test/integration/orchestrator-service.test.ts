@@ -36,7 +36,7 @@ describe('orchestrator service over a real folder store', () => {
     const result = finalOf(await h.service().submit(submit, undefined));
     expect(result.status).toBe('SUCCEEDED');
     expect(result.clips).toBe(3);
-    expect(result.matches.map((m) => m.clip)).toEqual([1]);
+    expect(result.matches.map((m) => m.clips)).toEqual([[1]]);
     expect(FinalResult.parse((await h.store.getJson(requestKeys(result.request_id).final)).value)).toEqual(
       result,
     );
