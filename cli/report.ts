@@ -103,7 +103,7 @@ h1{font-size:22px;margin:0 0 4px}h3{margin:26px 0 8px;font-size:16px}.sub{color:
 .seg.hit{background:#2a7de1}.seg.failed{background:repeating-linear-gradient(45deg,#e0a0a0 0 4px,#f4d6d6 4px 8px)}
 .answer{position:absolute;top:0;height:3px;background:#17803d;border-radius:2px;min-width:3px}
 .gap{position:absolute;top:4px;height:18px;background:repeating-linear-gradient(45deg,#555 0 3px,#ddd 3px 6px);opacity:.6}
-.problem-inline{color:#b42318}.match img.best{margin-top:6px;width:160px}
+.problem-inline{color:#b42318}.match img.thumb.best{margin-top:6px;width:160px}
 .ev{position:absolute;height:5px;bottom:3px;border-radius:2px}.ev.label{background:#0b4f9c}.ev.word{background:#d97706;width:3px}
 .axis{position:relative;height:16px;font-size:11px;color:#8a93a3;margin-bottom:18px}.axis span{position:absolute;transform:translateX(-50%)}
 .legend{font-size:12px;color:#5b6475;margin:0 0 16px}.legend i{display:inline-block;width:10px;height:10px;border-radius:2px;margin:0 4px 0 10px;vertical-align:-1px}

@@ -162,7 +162,7 @@ export async function motorcyclePhoto(cacheDir: string): Promise<string> {
 }
 
 /** apt-get download, refreshing the package lists once when they do not know the package yet. */
-async function aptDownload(pkg: string, cwd: string): Promise<void> {
+export async function aptDownload(pkg: string, cwd: string): Promise<void> {
   try {
     await exec('apt-get', ['download', pkg], { cwd });
     return;

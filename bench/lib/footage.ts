@@ -4,26 +4,24 @@
  *
  * - opencv-doc: vtest.avi, Megamind.avi, tree.avi and box.mp4, cup.mp4 (shipped
  *   gzipped). `ensureFootage()` fetches the .deb with `apt-get download` into
- *   a temp dir (running `apt-get update` once and retrying if that fails),
+ *   a temp dir (refreshing the package lists once when needed),
  *   extracts only those five files into test/.media/opencv-doc/ (git-ignored;
  *   delete it to refetch), gunzips the .mp4s, and resolves to
  *   `{ 'vtest.avi': '/abs/path', ... }`. Nothing is fetched when all are there.
- * - pocketsphinx-testdata (install it with apt): `librivoxClips()` lists its
- *   five LibriVox clips as `{ id, audio, text }` (16 kHz wav + reference text).
+ * - pocketsphinx-testdata (scripts/setup.sh installs it): its LibriVox clips
+ *   and reference transcripts are listed by `librivoxClips()` in test/helpers/speech.ts.
  *
  * `footagePath('vtest.avi')` = `(await ensureFootage())['vtest.avi']`.
  */
-import { execFile, spawn } from 'node:child_process';
-import { createReadStream, createWriteStream, existsSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { createReadStream, createWriteStream, existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { createGunzip } from 'node:zlib';
-
-const exec = promisify(execFile);
+import { aptDownload } from '../../cli/sample-video.js';
 
 export const FOOTAGE_DIR = fileURLToPath(new URL('../../test/.media/opencv-doc/', import.meta.url));
 const DOC = './usr/share/doc/opencv-doc';
@@ -38,26 +36,11 @@ const MEMBERS = {
 export type FootageName = keyof typeof MEMBERS;
 export const FOOTAGE_NAMES = Object.keys(MEMBERS) as FootageName[];
 
-const LIBRIVOX_DIR = '/usr/share/pocketsphinx/test/data/librivox';
-
-export interface LibrivoxClip {
-  /** e.g. 'sense_and_sensibility_01_austen_64kb-0870' */
-  id: string;
-  /** Absolute path of the wav (16 kHz mono). */
-  audio: string;
-  /** Reference transcript, lower case, without <s> </s>. */
-  text: string;
-}
-
 const pathOf = (name: FootageName) => join(FOOTAGE_DIR, name);
 
-async function aptDownload(dir: string): Promise<string> {
-  try {
-    await exec('apt-get', ['download', 'opencv-doc'], { cwd: dir });
-  } catch {
-    await exec('apt-get', ['update'], { maxBuffer: 16 << 20 });
-    await exec('apt-get', ['download', 'opencv-doc'], { cwd: dir });
-  }
+/** The opencv-doc .deb, downloaded (not installed) into `dir`. */
+async function downloadOpencvDoc(dir: string): Promise<string> {
+  await aptDownload('opencv-doc', dir);
   const deb = (await readdir(dir)).find((f) => f.startsWith('opencv-doc_') && f.endsWith('.deb'));
   if (!deb) throw new Error(`apt-get download opencv-doc left no .deb in ${dir}`);
   return join(dir, deb);
@@ -85,7 +68,7 @@ export async function ensureFootage(): Promise<Record<FootageName, string>> {
   await mkdir(FOOTAGE_DIR, { recursive: true });
   const tmp = await mkdtemp(join(tmpdir(), 'clipseek-opencv-doc-'));
   try {
-    const deb = await aptDownload(tmp);
+    const deb = await downloadOpencvDoc(tmp);
     await extract(
       deb,
       tmp,
@@ -106,15 +89,4 @@ export async function ensureFootage(): Promise<Record<FootageName, string>> {
 
 export async function footagePath(name: FootageName): Promise<string> {
   return (await ensureFootage())[name];
-}
-
-/** The LibriVox clips of pocketsphinx-testdata with their reference transcripts. */
-export function librivoxClips(): LibrivoxClip[] {
-  const file = join(LIBRIVOX_DIR, 'transcription');
-  if (!existsSync(file)) throw new Error(`${file} missing: apt-get install pocketsphinx-testdata`);
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .map((line) => /^<s>\s*(.*?)\s*<\/s>\s*\(([^)]+)\)\s*$/.exec(line.trim()))
-    .filter((m): m is RegExpExecArray => m !== null)
-    .map(([, text, id]) => ({ id: id!, audio: join(LIBRIVOX_DIR, `${id}.wav`), text: text! }));
 }
