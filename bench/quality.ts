@@ -87,13 +87,19 @@ try {
   await stack.store.put('bench/warmup.mp4', await readFile(warm.path));
   await analyse(stack, 'quality-warmup', 'store://bench/warmup.mp4', {});
   const summary: string[] = [];
+  const failures: string[] = [];
   for (const config of configs) {
     const scores: Array<{ present: boolean; score: RangeScore }> = [];
     let detectMs = 0;
     let frames = 0;
     for (const name of videos) {
       const id = `quality-${config.replace(/[^a-z0-9]+/gi, '-')}-${name.replace(/\W+/g, '-')}`;
-      const state = await analyse(stack, id, `store://bench/${name}`, CONFIGS[config]!);
+      const state = await analyse(stack, id, `store://bench/${name}`, CONFIGS[config]!).catch((err: unknown) => {
+        log(`quality[${config}] ${name}: FAILED ${err instanceof Error ? err.message : String(err)}`);
+        failures.push(`${config} ${name}`);
+        return undefined;
+      });
+      if (!state) continue;
       for (const [key, task] of Object.entries(state.tasks)) {
         if (key.startsWith('detect-objects/')) detectMs += task.duration_ms ?? 0;
       }
@@ -135,6 +141,7 @@ try {
     summary.push(line);
   }
   if (!values['no-speech']) summary.push(...(await speech(stack)));
+  if (failures.length) summary.push(`quality: ${failures.length} analyses FAILED: ${failures.join(', ')}`);
   log('== summary');
   for (const line of summary) log(line);
 } finally {
