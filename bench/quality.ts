@@ -94,11 +94,13 @@ try {
     let frames = 0;
     for (const name of videos) {
       const id = `quality-${config.replace(/[^a-z0-9]+/gi, '-')}-${name.replace(/\W+/g, '-')}`;
-      const state = await analyse(stack, id, `store://bench/${name}`, CONFIGS[config]!).catch((err: unknown) => {
-        log(`quality[${config}] ${name}: FAILED ${err instanceof Error ? err.message : String(err)}`);
-        failures.push(`${config} ${name}`);
-        return undefined;
-      });
+      const state = await analyse(stack, id, `store://bench/${name}`, CONFIGS[config]!).catch(
+        (err: unknown) => {
+          log(`quality[${config}] ${name}: FAILED ${err instanceof Error ? err.message : String(err)}`);
+          failures.push(`${config} ${name}`);
+          return undefined;
+        },
+      );
       if (!state) continue;
       for (const [key, task] of Object.entries(state.tasks)) {
         if (key.startsWith('detect-objects/')) detectMs += task.duration_ms ?? 0;
