@@ -111,9 +111,10 @@ try {
       for (const q of truth.queries.filter((x) => x.video === name)) {
         const final = await answer(stack, state, q.query);
         if (q.cannot_see) {
-          const said = final.answerable
-            ? `answered from speech (${final.matches.length} matches)`
-            : 'cannot be answered';
+          const objects = final.understood.labels.join(', ');
+          const said = !final.answerable
+            ? 'cannot be answered'
+            : `${objects ? `looked for ${objects}` : 'searched in speech'} (${final.matches.length} matches)`;
           const near = final.understood.suggestions.flatMap((s) => s.labels).join(', ') || '–';
           log(
             `quality[${config}] ${name} "${q.query}": ${said}; unseeable ${final.understood.speech_only.join(', ')}; near ${near}`,
