@@ -5,6 +5,7 @@ import {
   elapsedOf,
   formatElapsed,
   isStalled,
+  sourceWaitNote,
   stageRows,
   stageTaskTimes,
   stallNote,
@@ -130,6 +131,8 @@ export function statusLines(state: RequestState, now: Date, style: Style): strin
   if (clips.total !== undefined) lines.push(`  clips done: ${clips.done}/${clips.total}`);
   if (state.cancel_requested && state.status !== 'CANCELLED') lines.push('  cancel requested');
   if (isStalled(state, now)) lines.push(`  ${stallNote(state.request_id)}`);
+  const waiting = sourceWaitNote(state, now);
+  if (waiting) lines.push(style.bad(`  ${waiting}`));
   if (state.error) lines.push(style.bad(`error     ${state.error.code}: ${state.error.message}`));
   for (const [key, task] of Object.entries(state.tasks)) {
     if (task.status === 'FAILED' && task.error) {

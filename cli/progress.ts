@@ -2,6 +2,7 @@ import { TERMINAL_STATUSES } from '../common/contracts/request.js';
 import { isPerClipStage, PER_CLIP_STAGES, STAGE_NAMES, type StageName } from '../common/contracts/stages.js';
 import type { RequestState } from '../common/contracts/state.js';
 import { clipId } from '../common/keys.js';
+import { waitsToCopyInput } from '../common/state/transitions.js';
 
 /**
  * Live progress from state.json: pure functions that turn a state into text
@@ -66,10 +67,21 @@ export function clipProgress(state: RequestState): { done: number; total: number
   return { done, total: state.clips };
 }
 
-/** Nobody holds the lease of an unfinished request: it waits for the sweeper or a resume. */
+/**
+ * Nobody holds the lease of an unfinished request: it waits for the sweeper or
+ * a resume. Not while it waits out the backoff before copying its source again.
+ */
 export function isStalled(state: RequestState, now: Date): boolean {
-  if (TERMINAL_STATUSES.includes(state.status)) return false;
+  if (TERMINAL_STATUSES.includes(state.status) || waitsToCopyInput(state, now)) return false;
   return !state.lease || Date.parse(state.lease.expires_at) < now.getTime();
+}
+
+/** Why and until when a request waits to copy its source again; undefined when it does not. */
+export function sourceWaitNote(state: RequestState, now: Date): string | undefined {
+  if (!waitsToCopyInput(state, now)) return undefined;
+  const copy = state.input_copy!;
+  const why = copy.error ? `: ${copy.error.code} — ${copy.error.message}` : '';
+  return `copying the source failed (attempt ${copy.attempts}${why}); next attempt at ${copy.retry_at}`;
 }
 
 export function elapsedOf(state: RequestState, now: Date): number {
@@ -108,6 +120,8 @@ export function renderBlock(s: Snapshot, now: Date): string[] {
   const clips = clipProgress(s.state);
   lines.push(`  clips done: ${clips.total === undefined ? 'not cut yet' : `${clips.done}/${clips.total}`}`);
   if (isStalled(s.state, now)) lines.push(`  ${stallNote(s.requestId)}`);
+  const waiting = sourceWaitNote(s.state, now);
+  if (waiting) lines.push(`  ${waiting}`);
   return lines;
 }
 
@@ -124,6 +138,7 @@ export function renderLine(s: Snapshot, now: Date, withTime = true): string {
     ...stages,
     ...(clips.total === undefined ? [] : [`clips ${clips.done}/${clips.total}`]),
     ...(isStalled(s.state, now) ? ['stalled'] : []),
+    ...(waitsToCopyInput(s.state, now) ? [`source retry at ${s.state.input_copy?.retry_at}`] : []),
   ];
   return time + parts.join(' · ');
 }

@@ -9,18 +9,19 @@ import type { ObjectStore } from '../common/storage/types.js';
 export interface Source {
   /** What the request's video_uri is. */
   videoUri: string;
-  /** Set when a local file was put into the store. */
-  upload?: { key: string; bytes: number; alreadyThere: boolean };
+  /** Set for a local file: where it goes in the store. */
+  upload?: { path: string; key: string; bytes: number };
 }
 
 const URI = /^(store|s3|https?):\/\//i;
 
 /**
- * A URI (store://, s3://, http(s)://) goes to the orchestrator as it is. A
- * local file is put into the store under uploads/<content hash>/<name> —
- * once: the same bytes are not uploaded twice — and named by store://.
+ * What a request's video_uri will be, writing nothing yet. A URI (store://,
+ * s3://, http(s)://) goes to the orchestrator as it is. A local file goes
+ * under uploads/<content hash>/<name> and is named by store:// (uploadSource
+ * puts it there), so its video_uri is known before anything is uploaded.
  */
-export async function resolveSource(store: ObjectStore, input: string, cwd: string): Promise<Source> {
+export async function resolveSource(input: string, cwd: string): Promise<Source> {
   if (URI.test(input)) return { videoUri: input };
   const path = resolve(cwd, input);
   const info = await stat(path).catch(() => undefined);
@@ -31,9 +32,15 @@ export async function resolveSource(store: ObjectStore, input: string, cwd: stri
     );
   }
   const key = `uploads/${await sha256Prefix(path)}/${safeName(basename(path))}`;
-  const alreadyThere = (await store.head(key))?.size === info.size;
-  if (!alreadyThere) await store.put(key, createReadStream(path), { contentType: contentType(path) });
-  return { videoUri: `store://${key}`, upload: { key, bytes: info.size, alreadyThere } };
+  return { videoUri: `store://${key}`, upload: { path, key, bytes: info.size } };
+}
+
+/** Puts a local source into the store — once: the same bytes are not uploaded twice. */
+export async function uploadSource(store: ObjectStore, source: Source): Promise<void> {
+  if (!source.upload) return;
+  const { path, key, bytes } = source.upload;
+  if ((await store.head(key))?.size === bytes) return;
+  await store.put(key, createReadStream(path), { contentType: contentType(path) });
 }
 
 async function sha256Prefix(path: string): Promise<string> {

@@ -6,8 +6,9 @@ import { InputError } from './errors.js';
 /**
  * Which hosts the orchestrator may fetch sources from or post callbacks to.
  * Only http(s). By default only public addresses: loopback, private, link-local
- * (which includes cloud metadata at 169.254.169.254), CGNAT, multicast and
- * unspecified ranges are refused — unless the host (or host:port) is on the
+ * (which includes cloud metadata at 169.254.169.254), CGNAT, multicast,
+ * unspecified and deprecated ranges are refused, also when an IPv6 form carries
+ * one of those IPv4 addresses (mapped, NAT64, 6to4, Teredo) — unless the host (or host:port) is on the
  * configured allow-list, which the embedded stack and tests use for 127.0.0.1.
  */
 const BLOCKED = new BlockList();
@@ -27,10 +28,11 @@ for (const [net, prefix] of [
   BLOCKED.addSubnet(net, prefix, 'ipv4');
 }
 for (const [net, prefix] of [
-  ['::', 128],
-  ['::1', 128],
+  ['::', 96], // unspecified, loopback and the deprecated IPv4-compatible ::a.b.c.d (RFC 4291)
+  ['64:ff9b:1::', 48], // local-use NAT64 (RFC 8215): where the IPv4 address sits is the operator's choice
   ['fc00::', 7],
   ['fe80::', 10],
+  ['fec0::', 10], // site-local, deprecated (RFC 3879)
   ['ff00::', 8],
 ] as const) {
   BLOCKED.addSubnet(net, prefix, 'ipv6');
@@ -90,16 +92,48 @@ export async function assertUrlAllowed(
   return url;
 }
 
-function isBlocked(address: string): boolean {
-  // IPv4-mapped IPv6 (::ffff:10.0.0.1) is checked as the IPv4 address it carries.
-  const dotted = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1];
-  if (dotted) return BLOCKED.check(dotted, 'ipv4');
-  const hex = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(address);
-  if (hex) {
-    const n = (Number.parseInt(hex[1]!, 16) << 16) | Number.parseInt(hex[2]!, 16);
-    return BLOCKED.check([n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.'), 'ipv4');
-  }
-  return BLOCKED.check(address, isIP(address) === 6 ? 'ipv6' : 'ipv4');
+/** True when `address` (IPv4 or IPv6, or an IPv6 form that carries an IPv4 address) may not be reached. */
+export function isBlocked(address: string): boolean {
+  if (isIP(address) === 4) return BLOCKED.check(address, 'ipv4');
+  const groups = ipv6Groups(address);
+  if (!groups) return true; // not an address at all: nothing to allow
+  if (BLOCKED.check(groups.map((g) => g.toString(16)).join(':'), 'ipv6')) return true;
+  return carriedIpv4(groups).some((v4) => BLOCKED.check(v4, 'ipv4'));
+}
+
+/**
+ * The IPv4 addresses an IPv6 address leads to, so they meet the IPv4 rules:
+ * IPv4-mapped ::ffff:a.b.c.d and IPv4-translated ::ffff:0:a.b.c.d (RFC 2765),
+ * NAT64 64:ff9b::a.b.c.d (RFC 6052), 6to4 2002:AABB:CCDD:: (RFC 3056), and
+ * Teredo 2001:0:SSSS:SSSS:…:~CCCC:~CCCC (RFC 4380: server and client).
+ */
+function carriedIpv4(g: number[]): string[] {
+  const v4 = (hi: number, lo: number) => [hi >> 8, hi & 255, lo >> 8, lo & 255].join('.');
+  const zeros = (from: number, to: number) => g.slice(from, to).every((x) => x === 0);
+  if (zeros(0, 5) && g[5] === 0xffff) return [v4(g[6]!, g[7]!)];
+  if (zeros(0, 4) && g[4] === 0xffff && g[5] === 0) return [v4(g[6]!, g[7]!)];
+  if (g[0] === 0x64 && g[1] === 0xff9b && zeros(2, 6)) return [v4(g[6]!, g[7]!)];
+  if (g[0] === 0x2002) return [v4(g[1]!, g[2]!)];
+  if (g[0] === 0x2001 && g[1] === 0) return [v4(g[2]!, g[3]!), v4(g[6]! ^ 0xffff, g[7]! ^ 0xffff)];
+  return [];
+}
+
+/** The eight 16-bit groups of an IPv6 address (a zone like %eth0 dropped), or undefined when it is none. */
+function ipv6Groups(address: string): number[] | undefined {
+  const bare = address.replace(/%.*$/, '');
+  if (isIP(bare) !== 6) return undefined;
+  const halves = bare.split('::');
+  const parse = (part: string): number[] =>
+    part === ''
+      ? []
+      : part.split(':').flatMap((group) => {
+          if (!group.includes('.')) return [Number.parseInt(group, 16)];
+          const [a, b, c, d] = group.split('.').map(Number) as [number, number, number, number];
+          return [(a << 8) | b, (c << 8) | d];
+        });
+  const head = parse(halves[0]!);
+  const tail = halves.length > 1 ? parse(halves[1]!) : [];
+  return [...head, ...Array<number>(8 - head.length - tail.length).fill(0), ...tail];
 }
 
 async function defaultResolve(host: string): Promise<string[]> {

@@ -1,13 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { SubmitRequest } from '../../common/contracts/request.js';
 import { PROFILE_NAMES } from '../../common/profiles.js';
+import { checkRepeat, requestDigest } from '../../common/request-digest.js';
 import { type Command, type Context, makeContext, onePositional, parse } from '../command.js';
 import { EXIT, UsageError } from '../errors.js';
 import { follow } from '../follow.js';
 import { finishFollowed } from '../outcome.js';
 import { ProgressView } from '../progress.js';
 import { COMMON_USAGE } from '../settings.js';
-import { resolveSource } from '../upload.js';
+import { resolveSource, uploadSource } from '../upload.js';
 import { stopWatchingOnInterrupt } from './interrupt.js';
 
 const USAGE = `usage: clipseek run <file-or-uri> --query "…" [options]
@@ -21,7 +22,8 @@ options:
   -q, --query TEXT      what to look for, e.g. "find the motorbike" (required)
   -p, --profile NAME    ${PROFILE_NAMES.join(' | ')} (default: default)
       --overrides JSON  profile overrides, e.g. '{"frames":{"fps":2}}'
-      --id ID           the request id (default: a new one); the same id never runs twice
+      --id ID           the request id (default: a new one); the same id never runs twice,
+                        and is refused for another video, query or option
       --json            print exactly final.json on stdout, nothing else
       --async           submit and print the request id at once (follow with clipseek watch)
       --callback URL    POST the signed result there when done
@@ -60,8 +62,12 @@ export const runCommand: Command = {
     const view = new ProgressView(io.err);
 
     view.update({ requestId, phase: `uploading ${input}…`, elapsedMs: 0 });
-    const source = await resolveSource(ctx.store, input, io.cwd);
+    const source = await resolveSource(input, io.cwd);
     const body: SubmitRequest = { ...fields, video_uri: source.videoUri };
+    // A reused --id must name this very request (the orchestrator refuses it otherwise):
+    // found out before another file is uploaded for nothing.
+    if (values.id) await checkRepeat(ctx.store, requestId, requestDigest(body), 'request_id');
+    await uploadSource(ctx.store, source);
 
     if (values.async) return submitAsync(ctx, body, values.json === true);
 

@@ -5,7 +5,28 @@ import { ProfileOverrides } from './profile.js';
 
 const HttpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2048);
 
-/** POST /function/orchestrator — start (or, with the same request_id/Idempotency-Key, look up) a request. */
+/**
+ * Prefixes of the ids the orchestrator derives (from an Idempotency-Key, from
+ * the gateway's X-Call-Id). A client's request_id never has them, so no
+ * client can create a request under an id derived for someone else's key.
+ */
+export const DERIVED_ID_PREFIX = { idempotencyKey: 'k_', callId: 'c_' } as const;
+
+/**
+ * A request_id the client chooses: any RequestId outside the derived
+ * namespaces, in either case (a case-insensitive file system would take K_x
+ * for k_x). Spelled out, not built from DERIVED_ID_PREFIX, so the published
+ * JSON schema has the same pattern; a unit test keeps the two in step.
+ */
+const ClientRequestId = RequestId.regex(
+  /^(?![kKcC]_)/,
+  'request_id: k_… and c_… are reserved for ids derived from Idempotency-Key and X-Call-Id',
+);
+
+/**
+ * POST /function/orchestrator — start (or, with the same request_id/Idempotency-Key
+ * and the same body, look up) a request.
+ */
 export const SubmitRequest = z
   .object({
     /** s3://bucket/key, a key in our bucket (store://key), http(s)://…, or a local path (embedded stack only). */
@@ -14,7 +35,7 @@ export const SubmitRequest = z
     profile: z.enum(PROFILE_NAMES).default('default'),
     overrides: ProfileOverrides.optional(),
     callback_url: HttpUrl.optional(),
-    request_id: RequestId.optional(),
+    request_id: ClientRequestId.optional(),
   })
   .strict();
 export type SubmitRequest = z.infer<typeof SubmitRequest>;

@@ -59,8 +59,19 @@ export const RequestState = z.object({
     query: z.string(),
     callback_url: z.string().optional(),
     idempotency_key: z.string().optional(),
+    /**
+     * requestDigest of the submission (common/request-digest.ts): a repeat under the
+     * same id with another digest is refused (IDEMPOTENCY_KEY_MISMATCH). Absent in
+     * states written before it was recorded; those are not compared.
+     */
+    digest: z.string().optional(),
   }),
   input_key: ObjectKey.optional(),
+  /**
+   * Copying the source into input/, shaped like a task: attempts, the last
+   * error, and `retry_at` (no attempt before it) while it waits to try again.
+   */
+  input_copy: TaskState.optional(),
   lease: Lease.nullable(),
   /** How many times a driver has taken this request (first run, resumes, continuations). */
   runs: z.number().int().nonnegative(),

@@ -16,6 +16,8 @@ export const ProbeStream = z.looseObject({
   start_time: z.string().optional(),
   duration: z.string().optional(),
   nb_read_packets: z.string().optional(),
+  /** Frames of reordering delay: > 0 when the video has B-frames. */
+  has_b_frames: z.number().optional(),
   disposition: z.looseObject({ attached_pic: z.number().optional() }).optional(),
   side_data_list: z.array(z.looseObject({ rotation: z.number().optional() })).optional(),
 });

@@ -1,5 +1,5 @@
 import type { RequestStatus } from '../contracts/request.js';
-import type { TaskStatus } from '../contracts/state.js';
+import type { RequestState, TaskStatus } from '../contracts/state.js';
 import { ClipseekError } from '../errors.js';
 
 /**
@@ -42,4 +42,13 @@ export function assertRequestTransition(from: RequestStatus, to: RequestStatus):
 
 export function isTerminal(status: RequestStatus): boolean {
   return REQUEST_MOVES[status].length === 0;
+}
+
+/**
+ * True while an unfinished request waits out the backoff before its source is
+ * copied again (input_copy.retry_at): a resume before then does nothing.
+ */
+export function waitsToCopyInput(state: RequestState, now: Date): boolean {
+  const at = state.input_copy?.retry_at;
+  return !state.input_key && !isTerminal(state.status) && at !== undefined && Date.parse(at) > now.getTime();
 }

@@ -1,5 +1,7 @@
-import { createFfmpegRunner } from '../../common/ffmpeg/runner.js';
+import { startFfmpegRunner } from '../../common/ffmpeg/runner.js';
 import { serveStage } from '../../common/openfaas/serve.js';
 import { cutClips } from './stage.js';
 
-await serveStage(cutClips, (rt) => ({ ffmpeg: createFfmpegRunner({ env: rt.env, logger: rt.logger }) }));
+await serveStage(cutClips, async (rt) => ({
+  ffmpeg: await startFfmpegRunner({ env: rt.env, logger: rt.logger }),
+}));

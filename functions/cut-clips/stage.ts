@@ -2,8 +2,15 @@ import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { ClipBoundary, ClipPiece } from '../../common/contracts/stages.js';
 import { InputError, InternalError } from '../../common/errors.js';
+import {
+  contentEndS,
+  MEDIA_LIMITS,
+  type MediaLimitDeps,
+  type MediaLimits,
+  videoPacketBudget,
+} from '../../common/ffmpeg/limits.js';
 import { probeInput } from '../../common/ffmpeg/media-errors.js';
-import { keyframeTimes, listPackets } from '../../common/ffmpeg/packets.js';
+import { keyframeTimes } from '../../common/ffmpeg/packets.js';
 import { firstAudioStream, mainVideoStream, parseSeconds } from '../../common/ffmpeg/probe.js';
 import type { FfmpegDeps, FfmpegRunner } from '../../common/ffmpeg/runner.js';
 import { CONTENT_TYPES, downloadObject, uploadFile } from '../../common/ffmpeg/transfer.js';
@@ -11,6 +18,7 @@ import { clipId, requestKeys } from '../../common/keys.js';
 import type { Logger } from '../../common/logger.js';
 import { defineStage } from '../../common/stage.js';
 import { type CutWindow, cutWindows, firstPacketPts, pieceContainer, pieceStartTime } from './piece-plan.js';
+import { timedSource } from './timed-source.js';
 
 /** How far past the clip start a piece may begin and still count as containing it. */
 const START_TOLERANCE_S = 0.001;
@@ -18,6 +26,8 @@ const START_TOLERANCE_S = 0.001;
 /** What every piece of one source shares. */
 interface Source {
   path: string;
+  /** Options before every `-i` of `path`: what makes all its packets carry presentation times. */
+  inputOptions: readonly string[];
   videoIndex: number;
   audioIndex: number | undefined;
   /** The source's start_time: source time 0 in the file's own timestamps. */
@@ -49,15 +59,16 @@ interface PlannedCopy {
  * Timestamps are kept (-copyts) so the piece's start can be measured, not
  * guessed: each copy also writes its first packet as framecrc, in the same run.
  * Pieces are copied many to an ffmpeg run; a piece whose seek landed past its
- * clip (MPEG-TS seeks by bytes) is copied again from an earlier point.
+ * clip (MPEG-TS seeks by bytes) is copied again from an earlier point. An AVI
+ * with B-frames is first given presentation times (timed-source.ts).
  */
-export const cutClips = defineStage<'cut-clips', FfmpegDeps>({
+export const cutClips = defineStage<'cut-clips', FfmpegDeps & MediaLimitDeps>({
   name: 'cut-clips',
-  async run(input, { store, ffmpeg, signal, logger }) {
+  async run(input, { store, ffmpeg, signal, logger, limits = MEDIA_LIMITS }) {
     return ffmpeg.withTempDir(async (dir) => {
       const path = join(dir, 'source');
       await downloadObject(store, input.source_key, path, signal);
-      const source = await describeSource(ffmpeg, path, signal);
+      const source = await describeSource(ffmpeg, path, dir, limits, signal);
       const outside = input.clips.filter((c) => c.start >= source.durationS);
       if (outside.length > 0) {
         throw new InputError('CLIP_OUT_OF_RANGE', 'clips start after the end of the source', {
@@ -112,19 +123,39 @@ async function recut(
   });
 }
 
-async function describeSource(ffmpeg: FfmpegRunner, path: string, signal: AbortSignal): Promise<Source> {
-  const probe = await probeInput(ffmpeg, path, signal);
+/**
+ * The source's streams and keyframes. Listing the keyframes reads every video
+ * packet, so it is bounded by what the header declares: a packet past the
+ * declared end, or more packets than the limits allow, is MEDIA_LIMITS_EXCEEDED.
+ */
+async function describeSource(
+  ffmpeg: FfmpegRunner,
+  downloaded: string,
+  dir: string,
+  limits: MediaLimits,
+  signal: AbortSignal,
+): Promise<Source> {
+  const probe = await probeInput(ffmpeg, downloaded, signal);
   const video = mainVideoStream(probe);
   if (!video) throw new InputError('NO_VIDEO_STREAM', 'the source has no video stream');
+  const { path, inputOptions } = await timedSource(ffmpeg, { path: downloaded, probe, video }, dir, signal);
   const originS = parseSeconds(probe.format?.start_time) ?? 0;
-  const packets = await listPackets(ffmpeg, path, video.index, { signal });
+  const durationS = parseSeconds(probe.format?.duration) ?? Number.POSITIVE_INFINITY;
+  const keyframes = await keyframeTimes(ffmpeg, path, {
+    streamIndex: video.index,
+    inputOptions,
+    endS: originS + contentEndS(durationS),
+    maxPackets: videoPacketBudget(limits, durationS),
+    signal,
+  });
   return {
     path,
+    inputOptions,
     videoIndex: video.index,
     audioIndex: firstAudioStream(probe)?.index,
     originS,
-    durationS: parseSeconds(probe.format?.duration) ?? Number.POSITIVE_INFINITY,
-    keyframes: keyframeTimes(packets).map((t) => t - originS),
+    durationS,
+    keyframes: keyframes.map((t) => t - originS),
     container: pieceContainer(probe.format?.format_name),
   };
 }
@@ -186,6 +217,7 @@ async function copyPieces(
   signal: AbortSignal,
 ): Promise<Array<Measured | undefined>> {
   const inputs = copies.flatMap(({ window }) => [
+    ...source.inputOptions,
     ...(window.seekS === undefined ? [] : ['-ss', window.seekS.toFixed(6)]),
     ...['-t', window.readS.toFixed(6), '-i', source.path],
   ]);

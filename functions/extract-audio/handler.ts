@@ -1,5 +1,7 @@
-import { createFfmpegRunner } from '../../common/ffmpeg/runner.js';
+import { startFfmpegRunner } from '../../common/ffmpeg/runner.js';
 import { serveStage } from '../../common/openfaas/serve.js';
 import { extractAudio } from './stage.js';
 
-await serveStage(extractAudio, (rt) => ({ ffmpeg: createFfmpegRunner({ env: rt.env, logger: rt.logger }) }));
+await serveStage(extractAudio, async (rt) => ({
+  ffmpeg: await startFfmpegRunner({ env: rt.env, logger: rt.logger }),
+}));

@@ -1,5 +1,6 @@
 import type { MediaProbe } from '../../common/contracts/stages.js';
 import { InputError } from '../../common/errors.js';
+import { MEDIA_LIMITS, type MediaLimits } from '../../common/ffmpeg/limits.js';
 import {
   displaySize,
   firstAudioStream,
@@ -11,22 +12,10 @@ import {
 } from '../../common/ffmpeg/probe.js';
 
 /**
- * What we accept. A header can claim anything; these bounds keep a crafted
- * or absurd file from turning into hours of work or gigabytes of frames.
- */
-export const MEDIA_LIMITS = {
-  maxDurationS: 6 * 3600,
-  /** 8K UHD, either orientation. */
-  maxLongSide: 7680,
-  maxShortSide: 4320,
-  maxFps: 240,
-};
-export type MediaLimits = typeof MEDIA_LIMITS;
-
-/**
  * ffprobe's JSON → the MediaProbe of the contract, or an InputError with a
  * stable code: NO_VIDEO_STREAM, UNREADABLE_MEDIA (fields missing),
- * MEDIA_LIMITS_EXCEEDED.
+ * MEDIA_LIMITS_EXCEEDED (what the header declares is over the limits; what
+ * the streams really hold is checked where they are read).
  */
 export function describeMedia(
   probe: ProbeJson,

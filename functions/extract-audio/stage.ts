@@ -3,8 +3,22 @@ import { extname, join } from 'node:path';
 import type { MediaProbe } from '../../common/contracts/stages.js';
 import { InputError, NotFoundError } from '../../common/errors.js';
 import { ALIGN_AUDIO_START, SILENT_AUDIO_LAVFI, WAV_16K_MONO_ARGS } from '../../common/ffmpeg/audio.js';
+import {
+  contentEndS,
+  limitsExceeded,
+  MEDIA_LIMITS,
+  type MediaLimitDeps,
+  type MediaLimits,
+  videoPacketBudget,
+} from '../../common/ffmpeg/limits.js';
 import { asUnreadable } from '../../common/ffmpeg/media-errors.js';
-import { firstAudioStream, type ProbeJson, parseSeconds } from '../../common/ffmpeg/probe.js';
+import { scanPackets } from '../../common/ffmpeg/packets.js';
+import {
+  firstAudioStream,
+  mainVideoStream,
+  type ProbeJson,
+  parseSeconds,
+} from '../../common/ffmpeg/probe.js';
 import type { FfmpegDeps, FfmpegRunner } from '../../common/ffmpeg/runner.js';
 import { SNIFF_BYTES, sniffContainer } from '../../common/ffmpeg/sniff.js';
 import { CONTENT_TYPES, downloadObject, uploadFile } from '../../common/ffmpeg/transfer.js';
@@ -17,15 +31,20 @@ import { describeMedia } from './media-probe.js';
  * file ends early (a truncated upload): ffmpeg only warns about that.
  */
 const TRUNCATION_TOLERANCE_S = 0.5;
+/** Decoded audio this close to the bound it was decoded to had more to give. */
+const BOUND_REACHED_TOLERANCE_S = 0.05;
 
 /**
  * extract-audio: checks the source is a video we can read (ffprobe → MediaProbe),
  * then writes its audio as a 16 kHz mono WAV — or a silent track of the same
  * length when the video has none. Bad input fails before anything is written.
+ * The duration accepted is the one the header declares: video past it (a
+ * look at the packets after the declared end) or audio past it (decoding
+ * stops there) is refused as MEDIA_LIMITS_EXCEEDED.
  */
-export const extractAudio = defineStage<'extract-audio', FfmpegDeps>({
+export const extractAudio = defineStage<'extract-audio', FfmpegDeps & MediaLimitDeps>({
   name: 'extract-audio',
-  async run(input, { store, ffmpeg, signal, logger }) {
+  async run(input, { store, ffmpeg, signal, logger, limits = MEDIA_LIMITS }) {
     const info = await store.head(input.source_key);
     if (!info) throw new NotFoundError('SOURCE_NOT_FOUND', `no source video at ${input.source_key}`);
     if (info.size === 0) throw new InputError('EMPTY_INPUT', 'the source file is empty (0 bytes)');
@@ -34,13 +53,15 @@ export const extractAudio = defineStage<'extract-audio', FfmpegDeps>({
       const source = join(dir, `source${safeExtension(input.source_key)}`);
       await downloadObject(store, input.source_key, source, signal);
       const probeJson = await probeSource(ffmpeg, source, signal);
-      const probe = describeMedia(probeJson, info.size);
+      const probe = describeMedia(probeJson, info.size, limits);
+      await rejectVideoPastEnd(ffmpeg, source, probeJson, probe.duration_s, limits, signal);
 
       const wav = join(dir, 'audio.wav');
       const audioStream = probe.audio ? firstAudioStream(probeJson) : undefined;
       if (audioStream) {
-        await decodeOrReject(ffmpeg, extractArgs(source, audioStream.index, wav), signal);
-        await rejectIfTruncated(ffmpeg, wav, parseSeconds(audioStream.duration), signal);
+        const endS = contentEndS(probe.duration_s);
+        await decodeOrReject(ffmpeg, extractArgs(source, audioStream.index, endS, wav), signal);
+        await checkDecodedLength(ffmpeg, wav, parseSeconds(audioStream.duration), endS, signal);
       } else {
         logger.info({ duration_s: probe.duration_s }, 'no audio track: writing a silent one');
         await ffmpeg.run(silenceArgs(probe.duration_s, wav), { signal });
@@ -52,8 +73,12 @@ export const extractAudio = defineStage<'extract-audio', FfmpegDeps>({
   },
 });
 
-function extractArgs(source: string, streamIndex: number, wav: string): string[] {
-  return ['-i', source, '-map', `0:${streamIndex}`, '-af', ALIGN_AUDIO_START, ...WAV_16K_MONO_ARGS, wav];
+/** The audio as WAV, never longer than `endS`: a header cannot make it hours long. */
+function extractArgs(source: string, streamIndex: number, endS: number, wav: string): string[] {
+  return [
+    ...['-i', source, '-map', `0:${streamIndex}`, '-af', ALIGN_AUDIO_START],
+    ...['-t', endS.toFixed(6), ...WAV_16K_MONO_ARGS, wav],
+  ];
 }
 
 function silenceArgs(durationS: MediaProbe['duration_s'], wav: string): string[] {
@@ -88,14 +113,49 @@ async function decodeOrReject(ffmpeg: FfmpegRunner, args: string[], signal: Abor
   }
 }
 
-async function rejectIfTruncated(
+/**
+ * Video packets after the declared end mean the header understates the file
+ * (a crafted Duration, say). Demuxing only, from the last keyframe before
+ * the declared end: a GOP or so of packets on an honest file.
+ */
+async function rejectVideoPastEnd(
+  ffmpeg: FfmpegRunner,
+  source: string,
+  probeJson: ProbeJson,
+  durationS: number,
+  limits: MediaLimits,
+  signal: AbortSignal,
+): Promise<void> {
+  const video = mainVideoStream(probeJson);
+  if (!video) return; // describeMedia refused it already
+  const originS = parseSeconds(probeJson.format?.start_time) ?? 0;
+  await scanPackets(ffmpeg, source, {
+    streamIndex: video.index,
+    fromS: originS + durationS,
+    endS: originS + contentEndS(durationS),
+    maxPackets: videoPacketBudget(limits, durationS),
+    signal,
+  }).catch((err: unknown) => {
+    throw asUnreadable(err);
+  });
+}
+
+/** The WAV must be as long as the audio stream declares (else truncated), and must not have reached `endS`. */
+async function checkDecodedLength(
   ffmpeg: FfmpegRunner,
   wav: string,
   declaredS: number | undefined,
+  endS: number,
   signal: AbortSignal,
 ): Promise<void> {
-  if (declaredS === undefined) return; // e.g. Matroska declares no per-stream duration
   const decodedS = parseSeconds((await ffmpeg.probe(wav, { signal })).format?.duration) ?? 0;
+  if (decodedS >= endS - BOUND_REACHED_TOLERANCE_S) {
+    throw limitsExceeded('the audio lasts longer than the file declares', {
+      content_end_s: endS,
+      decoded_audio_s: decodedS,
+    });
+  }
+  if (declaredS === undefined) return; // e.g. Matroska declares no per-stream duration
   if (decodedS + TRUNCATION_TOLERANCE_S < declaredS) {
     throw new InputError('UNREADABLE_MEDIA', 'the source file ends before its audio does: it is truncated', {
       details: { declared_audio_s: declaredS, decoded_audio_s: decodedS },

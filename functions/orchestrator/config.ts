@@ -4,6 +4,7 @@ import { parseConfig, readSecret } from '../../common/config.js';
 import { gatewayAuthorization } from '../../common/gateway-client.js';
 import { parseAllowedHosts } from '../../common/net-policy.js';
 import { parseDuration } from '../../common/openfaas/duration.js';
+import { requestIdKeyFrom } from './request-identity.js';
 
 const Env = z.object({
   GATEWAY_URL: z.url().default('http://127.0.0.1:8080'),
@@ -22,6 +23,10 @@ const Env = z.object({
     .positive()
     .default(4 * 1024 ** 3),
   SOURCE_TIMEOUT_S: z.coerce.number().positive().default(600),
+  SOURCE_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
+  /** The first wait before fetching an unreachable source again (one sweep), doubling up to the max. */
+  SOURCE_BACKOFF_MS: z.coerce.number().int().min(1).default(60_000),
+  SOURCE_BACKOFF_MAX_MS: z.coerce.number().int().min(1).default(900_000),
   CALLBACK_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
   CALLBACK_BACKOFF_MS: z.coerce.number().int().min(1).default(500),
 });
@@ -38,7 +43,13 @@ export interface OrchestratorConfig {
   callbackPolicy: { allowedHosts: string[] };
   maxSourceBytes: number;
   sourceTimeoutMs: number;
+  /** Attempts at copying the source (a retryable failure waits `sourceBackoffMs`, doubling, between them). */
+  sourceAttempts: number;
+  sourceBackoffMs: number;
+  sourceBackoffMaxMs: number;
   callbackSigningKey?: string;
+  /** HMAC key of the ids derived from Idempotency-Key and X-Call-Id (see request-identity.ts). */
+  requestIdKey?: string;
   callbackAttempts: number;
   callbackBackoffMs: number;
   owner: string;
@@ -62,7 +73,10 @@ export function loadOrchestratorConfig(env: NodeJS.ProcessEnv): OrchestratorConf
     callbackPolicy: { allowedHosts: parseAllowedHosts(e.CALLBACK_ALLOWED_HOSTS) },
     maxSourceBytes: e.MAX_SOURCE_BYTES,
     sourceTimeoutMs: e.SOURCE_TIMEOUT_S * 1000,
-    ...(signingKey ? { callbackSigningKey: signingKey } : {}),
+    sourceAttempts: e.SOURCE_ATTEMPTS,
+    sourceBackoffMs: e.SOURCE_BACKOFF_MS,
+    sourceBackoffMaxMs: Math.max(e.SOURCE_BACKOFF_MS, e.SOURCE_BACKOFF_MAX_MS),
+    ...(signingKey ? { callbackSigningKey: signingKey, requestIdKey: requestIdKeyFrom(signingKey) } : {}),
     callbackAttempts: e.CALLBACK_ATTEMPTS,
     callbackBackoffMs: e.CALLBACK_BACKOFF_MS,
     owner: `${hostname()}/${process.pid}/${Math.random().toString(36).slice(2, 8)}`,

@@ -191,11 +191,22 @@ function onFailed(
   return { ready: [], retry: [], ...finishIfDone(state) };
 }
 
-/** Exponential backoff with jitter in [½, 1] of the step, and never sooner than Retry-After. */
+/** A task's backoff, from the request's run parameters. */
 export function backoffMs(state: RequestState, attempts: number, jitter: number, retryAfterMs = 0): number {
   const { backoff_base_ms, backoff_max_ms } = state.params.run;
-  const step = Math.min(backoff_max_ms, backoff_base_ms * 2 ** Math.max(0, attempts - 1));
-  return Math.max(Math.round(step * (0.5 + 0.5 * jitter)), Math.min(retryAfterMs, backoff_max_ms));
+  return exponentialBackoff(backoff_base_ms, backoff_max_ms, attempts, jitter, retryAfterMs);
+}
+
+/** Exponential backoff with jitter in [½, 1] of the step, and never sooner than Retry-After. */
+export function exponentialBackoff(
+  baseMs: number,
+  maxMs: number,
+  attempts: number,
+  jitter: number,
+  retryAfterMs = 0,
+): number {
+  const step = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempts - 1));
+  return Math.max(Math.round(step * (0.5 + 0.5 * jitter)), Math.min(retryAfterMs, maxMs));
 }
 
 function stageSummary(state: RequestState, stage: StageName): StageSummary {

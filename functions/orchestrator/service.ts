@@ -1,13 +1,13 @@
-import { createHash, randomBytes } from 'node:crypto';
 import type { ErrorInfo } from '../../common/contracts/common.js';
 import type { FinalResult } from '../../common/contracts/final.js';
 import { type SubmitRequest, TERMINAL_STATUSES } from '../../common/contracts/request.js';
 import type { RequestState } from '../../common/contracts/state.js';
-import { ConflictError, InputError, NotFoundError, toClipseekError } from '../../common/errors.js';
+import { ConflictError, InputError, NotFoundError } from '../../common/errors.js';
 import { indexKeys, requestKeys } from '../../common/keys.js';
 import type { Logger } from '../../common/logger.js';
 import { assertUrlAllowed } from '../../common/net-policy.js';
 import { resolveProfile } from '../../common/profiles.js';
+import { checkRepeat, requestDigest } from '../../common/request-digest.js';
 import { createState, readState, updateState, writeState } from '../../common/state/state-store.js';
 import { isTerminal } from '../../common/state/transitions.js';
 import type { ObjectStore } from '../../common/storage/types.js';
@@ -16,8 +16,10 @@ import { deliverCallback } from './callbacks.js';
 import type { OrchestratorConfig } from './config.js';
 import { finishRequest, initialTasks } from './decide.js';
 import { type DriveResult, RequestDriver } from './driver.js';
+import { ensureInputCopy } from './input-copy.js';
 import type { StageInvoker } from './invoker.js';
-import { copySource, inputFileName, parseSource, precheckSource } from './source.js';
+import { requestIdFor } from './request-identity.js';
+import { parseSource, precheckSource } from './source.js';
 
 export interface ServiceDeps {
   store: ObjectStore;
@@ -39,20 +41,6 @@ export type Outcome =
 
 const JSON_TYPE = { contentType: 'application/json' };
 
-/**
- * The request id: the client's; else one derived from the Idempotency-Key;
- * else one derived from the gateway's X-Call-Id, which an async call keeps
- * when the queue-worker delivers it again (after ack_wait), so a redelivered
- * call finds its request instead of starting a second run; else a new one.
- */
-export function requestIdFor(body: SubmitRequest, idempotencyKey?: string, callId?: string): string {
-  if (body.request_id) return body.request_id;
-  const digest = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 32);
-  if (idempotencyKey) return `k_${digest(idempotencyKey)}`;
-  if (callId) return `c_${digest(callId)}`;
-  return `r_${Date.now().toString(36)}${randomBytes(6).toString('hex')}`;
-}
-
 export function bucketOf(storeUrl: string): string | undefined {
   const url = new URL(storeUrl);
   if (url.protocol === 's3:') return url.hostname;
@@ -63,14 +51,16 @@ export class OrchestratorService {
   constructor(private readonly deps: ServiceDeps) {}
 
   /**
-   * Starts a request (or, for an id that exists, reports it: the same
-   * Idempotency-Key or request_id never starts a second run). Everything that
-   * can be refused is checked before the first write.
+   * Starts a request (or, for an id that exists and the same body, reports it:
+   * the same Idempotency-Key or request_id never starts a second run, and with
+   * another body is refused). Everything that can be refused is checked before
+   * the first write.
    */
   async submit(body: SubmitRequest, idempotencyKey: string | undefined, callId?: string): Promise<Outcome> {
     const { store, config, now } = this.deps;
-    const id = requestIdFor(body, idempotencyKey, callId);
-    if (await store.head(requestKeys(id).state)) return this.existing(id);
+    const { id, by } = requestIdFor(body, { idempotencyKey, callId }, config.requestIdKey);
+    const digest = requestDigest(body);
+    if (by && (await checkRepeat(store, id, digest, by)) === 'same') return this.existing(id);
 
     const profile = resolveProfile(body.profile, body.overrides);
     const source = await parseSource(body.video_uri, bucketOf(store.url), config.sourcePolicy);
@@ -100,6 +90,7 @@ export class OrchestratorService {
         query: body.query,
         ...(body.callback_url ? { callback_url: body.callback_url } : {}),
         ...(idempotencyKey ? { idempotency_key: idempotencyKey } : {}),
+        digest,
       },
       // Held while the source is copied, so the sweeper leaves this request alone.
       lease: { owner: config.owner, expires_at: new Date(at.getTime() + config.leaseMs).toISOString() },
@@ -118,8 +109,10 @@ export class OrchestratorService {
     try {
       await createState(store, state);
     } catch (err) {
-      if (err instanceof ConflictError) return this.existing(id); // a duplicate delivery won the race
-      throw err;
+      if (!(err instanceof ConflictError)) throw err;
+      // Another submission under this id won the race: ours is a repeat of it, or refused.
+      if (by) await checkRepeat(store, id, digest, by);
+      return this.existing(id);
     }
     await store.put(
       indexKeys.request(id),
@@ -178,7 +171,8 @@ export class OrchestratorService {
   }
 
   private async drive(id: string): Promise<Outcome> {
-    await this.ensureInput(id);
+    const notYet = await this.ensureInput(id);
+    if (notYet) return notYet;
     const { store, config, invoke, logger, now, random } = this.deps;
     const driver = new RequestDriver(id, {
       store,
@@ -218,37 +212,30 @@ export class OrchestratorService {
     }
   }
 
-  /** Copies the source into the request's input/ when that has not happened yet (first run, or a crash during it). */
-  private async ensureInput(id: string): Promise<void> {
-    const { store, config, now } = this.deps;
-    const { state } = await readState(store, id);
-    if (state.input_key || isTerminal(state.status)) return;
-    const source = await parseSource(state.request.video_uri, bucketOf(store.url), config.sourcePolicy);
-    const key = requestKeys(id).input(inputFileName(source));
-    try {
-      await copySource(store, source, key, {
-        policy: config.sourcePolicy,
-        maxBytes: config.maxSourceBytes,
-        timeoutMs: config.sourceTimeoutMs,
-      });
-    } catch (err) {
-      const e = toClipseekError(err);
-      if (!e.retryable) {
-        const error = { code: e.code, message: e.message, details: e.details, status: e.status };
-        const { state: failed } = await updateState(store, id, (s) => {
-          if (isTerminal(s.status)) return false;
-          finishRequest(s, 'FAILED', error, now().toISOString());
-          return true;
-        });
-        await this.afterFinish(failed, config.owner);
-      }
-      throw e;
-    }
-    await updateState(store, id, (s) => {
-      if (s.input_key) return false;
-      s.input_key = key;
-      return true;
+  /**
+   * Copies the source into the request's input/ when that has not happened yet
+   * (first run, a crash during it, or a retry after a passing failure: see input-copy.ts).
+   * Returns the answer when the request cannot go on now.
+   */
+  private async ensureInput(id: string): Promise<Outcome | undefined> {
+    const { store, config, logger, now, random, stopSignal } = this.deps;
+    const copied = await ensureInputCopy(id, {
+      store,
+      logger,
+      now,
+      random,
+      config,
+      storeBucket: bucketOf(store.url),
+      ...(stopSignal ? { stopSignal } : {}),
     });
+    if (copied.kind === 'waiting') {
+      return { kind: 'status', state: copied.state, httpStatus: 202, note: copied.note };
+    }
+    if (copied.kind === 'failed') {
+      await this.afterFinish(copied.state, config.owner);
+      throw copied.error;
+    }
+    return undefined;
   }
 
   private async finish(

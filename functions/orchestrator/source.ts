@@ -1,8 +1,15 @@
 import { extname } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { got } from 'got';
-import { ClipseekError, InputError, NotFoundError, RetryableError } from '../../common/errors.js';
+import { got, TimeoutError as HttpTimeoutError } from 'got';
+import {
+  CancelledError,
+  ClipseekError,
+  InputError,
+  NotFoundError,
+  RetryableError,
+  TimeoutError,
+} from '../../common/errors.js';
 import { assertUrlAllowed, guardedLookup, type NetPolicy } from '../../common/net-policy.js';
 import { assertValidKey } from '../../common/storage/keys.js';
 import type { ObjectStore } from '../../common/storage/types.js';
@@ -83,9 +90,15 @@ export interface CopyOptions {
   maxBytes: number;
   timeoutMs: number;
   maxRedirects?: number;
+  /** Aborting stops the copy (the lease was lost, or the process is stopping): a CancelledError. */
+  signal?: AbortSignal;
 }
 
-/** Copies the source into `destKey`. */
+/**
+ * Copies the source into `destKey`. A copy that fails, whatever stopped it
+ * (too large, encoded, a timeout, the source gone mid-way, empty), is removed
+ * again — except when stopped by `signal`: then another driver may own the key.
+ */
 export async function copySource(
   store: ObjectStore,
   ref: SourceRef,
@@ -96,7 +109,18 @@ export async function copySource(
     await store.copy(ref.key, destKey);
     return;
   }
-  let url = ref.url;
+  try {
+    await fetchInto(store, ref.url, destKey, opts);
+  } catch (err) {
+    if (opts.signal?.aborted) throw new CancelledError('copying the source was stopped', { cause: err });
+    // Best effort: the failure is what the caller needs to hear, not a failed delete.
+    await store.delete(destKey).catch(() => undefined);
+    throw sourceError(err, ref.url);
+  }
+}
+
+async function fetchInto(store: ObjectStore, first: URL, destKey: string, opts: CopyOptions): Promise<void> {
+  let url = first;
   for (let hop = 0; ; hop++) {
     const stream = got.stream(url, {
       followRedirect: false,
@@ -104,6 +128,12 @@ export async function copySource(
       timeout: { request: opts.timeoutMs },
       retry: { limit: 0 },
       dnsLookup: guardedLookup(opts.policy, 'SOURCE_REFUSED') as never,
+      // Media is compressed already: HTTP compression gains nothing and decoding it lets a
+      // small answer expand without bound (a 203 KB gzip answer became 201 MB). Ask for the
+      // bytes as they are, never decode, and refuse an answer that is encoded anyway.
+      decompress: false,
+      headers: { 'accept-encoding': 'identity' },
+      ...(opts.signal ? { signal: opts.signal } : {}),
     });
     const response = await new Promise<{ statusCode: number; headers: Record<string, unknown> }>(
       (resolve, reject) => {
@@ -111,10 +141,7 @@ export async function copySource(
         stream.once('error', reject);
       },
     ).catch((err: unknown) => {
-      const refused = err instanceof Error && err.cause instanceof ClipseekError ? err.cause : undefined;
-      throw (
-        refused ?? new RetryableError('SOURCE_UNREACHABLE', `could not fetch ${url.host}`, { cause: err })
-      );
+      throw sourceError(err, url);
     });
     if (
       response.statusCode >= 300 &&
@@ -138,16 +165,45 @@ export async function copySource(
         details: { status: response.statusCode },
       });
     }
+    const encoding = String(response.headers['content-encoding'] ?? '')
+      .trim()
+      .toLowerCase();
+    if (encoding !== '' && encoding !== 'identity') {
+      stream.destroy();
+      throw new InputError(
+        'UNSUPPORTED_CONTENT_ENCODING',
+        `the source was sent with content-encoding ${encoding}; a video must be sent as it is`,
+        { details: { content_encoding: encoding } },
+      );
+    }
     const declared = Number(response.headers['content-length'] ?? Number.NaN);
     if (declared > opts.maxBytes) {
       stream.destroy();
       throw new InputError('SOURCE_TOO_LARGE', `the video is larger than ${opts.maxBytes} bytes`);
     }
-    await store.put(destKey, limitBytes(stream, opts.maxBytes));
+    // What stopped the source (a timeout, a reset) is the cause, not how the store reports it.
+    let sourceFailure: unknown;
+    stream.on('error', (err) => {
+      sourceFailure ??= err;
+    });
+    await store.put(destKey, limitBytes(stream, opts.maxBytes)).catch((err: unknown) => {
+      throw sourceFailure ?? err;
+    });
     const info = await store.head(destKey);
     if (!info || info.size === 0) throw new InputError('EMPTY_INPUT', 'the video is empty (0 bytes)');
     return;
   }
+}
+
+/** What a failed fetch means: refused by the policy at connect time, too slow, or unreachable. */
+function sourceError(err: unknown, url: URL): ClipseekError {
+  if (err instanceof ClipseekError) return err;
+  // guardedLookup refuses an address through the DNS callback: got wraps that error.
+  if (err instanceof Error && err.cause instanceof ClipseekError) return err.cause;
+  if (err instanceof HttpTimeoutError) {
+    return new TimeoutError('SOURCE_TIMEOUT', `fetching ${url.host} took too long`, { cause: err });
+  }
+  return new RetryableError('SOURCE_UNREACHABLE', `could not fetch ${url.host}`, { cause: err });
 }
 
 function limitBytes(source: NodeJS.ReadableStream, maxBytes: number): Transform {

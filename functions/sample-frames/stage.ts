@@ -4,8 +4,10 @@ import pLimit from 'p-limit';
 import sharp from 'sharp';
 import type { Frame } from '../../common/contracts/stages.js';
 import { InputError } from '../../common/errors.js';
+import { contentEndS } from '../../common/ffmpeg/limits.js';
 import { asUnreadable } from '../../common/ffmpeg/media-errors.js';
 import type { FfmpegDeps } from '../../common/ffmpeg/runner.js';
+import { evenScaleFilter } from '../../common/ffmpeg/scale.js';
 import { CONTENT_TYPES, downloadObject, uploadFile } from '../../common/ffmpeg/transfer.js';
 import { requestKeys } from '../../common/keys.js';
 import { defineStage } from '../../common/stage.js';
@@ -39,12 +41,14 @@ export const sampleFrames = defineStage<'sample-frames', FfmpegDeps>({
         'setpts=PTS-STARTPTS',
         ...frameTimesFilters(FRAME_TIMES_FILE),
         `fps=${params.fps}:round=up`,
-        `scale=w='min(iw\\,${params.max_width})':h=-2`,
+        evenScaleFilter('width', params.max_width),
       ].join(',');
       await ffmpeg
         .run(
           [
             ...['-i', video, '-map', '0:v:0', '-vf', filters, '-q:v', JPEG_QUALITY_SCALE],
+            // No more frames than the clip's duration holds, whatever the file does.
+            ...['-t', contentEndS(input.duration_s).toFixed(6)],
             ...['-start_number', '0', '-f', 'image2', join(dir, 'frame-%05d.jpg')],
           ],
           { signal, cwd: dir }, // the times file is named relative to it: no escaping of paths in the filter

@@ -3,7 +3,7 @@ import { NotFoundError } from '../../common/errors.js';
 import { indexKeys } from '../../common/keys.js';
 import type { Logger } from '../../common/logger.js';
 import { readState, updateState } from '../../common/state/state-store.js';
-import { assertRequestTransition, isTerminal } from '../../common/state/transitions.js';
+import { assertRequestTransition, isTerminal, waitsToCopyInput } from '../../common/state/transitions.js';
 import type { ObjectStore } from '../../common/storage/types.js';
 
 export interface SweepDeps {
@@ -68,7 +68,8 @@ export async function sweep(deps: SweepDeps): Promise<SweepReport> {
       }
       continue;
     }
-    if (!leaseLive) {
+    // A request waiting out the backoff of its source copy is resumed once that has passed.
+    if (!leaseLive && !waitsToCopyInput(state, now)) {
       deps.logger.info({ request_id: id }, 'resuming a request whose driver is gone');
       await deps.resume(id);
       report.resumed.push(id);

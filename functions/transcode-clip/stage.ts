@@ -6,6 +6,7 @@ import { asUnreadable, probeInput } from '../../common/ffmpeg/media-errors.js';
 import { type Mp4VideoTrack, readMp4VideoTrack } from '../../common/ffmpeg/mp4-header.js';
 import { mainVideoStream, parseSeconds } from '../../common/ffmpeg/probe.js';
 import type { FfmpegDeps, FfmpegRunner } from '../../common/ffmpeg/runner.js';
+import { evenScaleFilter } from '../../common/ffmpeg/scale.js';
 import { CONTENT_TYPES, downloadObject, uploadFile } from '../../common/ffmpeg/transfer.js';
 import { requestKeys } from '../../common/keys.js';
 import { defineStage } from '../../common/stage.js';
@@ -87,13 +88,10 @@ function renditionArgs(
   durationS: number,
   output: string,
 ): string[] {
-  // The profile's height, or the source's if lower (never upscaled), rounded down to even;
-  // -2: the width follows the aspect ratio, also even (4:2:0 needs even sizes). ih is the
-  // height as displayed: ffmpeg has already applied the source's rotation.
-  const height = `trunc(min(ih\\,${params.height})/2)*2`;
+  // The profile's height, or the source's if lower, even and at least 2 (see evenScaleFilter).
   return [
     ...['-map', videoMap, '-map', audioMap, '-t', durationS.toFixed(6)],
-    ...['-vf', `scale=w=-2:h='${height}',format=yuv420p`],
+    ...['-vf', `${evenScaleFilter('height', params.height)},format=yuv420p`],
     ...['-c:v', 'libx264', '-preset', params.preset, '-crf', String(params.crf)],
     ...['-c:a', 'aac', '-b:a', `${params.audio_bitrate_k}k`],
     ...['-movflags', '+faststart', '-f', 'mp4', output],

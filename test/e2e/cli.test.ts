@@ -66,6 +66,13 @@ afterAll(async () => {
 
 const clipseek = (...args: string[]) => runCli([...args, ...common]);
 
+/** Every object in the bucket with its ETag. */
+async function objects(): Promise<Record<string, string>> {
+  const all: Record<string, string> = {};
+  for await (const o of store.listAll('')) all[o.key] = o.etag;
+  return all;
+}
+
 describe('clipseek run', () => {
   let jsonRun: { id: string; stdout: string };
 
@@ -89,6 +96,24 @@ describe('clipseek run', () => {
     const { state } = await readState(store, id);
     expect(state.request.video_uri).toMatch(/^store:\/\/uploads\/[0-9a-f]{16}\/my_video\.mp4$/);
     jsonRun = { id, stdout: r.stdout };
+  });
+
+  it('--id of an earlier request with another file or query is refused, uploading nothing; the same again is that request', async () => {
+    const other = join(work, 'other video.mp4');
+    writeFileSync(other, randomBytes(4096));
+    const before = await objects();
+    const r = await clipseek('run', other, '--query', 'find the red car', '--id', jsonRun.id, '--json');
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain('IDEMPOTENCY_KEY_MISMATCH');
+    expect(r.stdout).toBe('');
+    const query = await clipseek('run', video, '--query', 'find the blue car', '--id', jsonRun.id, '--json');
+    expect(query.code, query.stderr).toBe(1);
+    expect(query.stderr).toContain('IDEMPOTENCY_KEY_MISMATCH');
+    // Nothing uploaded, nothing written.
+    expect(await objects()).toEqual(before);
+    const same = await clipseek('run', video, '--query', 'find the red car', '--id', jsonRun.id, '--json');
+    expect(same.code, same.stderr).toBe(0);
+    expect(same.stdout).toBe(jsonRun.stdout);
   });
 
   it('prints the ranked matches and writes the HTML report', async () => {

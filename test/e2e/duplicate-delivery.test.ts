@@ -10,10 +10,11 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STAGE_NAMES } from '../../common/contracts/stages.js';
-import { requestIdFor } from '../../functions/orchestrator/service.js';
+import { requestIdFor, requestIdKeyFrom } from '../../functions/orchestrator/request-identity.js';
 import { type Stack, startStack, waitFor } from '../helpers/stack-harness.js';
 
 const TASKS = 15; // 3 request-level tasks + 4 per clip × 3 clips
+const SIGNING_KEY = 'duplicate-delivery-signing-key';
 
 interface Delivery {
   headers: IncomingHttpHeaders;
@@ -40,7 +41,12 @@ beforeAll(async () => {
   stack = await startStack({
     fakeStages: true,
     only: ['orchestrator', ...STAGE_NAMES],
-    env: { FAKE_STAGE_DELAY_MS: '40', LEASE_S: '2', STATE_FLUSH_MS: '50' },
+    env: {
+      FAKE_STAGE_DELAY_MS: '40',
+      LEASE_S: '2',
+      STATE_FLUSH_MS: '50',
+      CALLBACK_SIGNING_KEY: SIGNING_KEY,
+    },
   });
   await stack.store.put('uploads/video.mp4', Buffer.from('the fake stages never look inside'));
 });
@@ -69,6 +75,10 @@ const submitBody = (extra: Record<string, unknown> = {}) => ({
   query: 'find the car',
   ...extra,
 });
+
+/** The id the orchestrator derives for a key or a call id, with the stack's secret. */
+const derivedId = (from: { idempotencyKey?: string; callId?: string }) =>
+  requestIdFor(submitBody() as never, from, requestIdKeyFrom(SIGNING_KEY)).id;
 
 function callbacksFor(callIds: string[]): Delivery[] {
   return callbacks.filter((c) => callIds.includes(String(c.headers['x-call-id'])));
@@ -104,7 +114,7 @@ describe('duplicate async deliveries of the same orchestrator call', () => {
 
   it('the same Idempotency-Key delivered twice at once, and once more after it finished: one run', async () => {
     const key = 'order-7f3c-upload-1';
-    const id = requestIdFor(submitBody() as never, key);
+    const id = derivedId({ idempotencyKey: key });
     const headers = { 'idempotency-key': key };
     const concurrent = await Promise.all([deliver(submitBody(), headers), deliver(submitBody(), headers)]);
     await stack.gateway.asyncIdle();
@@ -126,7 +136,7 @@ describe('duplicate async deliveries of the same orchestrator call', () => {
 
   it('a call with neither request_id nor key, redelivered with its X-Call-Id while running and after: one run', async () => {
     const callId = 'queue-worker-call-0001';
-    const id = requestIdFor(submitBody() as never, undefined, callId);
+    const id = derivedId({ callId });
     const headers = { 'x-call-id': callId };
     await deliver(submitBody(), headers);
     await waitFor(() => stack.invocations(id).size > 0, 'the first delivery to start working');

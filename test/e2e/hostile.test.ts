@@ -24,11 +24,15 @@ import {
   answerAllowed,
   type Ctx,
   endlessHeaderMp4,
+  longAudioShortHeaderMkv,
+  manyPacketsMkv,
   noiseFile,
+  oversizedFrameMkv,
   pngFile,
   source,
   submit,
   thousandFpsMkv,
+  VALID,
 } from '../helpers/hostile-inputs.js';
 import {
   audioOnlyFile,
@@ -40,7 +44,7 @@ import {
   videoWithoutAudio,
   zeroByteFile,
 } from '../helpers/media.js';
-import { type Stack, startStack } from '../helpers/stack-harness.js';
+import { type Stack, startStack, waitFor } from '../helpers/stack-harness.js';
 
 const TOKEN = `canary-${createHash('sha256').update('hostile').digest('hex').slice(0, 16)}`;
 const LONG_AGO = new Date('2001-01-01T00:00:00Z');
@@ -50,7 +54,14 @@ let allowed: Server; // on SOURCE_ALLOWED_HOSTS: serves redirects and odd answer
 let forbidden: Server; // loopback on a port that is NOT allowed: must never be reached
 let forbiddenHits = 0;
 /** Filled in by beforeAll. */
-const ctx: Ctx = { allowedPort: 0, forbiddenPort: 0, canaries: { video: '', text: '' } };
+const ctx: Ctx = {
+  allowedPort: 0,
+  forbiddenPort: 0,
+  deadPort: 0,
+  canaries: { video: '', text: '' },
+  video: Buffer.alloc(0),
+};
+const allowedHits = new Map<string, number>();
 const valid: { id?: string } = {};
 
 beforeAll(async () => {
@@ -61,19 +72,35 @@ beforeAll(async () => {
   forbidden.listen(0, '127.0.0.1');
   await once(forbidden, 'listening');
   ctx.forbiddenPort = (forbidden.address() as AddressInfo).port;
-  allowed = createServer((req, res) => answerAllowed(ctx, req.url ?? '/', res));
+  allowed = createServer((req, res) => {
+    const url = req.url ?? '/';
+    allowedHits.set(url, (allowedHits.get(url) ?? 0) + 1);
+    return answerAllowed(ctx, url, res);
+  });
   allowed.listen(0, '127.0.0.1');
   await once(allowed, 'listening');
   ctx.allowedPort = (allowed.address() as AddressInfo).port;
+  // A port that was free a moment ago: nothing listens there (connection refused).
+  const dead = createServer().listen(0, '127.0.0.1');
+  await once(dead, 'listening');
+  ctx.deadPort = (dead.address() as AddressInfo).port;
+  await new Promise((r) => dead.close(r));
+  ctx.video = readFileSync(await videoWithoutAudio());
 
   stack = await startStack({
-    only: ['orchestrator', ...STAGE_NAMES],
+    only: ['orchestrator', 'sweeper', ...STAGE_NAMES],
     fakeStages: STAGE_NAMES.filter((s) => s !== 'extract-audio'),
     env: {
-      SOURCE_ALLOWED_HOSTS: `127.0.0.1:${ctx.allowedPort}`,
+      SOURCE_ALLOWED_HOSTS: `127.0.0.1:${ctx.allowedPort},127.0.0.1:${ctx.deadPort}`,
       CALLBACK_SIGNING_KEY: 'hostile-suite-signing-key',
       MAX_SOURCE_BYTES: String(1024 * 1024),
       SOURCE_TIMEOUT_S: '10',
+      // Lowered so the source cases show retries and the lease in seconds: 2 attempts 0.2 s apart,
+      // a 2 s lease the sweeper takes over at once when it lapses.
+      SOURCE_ATTEMPTS: '2',
+      SOURCE_BACKOFF_MS: '200',
+      LEASE_S: '2',
+      SWEEP_GRACE_S: '0',
     },
   });
 
@@ -102,6 +129,9 @@ beforeAll(async () => {
     'wide.mkv': await oversizedVideo(),
     'endless.mp4': await endlessHeaderMp4(files),
     'fast.mkv': await thousandFpsMkv(files),
+    'long-audio.mkv': await longAudioShortHeaderMkv(files),
+    'understated.mkv': await manyPacketsMkv(files, 'understated.mkv', 30, 2),
+    'big-frame.mkv': await oversizedFrameMkv(files, 'first'),
   };
   for (const [name, path] of Object.entries(uploads))
     await stack.store.put(`uploads/${name}`, readFileSync(path));
@@ -144,12 +174,22 @@ function canaryAccessTimes(): number[] {
 describe('a valid input the suite builds on', () => {
   it('a video with no audio track is VALID: it succeeds (a silent track stands in), writing only its own prefix', async () => {
     const before = await stack.listing();
-    const res = await stack.submit<{ status?: string; clips?: number }>(submit('h-valid-noaudio', {}));
+    const res = await stack.submit<{ status?: string; clips?: number }>(submit(VALID.id, {}));
     expect(res.status).toBe(200);
     expect(res.body.status).toBe('SUCCEEDED');
-    for (const key of changes(before, await stack.listing()))
-      expect(ownedBy(key, 'h-valid-noaudio')).toBe(true);
-    valid.id = 'h-valid-noaudio';
+    for (const key of changes(before, await stack.listing())) expect(ownedBy(key, VALID.id)).toBe(true);
+    valid.id = VALID.id;
+  });
+
+  it('the same under an Idempotency-Key succeeds once; sent again, it is that request', async () => {
+    const headers = { 'idempotency-key': VALID.key };
+    const first = await stack.submit<{ status?: string; request_id?: string }>(VALID.body, headers);
+    expect(first.body.status).toBe('SUCCEEDED');
+    const before = await stack.listing();
+    const again = await stack.submit<{ request_id?: string }>(VALID.body, headers);
+    expect(again.status).toBe(200);
+    expect(again.body).toEqual(first.body);
+    expect(changes(before, await stack.listing())).toEqual([]);
   });
 });
 
@@ -181,6 +221,9 @@ describe('hostile inputs', () => {
         lease: null,
       });
       expect(after.has(indexKeys.active(c.id))).toBe(false);
+      // A copy of the source that failed is not left behind.
+      const input = requestKeys(c.id).input('');
+      if (!state.input_key) expect([...after.keys()].filter((k) => k.startsWith(input))).toEqual([]);
       for (const key of changed) expect((await stack.store.getBytes(key)).includes(TOKEN)).toBe(false);
     }
     expect(JSON.stringify(res.body ?? '')).not.toContain(TOKEN);
@@ -195,11 +238,76 @@ describe('hostile inputs', () => {
   it("reads another request's files as a video only to refuse them, leaking nothing", async () => {
     const atimes = canaryAccessTimes();
     const res = await stack.submit<{ error?: { code?: string } }>(
-      source('h-other-state', `store://${requestKeys(valid.id ?? 'h-valid-noaudio').state}`),
+      source('h-other-state', `store://${requestKeys(valid.id ?? VALID.id).state}`),
     );
     expect(res.status).toBe(422);
     expect(res.body.error?.code).toBe('UNSUPPORTED_FORMAT');
     expect(JSON.stringify(res.body)).not.toContain('"schema_version"');
     expect(canaryAccessTimes()).toEqual(atimes);
+  });
+});
+
+describe('sources that fail in passing, or crawl', () => {
+  async function sweepOnce(): Promise<{ resumed: string[] }> {
+    const res = await stack.call('/function/sweeper', { method: 'POST' });
+    expect(res.status).toBe(200);
+    return (await res.json()) as { resumed: string[] };
+  }
+
+  it('an unreachable source is tried SOURCE_ATTEMPTS times, backing off, then FAILED with the cause', async () => {
+    const id = 'h-src-unreachable';
+    const before = await stack.listing();
+    const res = await stack.submit(source(id, `http://127.0.0.1:${ctx.deadPort}/video.mp4`));
+    expect(res.status).toBe(202); // accepted: it waits to try again
+    expect(await stack.state(id)).toMatchObject({
+      status: 'INIT',
+      error: null,
+      lease: null,
+      input_copy: { status: 'PENDING', attempts: 1, error: { code: 'SOURCE_UNREACHABLE' } },
+    });
+    const failed = await waitFor(
+      async () => {
+        await sweepOnce();
+        const state = await stack.state(id);
+        return state.status === 'FAILED' && state;
+      },
+      'the request to fail',
+      15_000,
+    );
+    expect(failed).toMatchObject({
+      error: { code: 'SOURCE_UNREACHABLE', details: { attempts: 2 } },
+      lease: null,
+      input_copy: { status: 'FAILED', attempts: 2 },
+    });
+    const after = await stack.listing();
+    expect(after.has(indexKeys.active(id))).toBe(false);
+    for (const key of changes(before, after))
+      expect({ key, owned: ownedBy(key, id) }).toEqual({ key, owned: true });
+    expect([...after.keys()].filter((k) => k.startsWith(requestKeys(id).input('')))).toEqual([]);
+  });
+
+  it('a slow source keeps its lease while it is copied: the sweeper never takes the request over', async () => {
+    const id = 'h-src-slow';
+    const answer = stack.submit<{ status?: string }>(
+      source(id, `http://127.0.0.1:${ctx.allowedPort}/slow.mp4`),
+    );
+    const resumed: string[] = [];
+    let sweeps = 0;
+    let settled = false;
+    void answer.finally(() => {
+      settled = true;
+    });
+    // The copy takes about 5 s, more than twice the 2 s lease.
+    while (!settled) {
+      await new Promise((r) => setTimeout(r, 400));
+      resumed.push(...(await sweepOnce()).resumed);
+      sweeps += 1;
+    }
+    const res = await answer;
+    expect(sweeps).toBeGreaterThanOrEqual(6); // it outlived the lease more than once
+    expect(resumed).not.toContain(id);
+    expect({ status: res.status, body: res.body.status }).toEqual({ status: 200, body: 'SUCCEEDED' });
+    expect(allowedHits.get('/slow.mp4')).toBe(1);
+    expect((await stack.state(id)).runs).toBe(1);
   });
 });

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import sharp from 'sharp';
 import { ffmpeg } from './media.js';
 
@@ -14,7 +15,11 @@ import { ffmpeg } from './media.js';
 export interface Ctx {
   allowedPort: number;
   forbiddenPort: number;
+  /** On the allow-list, but nothing listens there (connection refused). */
+  deadPort: number;
   canaries: { video: string; text: string };
+  /** A valid video the allowed server sends slowly (/slow.mp4). */
+  video: Buffer;
 }
 
 export interface Case {
@@ -37,6 +42,17 @@ export const submit = (id: string, extra: Record<string, unknown>) => ({
   ...extra,
 });
 export const source = (id: string, video_uri: string) => submit(id, { video_uri });
+
+/**
+ * The valid requests the suite makes first (hostile.test.ts), one under a
+ * request_id and one under an Idempotency-Key: the cases that reuse their id
+ * with another body must be refused without touching them.
+ */
+export const VALID = {
+  id: 'h-valid-noaudio',
+  key: 'h-valid-idempotency-key',
+  body: { video_uri: 'store://uploads/valid-noaudio.mp4', query: 'find the car' },
+};
 const http = (ctx: Ctx, path: string) => `http://127.0.0.1:${ctx.allowedPort}${path}`;
 
 export function allCases(): Case[] {
@@ -194,6 +210,38 @@ export function allCases(): Case[] {
       headers: { 'idempotency-key': 'cl\u00e9' },
       code: 'INVALID_IDEMPOTENCY_KEY',
     },
+    // Ids used again for another request, and ids in the orchestrator's own namespaces.
+    ...(
+      [
+        ['another query', () => ({ query: 'find the dog' })],
+        ['another video', () => ({ video_uri: 'store://uploads/wide.mkv' })],
+        ['another profile', () => ({ profile: 'fast' })],
+        ['overrides', () => ({ overrides: { frames: { fps: 2 } } })],
+        ['a callback_url', (ctx: Ctx) => ({ callback_url: http(ctx, '/hook') })],
+      ] as const
+    ).map(([what, change]) => ({
+      name: `a known request_id with ${what}`,
+      body: (ctx: Ctx) => submit(VALID.id, change(ctx)),
+      code: 'IDEMPOTENCY_KEY_MISMATCH',
+    })),
+    {
+      name: 'a known Idempotency-Key with another query',
+      body: () => ({ ...VALID.body, query: 'find the dog' }),
+      headers: { 'idempotency-key': VALID.key },
+      code: 'IDEMPOTENCY_KEY_MISMATCH',
+    },
+    {
+      name: 'request_id in the Idempotency-Key namespace (k_…)',
+      body: () => submit(`k_${createHash('sha256').update(VALID.key).digest('hex').slice(0, 32)}`, {}),
+      code: 'INVALID_REQUEST',
+      field: 'request_id',
+    },
+    {
+      name: 'request_id in the X-Call-Id namespace, upper case (C_…)',
+      body: () => submit('C_0123456789abcdef0123456789abcdef', {}),
+      code: 'INVALID_REQUEST',
+      field: 'request_id',
+    },
     // Callback URLs.
     {
       name: 'callback_url file://',
@@ -326,6 +374,15 @@ export function allCases(): Case[] {
       body: () => source('h-mapped', 'http://[::ffff:169.254.169.254]/'),
       code: 'SOURCE_REFUSED',
     },
+    ...(
+      [
+        ['loopback as IPv4-compatible IPv6', 'http://[::127.0.0.1]/video.mp4'],
+        ['the metadata address via NAT64', 'http://[64:ff9b::169.254.169.254]/latest/'],
+        ['private address via local-use NAT64', 'http://[64:ff9b:1::a00:1]/video.mp4'],
+        ['the metadata address via 6to4', 'http://[2002:a9fe:a9fe::1]/latest/'],
+        ['a site-local IPv6 address', 'http://[fec0::1]/video.mp4'],
+      ] as const
+    ).map(([name, uri], i) => ({ name, body: () => source(`h-v6-${i}`, uri), code: 'SOURCE_REFUSED' })),
     {
       name: 'credentials in the URL',
       body: (ctx) => source('h-creds', `http://user:pass@127.0.0.1:${ctx.allowedPort}/text.mp4`),
@@ -358,6 +415,8 @@ export function allCases(): Case[] {
         ['a source larger than MAX_SOURCE_BYTES (declared)', '/huge', 'SOURCE_TOO_LARGE'],
         ['a source larger than MAX_SOURCE_BYTES (chunked)', '/huge-chunked', 'SOURCE_TOO_LARGE'],
         ['text served over http as video/mp4', '/text.mp4', 'UNSUPPORTED_FORMAT'],
+        ['a gzip bomb (content-encoding: gzip)', '/gzip-bomb', 'UNSUPPORTED_CONTENT_ENCODING'],
+        ['a 200 answer with no bytes', '/empty', 'EMPTY_INPUT'],
       ] as const
     ).map(([name, path, code], i) => ({
       name,
@@ -380,6 +439,10 @@ export function allCases(): Case[] {
         ['a resolution wider than 8K in the header', 'wide.mkv', 'MEDIA_LIMITS_EXCEEDED'],
         ['a 49-day duration in the header', 'endless.mp4', 'MEDIA_LIMITS_EXCEEDED'],
         ['1000 frames per second in the header', 'fast.mkv', 'MEDIA_LIMITS_EXCEEDED'],
+        // What the streams really hold, beyond what the header declares.
+        ['a minute of audio behind a header that declares 1 s', 'long-audio.mkv', 'MEDIA_LIMITS_EXCEEDED'],
+        ['30 s of video behind a header that declares 2 s', 'understated.mkv', 'MEDIA_LIMITS_EXCEEDED'],
+        ['an 8000×8000 frame behind a 64×48 header', 'big-frame.mkv', 'MEDIA_LIMITS_EXCEEDED'],
       ] as const
     ).map(([name, file, code], i) => ({
       name,
@@ -421,9 +484,37 @@ export function answerAllowed(ctx: Ctx, url: string, res: ServerResponse): unkno
     case '/text.mp4':
       res.writeHead(200, { 'content-type': 'video/mp4' });
       return res.end('not a video at all\n');
+    case '/gzip-bomb': // 50 KB that decode to 50 MB, past MAX_SOURCE_BYTES (1 MiB) fifty times
+      res.writeHead(200, { 'content-type': 'video/mp4', 'content-encoding': 'gzip' });
+      return res.end(gzipBomb());
+    case '/empty':
+      res.writeHead(200, { 'content-type': 'video/mp4', 'content-length': '0' });
+      return res.end();
+    case '/slow.mp4': // the valid video in 40 pieces, 125 ms apart: about 5 s
+      return trickle(res, ctx.video, 40, 125);
     default:
       res.writeHead(404).end('no such thing');
   }
+}
+
+let bomb: Buffer | undefined;
+function gzipBomb(): Buffer {
+  bomb ??= gzipSync(Buffer.alloc(50 * 1024 * 1024), { level: 9 });
+  return bomb;
+}
+
+function trickle(res: ServerResponse, bytes: Buffer, pieces: number, everyMs: number): void {
+  res.writeHead(200, { 'content-type': 'video/mp4', 'content-length': String(bytes.length) });
+  const size = Math.ceil(bytes.length / pieces);
+  let at = 0;
+  const timer = setInterval(() => {
+    if (res.destroyed) return clearInterval(timer);
+    res.write(bytes.subarray(at, at + size));
+    at += size;
+    if (at < bytes.length) return;
+    clearInterval(timer);
+    res.end();
+  }, everyMs);
 }
 
 // ---- media made on the spot ----
@@ -488,5 +579,92 @@ export async function thousandFpsMkv(dir: string): Promise<string> {
     'matroska',
     path,
   ]);
+  return path;
+}
+
+// ---- media that holds more than its header says (checked against what the streams hold) ----
+
+/** Rewrites the Duration a Matroska file declares (Segment Info element 0x4489: an 8-byte float, in ms). */
+export function declareMatroskaDuration(path: string, seconds: number): void {
+  const bytes = readFileSync(path);
+  const head = bytes.subarray(0, 4096);
+  // TimestampScale 1 000 000 ns: Duration counts milliseconds.
+  if (head.indexOf(Buffer.from([0x2a, 0xd7, 0xb1, 0x83, 0x0f, 0x42, 0x40])) < 0)
+    throw new Error('expected a TimestampScale of 1 ms');
+  const at = head.indexOf(Buffer.from([0x44, 0x89, 0x88]));
+  if (at < 0) throw new Error('expected an 8-byte Duration element');
+  bytes.writeDoubleBE(seconds * 1000, at + 3);
+  writeFileSync(path, bytes);
+}
+
+/**
+ * 2×2 H.264 at 240 fps, `seconds` long (one second encoded, then copied over
+ * and over): 240 packets a second in a few bytes each. With `declaredS`, its
+ * header says it lasts that long.
+ */
+export async function manyPacketsMkv(
+  dir: string,
+  name: string,
+  seconds: number,
+  declaredS?: number,
+): Promise<string> {
+  const second = join(dir, `${name}.1s.mkv`);
+  await ffmpeg([
+    ...['-f', 'lavfi', '-i', 'color=black:s=2x2:r=240:d=1'],
+    ...['-c:v', 'libx264', '-preset', 'ultrafast', '-g', '240', '-f', 'matroska', second],
+  ]);
+  const path = join(dir, name);
+  await ffmpeg(['-stream_loop', String(seconds - 1), '-i', second, '-c', 'copy', '-f', 'matroska', path]);
+  if (declaredS !== undefined) declareMatroskaDuration(path, declaredS);
+  return path;
+}
+
+/** One second of video and a minute of 8 kHz AAC, in a Matroska file that declares one second. */
+export async function longAudioShortHeaderMkv(dir: string): Promise<string> {
+  const path = join(dir, 'long-audio.mkv');
+  await ffmpeg([
+    ...['-f', 'lavfi', '-i', 'testsrc2=s=64x48:r=10:d=1', '-f', 'lavfi', '-i', 'sine=f=300:r=8000:d=60'],
+    ...['-c:v', 'mjpeg', '-c:a', 'aac', '-f', 'matroska', path],
+  ]);
+  declareMatroskaDuration(path, 1);
+  return path;
+}
+
+/** Side of the big frame: 8000×8000 is 64 Mpx, about twice an 8K frame (33 Mpx). */
+const BIG_FRAME_SIDE = 8000;
+
+/**
+ * MJPEG in Matroska at 2 fps, six 64×48 frames and one of 8000×8000, whose
+ * header says 64×48. `middle`: the big frame is the fourth (the header is the
+ * first frame's size, as ffmpeg writes it). `first`: it comes first, and the
+ * header's PixelWidth/PixelHeight are rewritten to still say 64×48.
+ */
+export async function oversizedFrameMkv(dir: string, position: 'first' | 'middle'): Promise<string> {
+  const small = join(dir, 'small.mjpeg');
+  const big = join(dir, 'big.mjpeg');
+  await ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=s=64x48:r=2:d=1.5', '-c:v', 'mjpeg', '-f', 'mjpeg', small]);
+  const side = BIG_FRAME_SIDE;
+  await ffmpeg([
+    ...['-f', 'lavfi', '-i', `color=gray:s=${side}x${side}:d=1`, '-frames:v', '1'],
+    ...['-c:v', 'mjpeg', '-q:v', '31', '-f', 'mjpeg', big],
+  ]);
+  const frames = [readFileSync(small), readFileSync(big), readFileSync(small)];
+  const stream = join(dir, `frames-${position}.mjpeg`);
+  writeFileSync(stream, Buffer.concat(position === 'first' ? [frames[1]!, frames[0]!, frames[2]!] : frames));
+  const path = join(dir, `big-frame-${position}.mkv`);
+  await ffmpeg(['-f', 'mjpeg', '-framerate', '2', '-i', stream, '-c', 'copy', '-f', 'matroska', path]);
+  if (position === 'first') {
+    const bytes = readFileSync(path);
+    // PixelWidth (0xB0) and PixelHeight (0xBA), each a 2-byte unsigned integer.
+    for (const [id, value] of [
+      [0xb0, 64],
+      [0xba, 48],
+    ] as const) {
+      const at = bytes.indexOf(Buffer.from([id, 0x82, side >> 8, side & 0xff]));
+      if (at < 0) throw new Error(`expected element 0x${id.toString(16)} = ${side}`);
+      bytes.writeUInt16BE(value, at + 2);
+    }
+    writeFileSync(path, bytes);
+  }
   return path;
 }

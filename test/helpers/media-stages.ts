@@ -50,6 +50,10 @@ export function countingRunner(inner: FfmpegRunner): { runner: FfmpegRunner; cal
         calls += 1;
         return inner.probe(file, options);
       },
+      probeLines: (file, options) => {
+        calls += 1;
+        return inner.probeLines(file, options);
+      },
       withTempDir: (fn) => inner.withTempDir(fn),
     },
     calls: () => calls,

@@ -161,6 +161,69 @@ export async function remuxed(source: string, format: 'mpegts' | 'matroska', ext
 }
 
 /**
+ * `source` re-encoded as an old DivX/Xvid AVI: MPEG-4 Part 2 with *packed*
+ * B-frames (libxvid packs them in AVI: a P-frame and the next B-frame in one
+ * chunk, then a few-byte placeholder) and AC3 audio, like Megamind.avi in
+ * Debian's opencv-doc. Keyframes every `gop` frames.
+ */
+export async function packedDivxAvi(source: string, gop = 250): Promise<string> {
+  const path = cachePath('divx', { source, gop }, 'avi');
+  await cached(path, (out) =>
+    ffmpeg([
+      ...['-i', source, '-map', '0:v:0', '-map', '0:a:0?'],
+      ...['-c:v', 'libxvid', '-bf', '2', '-g', String(gop), '-q:v', '4', '-vtag', 'DX50'],
+      ...['-c:a', 'ac3', '-b:a', '96k', '-f', 'avi', out],
+    ]),
+  );
+  return path;
+}
+
+/** `source` as MPEG-2 video with B-frames (and MP2 audio) in AVI: no presentation times, but ffmpeg can generate them. */
+export async function mpeg2Avi(source: string, gop = 250): Promise<string> {
+  const path = cachePath('mpeg2avi', { source, gop }, 'avi');
+  await cached(path, (out) =>
+    ffmpeg([
+      ...['-i', source, '-map', '0:v:0', '-map', '0:a:0?'],
+      ...['-c:v', 'mpeg2video', '-bf', '2', '-g', String(gop), '-q:v', '4'],
+      // Closed GOPs, as cameras write them (ffmpeg wants scene-change detection off for that).
+      ...['-flags', '+cgop', '-sc_threshold', '1000000000'],
+      ...['-c:a', 'mp2', '-b:a', '128k', '-f', 'avi', out],
+    ]),
+  );
+  return path;
+}
+
+/** H.264 with B-frames in AVI: the packets have no presentation times, and none can be made without decoding. */
+export async function h264BFramesAvi(): Promise<string> {
+  const path = cachePath('h264avi', {}, 'avi');
+  await cached(path, (out) =>
+    ffmpeg([
+      ...['-f', 'lavfi', '-i', 'testsrc2=s=160x120:r=25:d=4'],
+      ...['-c:v', 'libx264', '-preset', 'veryfast', '-bf', '2', '-g', '50', '-f', 'avi', out],
+    ]),
+  );
+  return path;
+}
+
+/**
+ * A short H.264 (4:4:4, which allows odd sizes) + AAC MP4 of any size, e.g. 1×1
+ * or 33×17 — sizes 4:2:0 encoders refuse. Made at 64×64 and scaled, since
+ * lavfi sources round small sizes.
+ */
+export async function tinyVideo(width: number, height: number, durationS = 3): Promise<string> {
+  const path = cachePath('tiny', { width, height, durationS }, 'mp4');
+  await cached(path, (out) =>
+    ffmpeg([
+      ...['-f', 'lavfi', '-i', `testsrc2=s=64x64:r=10:d=${durationS}`],
+      ...['-f', 'lavfi', '-i', `sine=f=440:r=${TRACK_RATE}:d=${durationS}`],
+      ...['-vf', `scale=${width}:${height}`, '-c:v', 'libx264', '-preset', 'ultrafast'],
+      ...['-pix_fmt', 'yuv444p', '-c:a', 'aac', '-shortest', '-f', 'mp4', out],
+    ]),
+  );
+  return path;
+}
+
+/**
  * An MP4 cut short. Default layout (index at the end): the index is gone and
  * nothing can be read. `faststart` (index first): it opens, then the data runs out.
  */
@@ -373,6 +436,33 @@ export async function locateFirstFrame(
   const candidates = await grayFrames(reference, { fromS, frames: 2 * window + 1 });
   const distances = candidates.map((c) => imageDistance(first!, c));
   return fromIndex + distances.indexOf(Math.min(...distances));
+}
+
+/**
+ * Like locateFirstFrame, for every frame of `clip`: which frame of `reference`
+ * each one shows, the closest match within ±`window` frames of where it should
+ * be if the clip's frames were `firstIndex`, `firstIndex` + 1, …. Catches
+ * frames shown out of order, twice or not at all, not only a wrong start.
+ */
+export async function locateFrames(
+  clip: string,
+  reference: string,
+  firstIndex: number,
+  fps: number,
+  window = 3,
+): Promise<number[]> {
+  const shown = await grayFrames(clip, { frames: 100_000 });
+  const fromIndex = Math.max(0, firstIndex - window);
+  const candidates = await grayFrames(reference, {
+    fromS: Math.max(0, (fromIndex - 0.25) / fps),
+    frames: shown.length + 2 * window + 1,
+  });
+  return shown.map((frame, i) => {
+    const lo = Math.max(0, firstIndex + i - window - fromIndex);
+    const near = candidates.slice(lo, firstIndex + i + window + 1 - fromIndex);
+    const distances = near.map((c) => imageDistance(frame, c));
+    return fromIndex + lo + distances.indexOf(Math.min(...distances));
+  });
 }
 
 /** The index of the first frame at or after `timeS` in a constant-rate video starting at 0. */

@@ -14,6 +14,7 @@ import { runStageOnce, type StageDefinition } from '../../common/stage.js';
 import { FolderStore } from '../../common/storage/folder-store.js';
 import type { OrchestratorConfig } from '../../functions/orchestrator/config.js';
 import type { StageInvoker } from '../../functions/orchestrator/invoker.js';
+import { requestIdKeyFrom } from '../../functions/orchestrator/request-identity.js';
 import { OrchestratorService } from '../../functions/orchestrator/service.js';
 import { fakeStages } from './fake-stages.js';
 
@@ -85,7 +86,11 @@ export function testConfig(overrides: Partial<OrchestratorConfig> = {}): Orchest
     callbackPolicy: { allowedHosts: ['127.0.0.1'] },
     maxSourceBytes: 10 * 1024 * 1024,
     sourceTimeoutMs: 5_000,
+    sourceAttempts: 3,
+    sourceBackoffMs: 10,
+    sourceBackoffMaxMs: 100,
     callbackSigningKey: 'test-signing-key',
+    requestIdKey: requestIdKeyFrom('test-signing-key'),
     callbackAttempts: 3,
     callbackBackoffMs: 10,
     owner: `test/${Math.random().toString(36).slice(2, 8)}`,

@@ -1,8 +1,10 @@
 /**
- * cut-clips + transcode-clip on the same video in three containers: MP4 (cut
- * into .mov pieces), MPEG-TS (timestamps starting near 1.4 s, no seek index)
- * and Matroska (cut into .mkv pieces). Keyframes are 250 frames apart, so any
- * keyframe rounding would show up as seconds of error, not frames.
+ * cut-clips + transcode-clip on the same video in five containers: MP4 (cut
+ * into .mov pieces), MPEG-TS (timestamps starting near 1.4 s, no seek index),
+ * Matroska (cut into .mkv pieces) and, re-encoded, AVI with B-frames and so
+ * without presentation times: an old DivX one (packed B-frames; its video
+ * starts 0.1 s in, after the encoder's delay) and MPEG-2. Keyframes are 250
+ * frames apart, so any keyframe rounding would show up as seconds of error.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -18,7 +20,9 @@ import { transcodeClip } from '../../functions/transcode-clip/stage.js';
 import {
   ffprobeJson,
   firstFrameAtOrAfter,
-  locateFirstFrame,
+  locateFrames,
+  mpeg2Avi,
+  packedDivxAvi,
   remuxed,
   type SpeechVideo,
   speechVideo,
@@ -47,6 +51,8 @@ const containers = [
   { name: 'mp4', pieceExt: '.mov', source: async () => video.path },
   { name: 'mpegts', pieceExt: '.mkv', source: () => remuxed(video.path, 'mpegts', 'm2t') },
   { name: 'matroska', pieceExt: '.mkv', source: () => remuxed(video.path, 'matroska', 'mkv') },
+  { name: 'divx-avi', pieceExt: '.mkv', source: () => packedDivxAvi(video.path) },
+  { name: 'mpeg2-avi', pieceExt: '.mkv', source: () => mpeg2Avi(video.path) },
 ];
 
 describe.each(containers)('$name source', ({ name, pieceExt, source }) => {
@@ -59,12 +65,17 @@ describe.each(containers)('$name source', ({ name, pieceExt, source }) => {
       await runStageOnce(cutClips, { request_id: id, source_key: sourceKey, clips: CLIPS }, h.deps())
     ).manifest.output;
 
-    // Source time 0 is the container's start; in MPEG-TS the first video frame comes a little later.
+    // Source time 0 is the container's start; in MPEG-TS and the AVI the first video frame comes a
+    // little later. Where ffmpeg shows it, decoded (an AVI's stream start_time says 0 regardless).
     const info = await ffprobeJson<{
-      streams: Array<{ start_time: string }>;
+      frames: Array<{ best_effort_timestamp_time?: string }>;
       format: { start_time: string };
-    }>(path, ['-select_streams', 'v:0', '-show_streams', '-show_format']);
-    const firstFrameS = Number(info.streams[0]!.start_time) - Number(info.format.start_time);
+    }>(path, [
+      ...['-select_streams', 'v:0', '-read_intervals', '%+#10'],
+      ...['-show_entries', 'frame=best_effort_timestamp_time', '-show_format'],
+    ]);
+    const firstFrame = info.frames.find((f) => f.best_effort_timestamp_time !== undefined)!;
+    const firstFrameS = Number(firstFrame.best_effort_timestamp_time) - Number(info.format.start_time);
     const fps = video.options.fps;
     const frame = 1 / fps;
     const keyframeSpacing = video.options.gop / fps;
@@ -98,11 +109,16 @@ describe.each(containers)('$name source', ({ name, pieceExt, source }) => {
       // Compare with the original MP4 (exact seeking; MPEG-TS seeking is not): frame n is at
       // firstFrameS + n/fps in this container and at n/fps in the MP4.
       const expected = firstFrameAtOrAfter(Math.max(0, piece.start - firstFrameS), fps);
-      const shown = await locateFirstFrame(mp4, video.path, expected / fps, fps);
+      const shown = await locateFrames(mp4, video.path, expected, fps);
       expect(
-        Math.abs(shown - expected),
-        `clip ${piece.index} shows frame ${shown}, wanted ${expected}`,
+        Math.abs(shown[0]! - expected),
+        `clip ${piece.index} shows frame ${shown[0]}, wanted ${expected}`,
       ).toBeLessThanOrEqual(1);
+      // …and then every frame after it once, in order. (The first may be held one frame longer:
+      // ffmpeg's constant-rate MP4 output repeats a first frame that lands late in its interval.)
+      const [first, second, ...rest] = shown;
+      expect([0, 1], `clip ${piece.index}: ${first}, ${second}`).toContain(second! - first!);
+      expect(rest, `clip ${piece.index}`).toEqual(rest.map((_, i) => second! + 1 + i));
     }
   });
 });

@@ -11,6 +11,7 @@ import { resolveProfile } from '../../common/profiles.js';
 import { runStageOnce } from '../../common/stage.js';
 import { extractAudio } from '../../functions/extract-audio/stage.js';
 import { segmentSpeech } from '../../functions/segment-speech/stage.js';
+import { longAudioShortHeaderMkv, manyPacketsMkv, oversizedFrameMkv } from '../helpers/hostile-inputs.js';
 import {
   audioOnlyFile,
   concatList,
@@ -113,6 +114,21 @@ describe('extract-audio: bad inputs fail with a stable, non-retryable code and w
       make: async () => concatList(files, await transportStreamSegment(files, 'concat-part.ts')),
     },
     { name: 'a video wider than 8K', code: 'MEDIA_LIMITS_EXCEEDED', make: () => oversizedVideo() },
+    {
+      name: 'a minute of audio behind a header that declares 1 s',
+      code: 'MEDIA_LIMITS_EXCEEDED',
+      make: () => longAudioShortHeaderMkv(files),
+    },
+    {
+      name: '30 s of video behind a header that declares 2 s',
+      code: 'MEDIA_LIMITS_EXCEEDED',
+      make: () => manyPacketsMkv(files, 'understated.mkv', 30, 2),
+    },
+    {
+      name: 'an 8000×8000 frame behind a 64×48 header',
+      code: 'MEDIA_LIMITS_EXCEEDED',
+      make: () => oversizedFrameMkv(files, 'first'),
+    },
   ];
 
   cases.forEach(({ name, code, make }, i) => {

@@ -1,12 +1,13 @@
-import { createHmac } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createHash, createHmac } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { type AddressInfo, createServer as createTcpServer } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FinalResult } from '../../common/contracts/final.js';
 import { RequestState } from '../../common/contracts/state.js';
 import { indexKeys, requestKeys } from '../../common/keys.js';
 import { defineStage } from '../../common/stage.js';
-import { readState } from '../../common/state/state-store.js';
+import { readState, updateState } from '../../common/state/state-store.js';
 import type { Outcome } from '../../functions/orchestrator/service.js';
 import { type Harness, makeHarness } from '../helpers/orchestrator-harness.js';
 
@@ -166,9 +167,93 @@ describe('orchestrator service over a real folder store', () => {
 
   it('the same Idempotency-Key twice runs once and returns the same result', async () => {
     const first = finalOf(await h.service().submit(submit, 'key-123'));
-    const second = finalOf(await h.service().submit({ ...submit, query: 'something else' }, 'key-123'));
+    const second = finalOf(await h.service().submit({ ...submit }, 'key-123'));
     expect(second).toEqual(first);
     expect(h.gateway.repeated()).toEqual([]);
+  });
+
+  describe('an id used again for another request', () => {
+    // Each way a request gets its id, and what the first submission under it sends.
+    const ways = [
+      { by: 'Idempotency-Key', first: submit, key: 'key-reused', callId: undefined },
+      {
+        by: 'request_id',
+        first: { ...submit, request_id: 'client-reused' },
+        key: undefined,
+        callId: undefined,
+      },
+      { by: 'X-Call-Id', first: submit, key: undefined, callId: 'call-reused' },
+    ] as const;
+    const changes = [
+      { video_uri: 'store://uploads/other.mp4' },
+      { query: 'find the dog' },
+      { profile: 'fast' as const },
+      { overrides: { frames: { fps: 2 } } },
+      { callback_url: 'http://127.0.0.1:9/hook' },
+    ];
+
+    it.each(ways)(
+      'by $by: 422 IDEMPOTENCY_KEY_MISMATCH, nothing runs or is written; the same body gets the first request',
+      async (way) => {
+        await h.store.put('uploads/other.mp4', Buffer.from('another video'));
+        const first = finalOf(await h.service().submit(way.first, way.key, way.callId));
+        const calls = h.gateway.invocations.size;
+        const before = await snapshot();
+        for (const change of changes) {
+          await expect(
+            h.service().submit({ ...way.first, ...change }, way.key, way.callId),
+            JSON.stringify(change),
+          ).rejects.toMatchObject({ code: 'IDEMPOTENCY_KEY_MISMATCH', status: 422, details: { by: way.by } });
+        }
+        expect(await snapshot()).toEqual(before);
+        expect(h.gateway.invocations.size).toBe(calls);
+        expect(h.gateway.repeated()).toEqual([]);
+        // The same body again is the same request.
+        expect(finalOf(await h.service().submit({ ...way.first }, way.key, way.callId))).toEqual(first);
+        expect((await stateOf(first.request_id)).request.query).toBe(submit.query);
+      },
+    );
+
+    it('two submissions under one key with different bodies at once: one runs, the other is refused', async () => {
+      const outcomes = await Promise.allSettled([
+        h.service().submit(submit, 'key-race'),
+        h.service().submit({ ...submit, query: 'find the dog' }, 'key-race'),
+      ]);
+      const refused = outcomes.filter((o) => o.status === 'rejected');
+      expect(refused).toHaveLength(1);
+      expect((refused[0] as PromiseRejectedResult).reason).toMatchObject({
+        code: 'IDEMPOTENCY_KEY_MISMATCH',
+      });
+      expect(h.gateway.repeated()).toEqual([]);
+    });
+  });
+
+  describe("an id guessed in advance cannot be taken for another caller's key", () => {
+    // What anyone could compute from a key or a call id before: its plain sha256.
+    const guessed = (prefix: string, text: string) =>
+      `${prefix}${createHash('sha256').update(text).digest('hex').slice(0, 32)}`;
+
+    it.each([
+      { name: 'an Idempotency-Key', key: 'order-17', callId: undefined, id: guessed('k_', 'order-17') },
+      { name: 'an X-Call-Id', key: undefined, callId: 'call-17', id: guessed('c_', 'call-17') },
+    ])('$name: the victim gets a request of its own', async ({ key, callId, id }) => {
+      await h.store.put('uploads/other.mp4', Buffer.from('the attacker video'));
+      // The attacker creates a request under the id the victim's key would have got.
+      const squat = finalOf(
+        await h
+          .service()
+          .submit(
+            { ...submit, video_uri: 'store://uploads/other.mp4', query: 'planted', request_id: id },
+            undefined,
+          ),
+      );
+      expect(squat.request_id).toBe(id);
+      const victim = finalOf(await h.service().submit(submit, key, callId));
+      expect(victim.request_id).not.toBe(id);
+      expect(victim.query).toBe(submit.query);
+      const state = await stateOf(victim.request_id);
+      expect(state.request).toMatchObject({ video_uri: submit.video_uri, query: submit.query });
+    });
   });
 
   it('the same gateway call id delivered twice (queue-worker redelivery) runs once', async () => {
@@ -267,9 +352,32 @@ describe('orchestrator service over a real folder store', () => {
   describe('http(s) sources', () => {
     let server: Server;
     let base: string;
+    let hits: Map<string, number>;
+    let encodings: Array<string | undefined>;
+    let closed: string[];
     beforeEach(async () => {
+      hits = new Map();
+      encodings = [];
+      closed = [];
       server = createServer((req, res) => {
-        if (req.url === '/video.mp4') return res.end('fake video bytes');
+        const path = req.url ?? '/';
+        hits.set(path, (hits.get(path) ?? 0) + 1);
+        encodings.push(req.headers['accept-encoding']);
+        res.on('close', () => closed.push(path));
+        if (path === '/video.mp4') return res.end('fake video bytes');
+        if (path === '/slow.mp4') return trickle(res, 20, 100, true); // about 2 s
+        if (path === '/endless.mp4') return trickle(res, 200, 50, false);
+        if (path === '/hang.mp4') return undefined; // answers nothing
+        if (path === '/gzip.mp4') {
+          res.writeHead(200, { 'content-type': 'video/mp4', 'content-encoding': 'gzip' });
+          return res.end(gzipSync(Buffer.alloc(5 * 1024 * 1024)));
+        }
+        if (path === '/empty.mp4') return res.end();
+        if (path === '/cut.mp4') {
+          res.writeHead(200, { 'content-type': 'video/mp4', 'content-length': '100000' });
+          res.write(Buffer.alloc(1000));
+          return setTimeout(() => res.destroy(), 50);
+        }
         if (req.url === '/to-metadata') {
           res.writeHead(302, { location: 'http://169.254.169.254/latest/meta-data/' });
           return res.end();
@@ -285,7 +393,26 @@ describe('orchestrator service over a real folder store', () => {
       await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
       base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     });
-    afterEach(() => new Promise<void>((r) => server.close(() => r())));
+    afterEach(
+      () =>
+        new Promise<void>((r) => {
+          server.closeAllConnections();
+          server.close(() => r());
+        }),
+    );
+
+    /** Sends `chunks` small pieces `everyMs` apart, then ends (or, with end false, just stops). */
+    function trickle(res: ServerResponse, chunks: number, everyMs: number, end: boolean) {
+      res.writeHead(200, { 'content-type': 'video/mp4' });
+      let sent = 0;
+      const timer = setInterval(() => {
+        if (res.destroyed) return clearInterval(timer);
+        res.write('fake video bytes');
+        if (++sent < chunks) return;
+        clearInterval(timer);
+        if (end) res.end();
+      }, everyMs);
+    }
 
     it('fetches an allowed http source into the request input', async () => {
       const result = finalOf(
@@ -301,6 +428,8 @@ describe('orchestrator service over a real folder store', () => {
       ['/to-file', 'SOURCE_REFUSED'],
       ['/huge', 'SOURCE_TOO_LARGE'],
       ['/missing', 'SOURCE_FETCH_FAILED'],
+      ['/gzip.mp4', 'UNSUPPORTED_CONTENT_ENCODING'],
+      ['/empty.mp4', 'EMPTY_INPUT'],
     ])('%s fails the request with %s and writes only under its own prefix', async (path, code) => {
       await expect(
         h.service().submit({ ...submit, video_uri: `${base}${path}`, request_id: 'bad-src' }, undefined),
@@ -310,6 +439,107 @@ describe('orchestrator service over a real folder store', () => {
       const keys = await listAll();
       expect(keys.filter((k) => !k.startsWith('uploads/')).every((k) => k.includes('bad-src'))).toBe(true);
       expect(keys.some((k) => k.includes('/input/'))).toBe(false);
+    });
+
+    it('asks for the bytes as they are and never stores a gzip answer decoded', async () => {
+      await expect(
+        h.service().submit({ ...submit, video_uri: `${base}/gzip.mp4`, request_id: 'gzipped' }, undefined),
+      ).rejects.toMatchObject({ code: 'UNSUPPORTED_CONTENT_ENCODING', status: 422 });
+      expect(encodings).toEqual(['identity']);
+      expect((await listAll()).filter((k) => k.includes('/input/'))).toEqual([]);
+    });
+
+    it('an unreachable source is retried with backoff (recorded, honoured), then FAILED with the cause', async () => {
+      const dead = `http://127.0.0.1:${await closedPort()}/video.mp4`;
+      const config = { sourceAttempts: 3, sourceBackoffMs: 600, sourceBackoffMaxMs: 2000 };
+      const body = { ...submit, video_uri: dead, request_id: 'unreachable' };
+      const first = await h.service(config).submit(body, undefined);
+      expect(first).toMatchObject({ kind: 'status', httpStatus: 202 });
+      let state = await stateOf('unreachable');
+      expect(state).toMatchObject({
+        status: 'INIT',
+        error: null,
+        lease: null,
+        input_copy: { status: 'PENDING', attempts: 1, error: { code: 'SOURCE_UNREACHABLE' } },
+      });
+      expect(Date.parse(state.input_copy!.retry_at!)).toBeGreaterThan(Date.now());
+      expect(await h.store.head(indexKeys.active('unreachable'))).toBeDefined();
+      // A resume before retry_at waits: no second attempt.
+      expect(await h.service(config).resume('unreachable')).toMatchObject({
+        kind: 'status',
+        httpStatus: 202,
+      });
+      expect((await stateOf('unreachable')).input_copy?.attempts).toBe(1);
+
+      for (const attempt of [2, 3]) {
+        state = await stateOf('unreachable');
+        await new Promise((r) => setTimeout(r, Date.parse(state.input_copy!.retry_at!) - Date.now() + 5));
+        const resumed = h.service(config).resume('unreachable');
+        if (attempt < 3) expect(await resumed).toMatchObject({ kind: 'status', httpStatus: 202 });
+        else await expect(resumed).rejects.toMatchObject({ code: 'SOURCE_UNREACHABLE', status: 502 });
+        expect((await stateOf('unreachable')).input_copy?.attempts).toBe(attempt);
+      }
+      state = await stateOf('unreachable');
+      expect(state).toMatchObject({
+        status: 'FAILED',
+        lease: null,
+        error: { code: 'SOURCE_UNREACHABLE', details: { attempts: 3 } },
+        input_copy: { status: 'FAILED', attempts: 3 },
+      });
+      expect(await h.store.head(indexKeys.active('unreachable'))).toBeUndefined();
+    });
+
+    it.each([
+      ['/hang.mp4', 'SOURCE_TIMEOUT'], // no answer at all
+      ['/endless.mp4', 'SOURCE_TIMEOUT'], // an answer that never ends
+      ['/cut.mp4', 'SOURCE_UNREACHABLE'], // the connection drops mid-way
+    ])('%s fails with %s once its attempts are spent, leaving no copy', async (path, code) => {
+      const config = { sourceAttempts: 1, sourceTimeoutMs: 300 };
+      const body = { ...submit, video_uri: `${base}${path}`, request_id: 'stuck-src' };
+      await expect(h.service(config).submit(body, undefined)).rejects.toMatchObject({ code });
+      expect(await stateOf('stuck-src')).toMatchObject({
+        status: 'FAILED',
+        error: { code },
+        input_copy: { status: 'FAILED', attempts: 1 },
+      });
+      expect((await listAll()).filter((k) => k.includes('/input/'))).toEqual([]);
+    });
+
+    it('renews the lease while a slow source is copied, so nobody else copies it', async () => {
+      const config = { leaseMs: 600 };
+      const running = h
+        .service(config)
+        .submit({ ...submit, video_uri: `${base}/slow.mp4`, request_id: 'slow' }, undefined);
+      await new Promise((r) => setTimeout(r, 1300)); // past two leases, still copying
+      const state = await stateOf('slow');
+      expect(state.input_key).toBeUndefined();
+      expect(Date.parse(state.lease!.expires_at)).toBeGreaterThan(Date.now());
+      const other = await h.service(config).resume('slow');
+      expect(other).toMatchObject({ kind: 'status', httpStatus: 202 });
+      expect(finalOf(await running).status).toBe('SUCCEEDED');
+      expect(hits.get('/slow.mp4')).toBe(1);
+      const copied = await h.store.getBytes(requestKeys('slow').input('source.mp4'));
+      expect(copied.toString()).toBe('fake video bytes'.repeat(20));
+    });
+
+    it('stops copying when another owner takes the lease over, writing nothing more', async () => {
+      const running = h
+        .service({ leaseMs: 300 })
+        .submit({ ...submit, video_uri: `${base}/endless.mp4`, request_id: 'taken' }, undefined);
+      await waitFor(async () => (hits.get('/endless.mp4') ? true : undefined));
+      const thief = { owner: 'another-replica', expires_at: new Date(Date.now() + 60_000).toISOString() };
+      await updateState(h.store, 'taken', (s) => {
+        s.lease = thief;
+        return true;
+      });
+      const started = Date.now();
+      expect(await running).toMatchObject({ kind: 'status', httpStatus: 202 });
+      expect(Date.now() - started).toBeLessThan(3000); // the endless source would take 10 s
+      await waitFor(async () => (closed.includes('/endless.mp4') ? true : undefined));
+      const state = await stateOf('taken');
+      expect(state.lease).toEqual(thief);
+      expect(state.input_key).toBeUndefined();
+      expect((await listAll()).filter((k) => k.includes('/input/'))).toEqual([]);
     });
   });
 
@@ -371,6 +601,13 @@ async function listAll(): Promise<string[]> {
   return keys;
 }
 
+/** Every object with its ETag: a rewrite shows as well as a new key. */
+async function snapshot(): Promise<Record<string, string>> {
+  const objects: Record<string, string> = {};
+  for await (const o of h.store.listAll('')) objects[o.key] = o.etag;
+  return objects;
+}
+
 async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 5000): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
@@ -379,4 +616,13 @@ async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 5000)
     if (Date.now() > until) throw new Error('waitFor timed out');
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+/** A loopback port nothing listens on (connection refused). */
+async function closedPort(): Promise<number> {
+  const probe = createTcpServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((r) => probe.close(() => r()));
+  return port;
 }

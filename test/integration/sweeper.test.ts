@@ -64,4 +64,33 @@ describe('sweeper', () => {
     expect((await readState(h.store, 'live')).state.status).toBe('RUNNING');
     expect(await h.store.head(requestKeys('dead-driver').state)).toBeDefined();
   });
+
+  it('leaves a request waiting out the backoff of its source copy until retry_at, then resumes it', async () => {
+    const waiting = (retryAt: string) => (s: ReturnType<typeof makeState>) => {
+      s.status = 'INIT';
+      s.lease = null;
+      delete s.input_key;
+      s.input_copy = {
+        status: 'PENDING',
+        attempts: 1,
+        retry_at: retryAt,
+        error: { code: 'SOURCE_UNREACHABLE', message: 'could not fetch 127.0.0.1:9', retryable: true },
+      };
+    };
+    await seed('backing-off', waiting('2026-11-25T12:05:00.000Z'));
+    await seed('backoff-over', waiting('2026-11-25T11:59:59.000Z'));
+    const resumed: string[] = [];
+    const deps = {
+      store: h.store,
+      logger: silentLogger,
+      graceMs: 1000,
+      resume: async (id: string) => {
+        resumed.push(id);
+      },
+    };
+    await sweep({ ...deps, now: () => NOW });
+    expect(resumed).toEqual(['backoff-over']);
+    await sweep({ ...deps, now: () => new Date('2026-11-25T12:05:00.001Z') });
+    expect(resumed.sort()).toEqual(['backing-off', 'backoff-over', 'backoff-over']);
+  });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { statusLines } from '../../cli/print.js';
 import {
   clipProgress,
   isStalled,
@@ -7,10 +8,12 @@ import {
   renderLine,
   stageRows,
 } from '../../cli/progress.js';
+import { styleFor } from '../../cli/style.js';
 import type { RequestState, TaskState } from '../../common/contracts/state.js';
 import { resolveProfile } from '../../common/profiles.js';
 
 const NOW = new Date('2026-01-01T10:00:10.000Z');
+const plain = styleFor(false, {});
 
 function state(overrides: Partial<RequestState> = {}): RequestState {
   return {
@@ -70,6 +73,28 @@ describe('progress from state.json', () => {
     expect(renderLine({ requestId: 'r_test', state: s, elapsedMs: 1500 }, NOW)).toBe(
       '[1.5s] r_test RUNNING · clips 1/2',
     );
+  });
+
+  it('a request waiting out the backoff of its source copy is not stalled, and says why it waits', () => {
+    const waiting = state({
+      status: 'INIT',
+      lease: null,
+      input_copy: {
+        status: 'PENDING',
+        attempts: 2,
+        retry_at: '2026-01-01T10:02:00.000Z',
+        error: { code: 'SOURCE_UNREACHABLE', message: 'could not fetch example.org' },
+      },
+    });
+    expect(isStalled(waiting, NOW)).toBe(false);
+    const why = 'copying the source failed (attempt 2: SOURCE_UNREACHABLE — could not fetch example.org)';
+    expect(statusLines(waiting, NOW, plain)).toContain(`  ${why}; next attempt at 2026-01-01T10:02:00.000Z`);
+    expect(renderBlock({ requestId: 'r_test', state: waiting, elapsedMs: 0 }, NOW).join('\n')).toContain(why);
+    expect(renderLine({ requestId: 'r_test', state: waiting, elapsedMs: 0 }, NOW)).toMatch(
+      /source retry at 2026-01-01T10:02:00.000Z$/,
+    );
+    // Once retry_at has passed and nobody took it, it is stalled like any other.
+    expect(isStalled(waiting, new Date('2026-01-01T10:02:01.000Z'))).toBe(true);
   });
 
   it('a request nobody holds the lease of is stalled, a finished one never', () => {

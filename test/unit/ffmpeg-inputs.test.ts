@@ -3,30 +3,27 @@ import { InternalError } from '../../common/errors.js';
 import {
   ALLOWED_INPUT_FORMATS,
   FILE_INPUT_RESTRICTIONS,
+  fileInputOptions,
   restrictInputs,
 } from '../../common/ffmpeg/inputs.js';
 import { sniffContainer } from '../../common/ffmpeg/sniff.js';
 
+const LIMITS = { maxPixels: 7680 * 4320 };
+const OPTIONS = fileInputOptions(LIMITS);
+
 describe('restrictInputs', () => {
-  it('puts the protocol and demuxer allow-lists right before every file input', () => {
-    const out = restrictInputs([
-      '-ss',
-      '3',
-      '-i',
-      '/tmp/a.mp4',
-      '-i',
-      '/tmp/b.mkv',
-      '-c',
-      'copy',
-      '/tmp/out.mkv',
-    ]);
+  it('puts the protocol and demuxer allow-lists and the frame size limit right before every file input', () => {
+    const out = restrictInputs(
+      ['-ss', '3', '-i', '/tmp/a.mp4', '-i', '/tmp/b.mkv', '-c', 'copy', '/tmp/out.mkv'],
+      LIMITS,
+    );
     expect(out).toEqual([
       '-ss',
       '3',
-      ...FILE_INPUT_RESTRICTIONS,
+      ...OPTIONS,
       '-i',
       '/tmp/a.mp4',
-      ...FILE_INPUT_RESTRICTIONS,
+      ...OPTIONS,
       '-i',
       '/tmp/b.mkv',
       '-c',
@@ -39,24 +36,28 @@ describe('restrictInputs', () => {
       '-format_whitelist',
       expect.any(String),
     ]);
+    expect(OPTIONS).toEqual([...FILE_INPUT_RESTRICTIONS, '-max_pixels', '33177600']);
   });
 
   it('wins over a caller trying to loosen them (the last value before -i counts)', () => {
-    const out = restrictInputs(['-protocol_whitelist', 'file,http,tcp', '-i', '/tmp/a.mp4', '/tmp/o.wav']);
+    const out = restrictInputs(
+      ['-protocol_whitelist', 'file,http,tcp', '-max_pixels', '1e12', '-i', '/tmp/a.mp4', '/tmp/o.wav'],
+      LIMITS,
+    );
     const iAt = out.indexOf('-i');
-    expect(out.slice(iAt - 4, iAt)).toEqual(FILE_INPUT_RESTRICTIONS);
+    expect(out.slice(iAt - OPTIONS.length, iAt)).toEqual(OPTIONS);
   });
 
   it('leaves our own lavfi sources alone', () => {
     const args = ['-f', 'lavfi', '-i', 'anullsrc=r=16000:cl=mono', '-t', '1', '/tmp/o.wav'];
-    expect(restrictInputs(args)).toEqual(args);
+    expect(restrictInputs(args, LIMITS)).toEqual(args);
   });
 
   it('refuses URLs and relative paths as inputs', () => {
     for (const input of ['http://example.org/v.mp4', 'file:/etc/passwd', 'relative.mp4', 'concat:/a|/b']) {
-      expect(() => restrictInputs(['-i', input, '/tmp/o.wav'])).toThrow(InternalError);
+      expect(() => restrictInputs(['-i', input, '/tmp/o.wav'], LIMITS)).toThrow(InternalError);
     }
-    expect(() => restrictInputs(['-i'])).toThrow(InternalError);
+    expect(() => restrictInputs(['-i'], LIMITS)).toThrow(InternalError);
   });
 
   it('allows no demuxer that follows references to other files', () => {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../common/errors.js';
+import { MEDIA_LIMITS } from '../../common/ffmpeg/limits.js';
 import { evenAtMost, type ProbeJson, parseRate, parseSeconds } from '../../common/ffmpeg/probe.js';
-import { describeMedia, MEDIA_LIMITS } from '../../functions/extract-audio/media-probe.js';
+import { describeMedia } from '../../functions/extract-audio/media-probe.js';
 
 const video = (extra: Record<string, unknown> = {}) => ({
   index: 0,

@@ -8,6 +8,7 @@ import {
   pieceStartTime,
   SEEK_PAST_KEYFRAME_S,
 } from '../../functions/cut-clips/piece-plan.js';
+import { timingPlan } from '../../functions/cut-clips/timed-source.js';
 
 const KEYFRAMES = [0, 8.333333, 16.666667];
 
@@ -75,5 +76,27 @@ describe("firstPacketPts (framecrc of a piece's first packet)", () => {
   it('is undefined with no packet or no time base', () => {
     expect(firstPacketPts(header.join('\n'))).toBeUndefined();
     expect(firstPacketPts('0, 1, 2, 3, 4, 0x0')).toBeUndefined();
+  });
+});
+
+describe('timingPlan: how a source is read so that every packet has a presentation time', () => {
+  const video = (codec_name: string, has_b_frames: number) => ({ index: 0, codec_name, has_b_frames });
+
+  it('reads non-AVI containers, and AVI without B-frames, as they are', () => {
+    expect(timingPlan('mov,mp4,m4a,3gp,3g2,mj2', video('h264', 2))).toBe('as-is');
+    expect(timingPlan('matroska,webm', video('mpeg4', 1))).toBe('as-is');
+    expect(timingPlan('avi', video('h264', 0))).toBe('as-is');
+    expect(timingPlan('avi', { index: 0, codec_name: 'mjpeg' })).toBe('as-is');
+  });
+
+  it('unpacks MPEG-4 Part 2 (DivX, Xvid) with B-frames in AVI, generates times for MPEG-1/2', () => {
+    expect(timingPlan('avi', video('mpeg4', 1))).toBe('unpack');
+    expect(timingPlan('avi', video('mpeg2video', 1))).toBe('genpts');
+    expect(timingPlan('avi', video('mpeg1video', 1))).toBe('genpts');
+  });
+
+  it('cannot time other codecs with B-frames in AVI', () => {
+    expect(timingPlan('avi', video('h264', 2))).toBe('untimed');
+    expect(timingPlan('avi', video('hevc', 1))).toBe('untimed');
   });
 });

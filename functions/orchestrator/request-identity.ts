@@ -1,0 +1,52 @@
+import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { DERIVED_ID_PREFIX, type SubmitRequest } from '../../common/contracts/request.js';
+import type { IdSource } from '../../common/request-digest.js';
+
+/**
+ * The key that request ids are derived with: a subkey of the deployment's
+ * callback-signing-key (every deployment has it: stack.yml names it, `clipseek
+ * up` generates it), so the signing key itself is used for one thing only.
+ */
+export function requestIdKeyFrom(secret: string): string {
+  return createHmac('sha256', secret).update('clipseek request ids v1').digest('hex');
+}
+
+/**
+ * The request id: the client's request_id; else one derived from the
+ * Idempotency-Key; else one derived from the gateway's X-Call-Id, which an
+ * async call keeps when the queue-worker delivers it again (after ack_wait),
+ * so a redelivered call finds its request instead of starting a second run;
+ * else a new one.
+ *
+ * A derived id is an HMAC of the key under the deployment's `idKey`: nobody
+ * who lacks it can compute the id a key will get, so nobody can create a
+ * request under it first (and a client's request_id cannot take k_/c_ ids:
+ * SubmitRequest refuses them). Without an idKey (a stack with no
+ * callback-signing-key) it is a plain sha256, still outside the client's
+ * namespace. The id depends on the key only, not the body: a repeat with
+ * another body must find the first request to be refused (request.digest).
+ * Keys are per deployment: the gateway authenticates one caller (basic auth)
+ * or none, so there is no caller identity to scope them by.
+ */
+export function requestIdFor(
+  body: SubmitRequest,
+  from: { idempotencyKey?: string | undefined; callId?: string | undefined },
+  idKey: string | undefined,
+): { id: string; by: IdSource | undefined } {
+  if (body.request_id) return { id: body.request_id, by: 'request_id' };
+  if (from.idempotencyKey) {
+    return {
+      id: derive(DERIVED_ID_PREFIX.idempotencyKey, from.idempotencyKey, idKey),
+      by: 'Idempotency-Key',
+    };
+  }
+  if (from.callId) return { id: derive(DERIVED_ID_PREFIX.callId, from.callId, idKey), by: 'X-Call-Id' };
+  return { id: `r_${Date.now().toString(36)}${randomBytes(6).toString('hex')}`, by: undefined };
+}
+
+function derive(prefix: string, key: string, idKey: string | undefined): string {
+  // The prefix is in the hashed text too: a key and a call id spelled alike get unrelated ids.
+  const text = `${prefix}${key}`;
+  const mac = idKey ? createHmac('sha256', idKey).update(text) : createHash('sha256').update(text);
+  return `${prefix}${mac.digest('hex').slice(0, 32)}`;
+}
