@@ -150,7 +150,8 @@ export function statusLines(state: RequestState, now: Date, style: Style): strin
 export function paintStatus(status: string, style: Style): string {
   const bare = status.trim();
   if (bare === 'SUCCEEDED') return style.good(status);
-  if (bare === 'FAILED' || bare === 'EXPIRED' || bare === 'CANCELLED') return style.bad(status);
+  if (bare === 'FAILED' || bare === 'EXPIRED' || bare === 'CANCELLED' || bare === 'CORRUPT')
+    return style.bad(status);
   return status;
 }
 
@@ -161,6 +162,8 @@ export interface ListedRequest {
   status: string;
   clips: number | null;
   matches?: number | undefined;
+  /** Why the request could not be read (status CORRUPT): its error code. */
+  error?: string | undefined;
 }
 
 /** `clipseek ls`: one row per request, newest first. */

@@ -1,4 +1,4 @@
-import { NotFoundError } from '../common/errors.js';
+import { CorruptDataError, NotFoundError } from '../common/errors.js';
 import { indexKeys } from '../common/keys.js';
 import type { ObjectStore } from '../common/storage/types.js';
 
@@ -13,16 +13,20 @@ export async function listRequests(store: ObjectStore): Promise<IndexedRequest[]
   const rows: IndexedRequest[] = [];
   for await (const info of store.listAll(indexKeys.requestsPrefix)) {
     const id = indexKeys.idFromKey(info.key);
+    let value: Partial<IndexedRequest> = {};
     try {
-      const { value } = await store.getJson<Partial<IndexedRequest>>(info.key);
-      rows.push({
-        request_id: value.request_id ?? id,
-        created_at: value.created_at ?? info.lastModified.toISOString(),
-        query: value.query ?? '',
-      });
+      const read = (await store.getJson<unknown>(info.key)).value;
+      if (read && typeof read === 'object') value = read as Partial<IndexedRequest>;
     } catch (err) {
-      if (!(err instanceof NotFoundError)) throw err; // deleted while listing
+      if (err instanceof NotFoundError) continue; // deleted while listing
+      // A damaged marker still names its request: list it with what the listing knows.
+      if (!(err instanceof CorruptDataError)) throw err;
     }
+    rows.push({
+      request_id: typeof value.request_id === 'string' ? value.request_id : id,
+      created_at: typeof value.created_at === 'string' ? value.created_at : info.lastModified.toISOString(),
+      query: typeof value.query === 'string' ? value.query : '',
+    });
   }
   return rows.sort((a, b) => b.created_at.localeCompare(a.created_at));
 }

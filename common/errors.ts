@@ -88,6 +88,50 @@ export class CancelledError extends ClipseekError {
   }
 }
 
+/**
+ * A stored object is not what it must be (not JSON, or breaking its schema):
+ * damage or a bug, not the caller's input. Reading it again gives the same bytes.
+ */
+export class CorruptDataError extends ClipseekError {
+  constructor(code: string, message: string, options: Omit<ClipseekErrorOptions, 'retryable'> = {}) {
+    super(code, message, { status: 500, ...options, retryable: false });
+  }
+}
+
+/**
+ * A request's state.json cannot be read (truncated, or breaks its schema).
+ * 409: the request is in a state no call can work with, and retrying will
+ * not change that (only an operator can; the bytes are kept for them).
+ */
+export class StateCorruptError extends CorruptDataError {
+  constructor(
+    requestId: string,
+    message: string,
+    options: Omit<ClipseekErrorOptions, 'retryable' | 'status'> = {},
+  ) {
+    super('STATE_CORRUPT', message, {
+      ...options,
+      status: 409,
+      details: { request_id: requestId, ...options.details },
+    });
+  }
+}
+
+/**
+ * Work for a request that has finished (a stage call that outlived its caller):
+ * it must not change the request. Not retryable: the request will not reopen.
+ */
+export class RequestFinishedError extends ClipseekError {
+  constructor(requestId: string, options: Omit<ClipseekErrorOptions, 'retryable' | 'status'> = {}) {
+    super('REQUEST_FINISHED', `request ${requestId} has finished; late work is discarded`, {
+      ...options,
+      status: 409,
+      retryable: false,
+      details: { request_id: requestId, ...options.details },
+    });
+  }
+}
+
 /** A bug or an unclassified failure. Retried a bounded number of times: most are transient. */
 export class InternalError extends ClipseekError {
   constructor(message: string, options: Omit<ClipseekErrorOptions, 'status'> = {}) {

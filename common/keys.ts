@@ -9,7 +9,7 @@ export function clipId(index: number): string {
  * The bucket layout, in one place:
  *   requests/{id}/input/…
  *   requests/{id}/<stage>/[<clip>/]…          (stage outputs + manifest.json)
- *   requests/{id}/metadata/{state,final}.json
+ *   requests/{id}/metadata/{state,final,callback}.json
  */
 export const requestKeys = (requestId: string) => {
   const root = `requests/${requestId}`;
@@ -24,6 +24,8 @@ export const requestKeys = (requestId: string) => {
     manifest: (stage: StageName, clip?: number) => `${stageDir(stage, clip)}/manifest.json`,
     state: `${root}/metadata/state.json`,
     final: `${root}/metadata/final.json`,
+    /** The callback's delivery record (callback-outbox.ts). */
+    callback: `${root}/metadata/callback.json`,
   };
 };
 
@@ -32,12 +34,18 @@ export type RequestKeys = ReturnType<typeof requestKeys>;
 /**
  * Small marker objects so listing requests never walks every stage output:
  * index/requests/{id}.json for every request (clipseek ls), index/active/{id}
- * while it is not finished (the sweeper).
+ * while it is not finished (the sweeper), index/callbacks/{id} while its
+ * callback is not delivered or given up, index/quarantine/{id}.json once the
+ * sweeper found its state.json corrupt (it is then left alone).
  */
 export const indexKeys = {
   requestsPrefix: 'index/requests/',
   request: (requestId: string) => `index/requests/${requestId}.json`,
   activePrefix: 'index/active/',
   active: (requestId: string) => `index/active/${requestId}`,
+  callbacksPrefix: 'index/callbacks/',
+  callback: (requestId: string) => `index/callbacks/${requestId}`,
+  quarantinePrefix: 'index/quarantine/',
+  quarantine: (requestId: string) => `index/quarantine/${requestId}.json`,
   idFromKey: (key: string) => key.slice(key.lastIndexOf('/') + 1).replace(/\.json$/, ''),
 };

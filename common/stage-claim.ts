@@ -26,7 +26,18 @@ interface Claim {
   expires_at: string;
 }
 
-export type ClaimOutcome<T> = { kind: 'owned'; release: () => Promise<void> } | { kind: 'done'; value: T };
+/** A claim this call holds: renewed until released. */
+export interface HeldClaim {
+  /**
+   * Whether the claim is still this call's: false once another call took it
+   * over (this one was stopped or slow past the TTL) or it is gone.
+   */
+  held(): Promise<boolean>;
+  /** Stops renewing and deletes the claim (unless it was taken over: then it is the new owner's). */
+  release(): Promise<void>;
+}
+
+export type ClaimOutcome<T> = ({ kind: 'owned' } & HeldClaim) | { kind: 'done'; value: T };
 
 const OWNER_PREFIX = `${process.pid}-${randomBytes(4).toString('hex')}`;
 let claims = 0;
@@ -53,11 +64,11 @@ export async function claimOrWait<T>(
       etag = await takeOverIfExpired(opts, body);
     }
     if (etag !== undefined) {
-      const release = holdClaim(opts, etag, body);
+      const claim = holdClaim(opts, owner, etag, body);
       // The previous holder may have finished just before we got the claim.
       const value = await finished();
-      if (value === undefined) return { kind: 'owned', release };
-      await release();
+      if (value === undefined) return { kind: 'owned', ...claim };
+      await claim.release();
       return { kind: 'done', value };
     }
     if (!waited)
@@ -88,22 +99,47 @@ async function takeOverIfExpired(opts: ClaimOptions, body: () => string): Promis
   }
 }
 
-/** Renews the claim every ttl/3 until released; returns the release function. */
-function holdClaim(opts: ClaimOptions, firstEtag: string, body: () => string): () => Promise<void> {
+/**
+ * Renews the claim every ttl/3 until released. Nobody may take a claim over
+ * before its TTL has passed since our last write, so within half of that
+ * (a margin for clock skew between hosts) it is known to be ours without a
+ * read; past it (the process was stopped, or renewals failed) it is read.
+ */
+function holdClaim(opts: ClaimOptions, owner: string, firstEtag: string, body: () => string): HeldClaim {
   let etag = firstEtag;
+  let writtenAt = performance.now();
+  let lost = false;
   let renewing: Promise<void> = Promise.resolve();
   const timer = setInterval(() => {
+    const started = performance.now();
     renewing = opts.store
       .putIfMatch(opts.key, body(), etag, { contentType: 'application/json' })
       .then((written) => {
         etag = written.etag;
+        writtenAt = started;
       })
-      .catch((err: unknown) => opts.logger.warn({ claim: opts.key, err }, 'could not renew the claim'));
+      .catch((err: unknown) => {
+        if (err instanceof ConflictError) lost = true;
+        opts.logger.warn({ claim: opts.key, err }, 'could not renew the claim');
+      });
   }, opts.ttlMs / 3);
   timer.unref();
-  return async () => {
-    clearInterval(timer);
-    await renewing;
-    await opts.store.delete(opts.key).catch(() => undefined);
+  return {
+    async held() {
+      if (lost) return false;
+      if (performance.now() - writtenAt < opts.ttlMs / 2) return true;
+      try {
+        lost = (await opts.store.getJson<Claim>(opts.key)).value.owner !== owner;
+      } catch (err) {
+        if (!(err instanceof NotFoundError)) throw err;
+        lost = true;
+      }
+      return !lost;
+    },
+    async release() {
+      clearInterval(timer);
+      await renewing;
+      if (!lost) await opts.store.delete(opts.key).catch(() => undefined);
+    },
   };
 }

@@ -11,6 +11,7 @@ import { InputError, InternalError, NotFoundError } from './errors.js';
 import { requestKeys } from './keys.js';
 import type { Logger } from './logger.js';
 import { claimOrWait } from './stage-claim.js';
+import { StageWriteGuard } from './stage-guard.js';
 import type { ObjectStore } from './storage/types.js';
 
 /** What every stage gets from its runtime, besides its own dependencies. */
@@ -81,7 +82,8 @@ export async function readManifest<S extends StageName>(
  * Runs a stage at most once per input: if its manifest exists for the same
  * input digest, that manifest is the answer and nothing runs. Otherwise the
  * stage runs, its output is validated, and the manifest is written last — its
- * presence means every output it names is complete.
+ * presence means every output it names is complete. Every write goes through
+ * a StageWriteGuard, so a call that outlives its request changes nothing.
  */
 export async function runStageOnce<S extends StageName, D>(
   stage: StageDefinition<S, D>,
@@ -118,8 +120,18 @@ export async function runStageOnce<S extends StageName, D>(
     },
   );
   if (claim.kind === 'done') return { manifest: claim.value, reused: true };
+  const guard = new StageWriteGuard({
+    store: deps.store,
+    requestId: input.request_id,
+    claim,
+    logger: deps.logger,
+  });
   try {
-    return { manifest: await runAndRecord(stage, input, clip, digest, deps), reused: false };
+    await guard.check(); // a call that arrives after its request finished does no work
+    const manifest = await runAndRecord(stage, input, clip, digest, { ...deps, store: guard.store });
+    // Once more after the manifest: a request that finished while it was written gets nothing.
+    await guard.check();
+    return { manifest, reused: false };
   } finally {
     await claim.release();
   }

@@ -1,5 +1,6 @@
 import { FinalResult } from '../../common/contracts/final.js';
-import { NotFoundError } from '../../common/errors.js';
+import type { RequestState } from '../../common/contracts/state.js';
+import { CorruptDataError, NotFoundError, StateCorruptError } from '../../common/errors.js';
 import { requestKeys } from '../../common/keys.js';
 import type { ObjectStore } from '../../common/storage/types.js';
 import { type Command, makeContext, parse, writeLines } from '../command.js';
@@ -50,15 +51,22 @@ export const lsCommand: Command = {
   },
 };
 
+/** A row for `ls`: one unreadable request shows as CORRUPT beside the rest, never ends the listing. */
 async function describe(store: ObjectStore, row: IndexedRequest): Promise<ListedRequest> {
-  const state = await tryReadState(store, row.request_id);
+  let state: RequestState | undefined;
+  try {
+    state = await tryReadState(store, row.request_id);
+  } catch (err) {
+    if (!(err instanceof StateCorruptError)) throw err;
+    return { ...row, status: 'CORRUPT', clips: null, matches: undefined, error: err.code };
+  }
   let matches: number | undefined;
   if (state?.status === 'SUCCEEDED') {
     try {
       const { value } = await store.getJson(requestKeys(row.request_id).final);
       matches = FinalResult.safeParse(value).data?.matches.length;
     } catch (err) {
-      if (!(err instanceof NotFoundError)) throw err;
+      if (!(err instanceof NotFoundError) && !(err instanceof CorruptDataError)) throw err;
     }
   }
   return {

@@ -1,6 +1,6 @@
 import type { RequestState } from '../contracts/state.js';
 import { RequestState as RequestStateSchema } from '../contracts/state.js';
-import { ClipseekError, ConflictError, NotFoundError } from '../errors.js';
+import { ConflictError, CorruptDataError, NotFoundError, StateCorruptError } from '../errors.js';
 import { requestKeys } from '../keys.js';
 import type { ObjectStore } from '../storage/types.js';
 import { stateJson } from './state-json.js';
@@ -12,21 +12,38 @@ export interface VersionedState {
 
 const JSON_TYPE = { contentType: 'application/json' };
 
+/**
+ * Reads and validates state.json. A missing one is REQUEST_NOT_FOUND; one that
+ * is not JSON or breaks the schema (truncated, overwritten) is StateCorruptError,
+ * so a caller can tell one damaged request from a failing store.
+ */
 export async function readState(store: ObjectStore, requestId: string): Promise<VersionedState> {
+  const key = requestKeys(requestId).state;
   let read: { value: unknown; etag: string };
   try {
-    read = await store.getJson(requestKeys(requestId).state);
+    read = await store.getJson(key);
   } catch (err) {
     if (err instanceof NotFoundError) {
       throw new NotFoundError('REQUEST_NOT_FOUND', `no request ${requestId}`, { cause: err });
+    }
+    if (err instanceof CorruptDataError) {
+      throw new StateCorruptError(requestId, `state.json of ${requestId} is not valid JSON`, {
+        details: { key },
+        cause: err,
+      });
     }
     throw err;
   }
   const parsed = RequestStateSchema.safeParse(read.value);
   if (!parsed.success) {
-    throw new ClipseekError('STATE_CORRUPT', `state.json of ${requestId} breaks its schema`, {
-      status: 500,
-      details: { issues: parsed.error.issues.slice(0, 5) },
+    throw new StateCorruptError(requestId, `state.json of ${requestId} breaks its schema`, {
+      details: { key, issues: parsed.error.issues.slice(0, 5) },
+      cause: parsed.error,
+    });
+  }
+  if (parsed.data.request_id !== requestId) {
+    throw new StateCorruptError(requestId, `state.json of ${requestId} names another request`, {
+      details: { key, found: parsed.data.request_id },
     });
   }
   return { state: parsed.data, etag: read.etag };

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { ClipseekError } from '../errors.js';
+import { CorruptDataError } from '../errors.js';
 import type { Body } from './types.js';
 
 /** Buffers and strings become one Buffer; streams stay streams. */
@@ -20,7 +20,7 @@ export function parseStoredJson<T>(key: string, bytes: Buffer): T {
   try {
     return JSON.parse(bytes.toString('utf8')) as T;
   } catch (err) {
-    throw new ClipseekError('INVALID_STORED_JSON', `object is not valid JSON: ${key}`, {
+    throw new CorruptDataError('INVALID_STORED_JSON', `object is not valid JSON: ${key}`, {
       status: 500,
       details: { key },
       cause: err,

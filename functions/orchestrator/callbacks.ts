@@ -1,10 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
-import { setTimeout as delay } from 'node:timers/promises';
 import { got } from 'got';
 import type { CallbackBody } from '../../common/contracts/callback.js';
-import type { FinalResult } from '../../common/contracts/final.js';
-import type { RequestState } from '../../common/contracts/state.js';
-import type { Logger } from '../../common/logger.js';
 import { assertUrlAllowed, guardedLookup, type NetPolicy } from '../../common/net-policy.js';
 
 export const SIGNATURE_HEADER = 'x-clipseek-signature';
@@ -30,74 +26,43 @@ export interface CallbackAttemptRecord {
   delivered: boolean;
 }
 
-export interface DeliverOptions {
+export interface SendOptions {
   signingKey: string;
   policy: NetPolicy;
-  logger: Logger;
-  now: () => Date;
-  attempts: number;
-  backoffMs: number;
   timeoutMs: number;
-  /** Persists each attempt (state.json's `callbacks`). */
-  record: (attempt: CallbackAttemptRecord) => Promise<void>;
 }
 
 /**
- * POSTs the result to the request's callback_url: signed, never following
- * redirects, retried with exponential backoff on network errors and non-2xx
- * answers. Returns whether it was delivered.
+ * One POST of a callback body: signed, never following redirects, the host
+ * checked against the policy at connect time. Delivered means a 2xx answer;
+ * retrying is the outbox's business (callback-outbox.ts).
  */
-export async function deliverCallback(
-  state: RequestState,
-  result: FinalResult | null,
-  opts: DeliverOptions,
-): Promise<boolean> {
-  const url = state.request.callback_url;
-  if (!url) return false;
-  const id = deliveryId(state.request_id, state.status);
-  const body: CallbackBody = {
-    delivery_id: id,
-    request_id: state.request_id,
-    status: state.status,
-    sent_at: opts.now().toISOString(),
-    result,
-    error: state.error,
-  };
+export async function sendCallback(
+  url: string,
+  body: CallbackBody,
+  opts: SendOptions,
+): Promise<Pick<CallbackAttemptRecord, 'status_code' | 'error' | 'delivered'>> {
   const text = JSON.stringify(body);
   const headers = {
     'content-type': 'application/json',
     [SIGNATURE_HEADER]: signBody(text, opts.signingKey),
-    [DELIVERY_HEADER]: id,
+    [DELIVERY_HEADER]: body.delivery_id,
     'user-agent': 'clipseek-callback/1',
   };
-  for (let attempt = 1; attempt <= opts.attempts; attempt++) {
-    const record: CallbackAttemptRecord = {
-      delivery_id: id,
-      url,
-      attempt,
-      at: opts.now().toISOString(),
-      delivered: false,
-    };
-    try {
-      await assertUrlAllowed(url, opts.policy, 'CALLBACK_URL_REFUSED');
-      const response = await got.post(url, {
-        body: text,
-        headers,
-        followRedirect: false,
-        throwHttpErrors: false,
-        retry: { limit: 0 },
-        timeout: { request: opts.timeoutMs },
-        dnsLookup: guardedLookup(opts.policy, 'CALLBACK_URL_REFUSED') as never,
-      });
-      record.status_code = response.statusCode;
-      record.delivered = response.statusCode >= 200 && response.statusCode < 300;
-    } catch (err) {
-      record.error = err instanceof Error ? err.message : String(err);
-    }
-    await opts.record(record);
-    if (record.delivered) return true;
-    opts.logger.warn({ attempt, status: record.status_code, err: record.error }, 'callback not delivered');
-    if (attempt < opts.attempts) await delay(opts.backoffMs * 2 ** (attempt - 1));
+  try {
+    await assertUrlAllowed(url, opts.policy, 'CALLBACK_URL_REFUSED');
+    const response = await got.post(url, {
+      body: text,
+      headers,
+      followRedirect: false,
+      throwHttpErrors: false,
+      retry: { limit: 0 },
+      timeout: { request: opts.timeoutMs },
+      dnsLookup: guardedLookup(opts.policy, 'CALLBACK_URL_REFUSED') as never,
+    });
+    const delivered = response.statusCode >= 200 && response.statusCode < 300;
+    return { status_code: response.statusCode, delivered };
+  } catch (err) {
+    return { error: err instanceof Error ? err.message : String(err), delivered: false };
   }
-  return false;
 }

@@ -16,7 +16,6 @@ const Env = z.object({
   STATE_FLUSH_MS: z.coerce.number().int().min(10).max(60_000).default(500),
   REQUEST_TTL_S: z.coerce.number().int().min(60).default(86_400),
   SOURCE_ALLOWED_HOSTS: z.string().optional(),
-  CALLBACK_ALLOWED_HOSTS: z.string().optional(),
   MAX_SOURCE_BYTES: z.coerce
     .number()
     .int()
@@ -27,9 +26,37 @@ const Env = z.object({
   /** The first wait before fetching an unreachable source again (one sweep), doubling up to the max. */
   SOURCE_BACKOFF_MS: z.coerce.number().int().min(1).default(60_000),
   SOURCE_BACKOFF_MAX_MS: z.coerce.number().int().min(1).default(900_000),
+});
+
+/** How callbacks are sent: by the orchestrator, and by the sweeper after a crash (callback-outbox.ts). */
+const CallbackEnv = z.object({
+  CALLBACK_ALLOWED_HOSTS: z.string().optional(),
   CALLBACK_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
   CALLBACK_BACKOFF_MS: z.coerce.number().int().min(1).default(500),
+  CALLBACK_TIMEOUT_S: z.coerce.number().positive().max(300).default(10),
 });
+
+export interface CallbackSettings {
+  /** Without it no callback is accepted (orchestrator) or sent (sweeper). */
+  signingKey?: string;
+  policy: { allowedHosts: string[] };
+  attempts: number;
+  backoffMs: number;
+  /** One attempt's time limit. */
+  timeoutMs: number;
+}
+
+export function loadCallbackSettings(env: NodeJS.ProcessEnv): CallbackSettings {
+  const e = parseConfig(CallbackEnv, env);
+  const signingKey = readSecret('callback-signing-key', env);
+  return {
+    ...(signingKey ? { signingKey } : {}),
+    policy: { allowedHosts: parseAllowedHosts(e.CALLBACK_ALLOWED_HOSTS) },
+    attempts: e.CALLBACK_ATTEMPTS,
+    backoffMs: e.CALLBACK_BACKOFF_MS,
+    timeoutMs: e.CALLBACK_TIMEOUT_S * 1000,
+  };
+}
 
 export interface OrchestratorConfig {
   gatewayUrl: string;
@@ -52,6 +79,7 @@ export interface OrchestratorConfig {
   requestIdKey?: string;
   callbackAttempts: number;
   callbackBackoffMs: number;
+  callbackTimeoutMs: number;
   owner: string;
 }
 
@@ -59,7 +87,7 @@ export function loadOrchestratorConfig(env: NodeJS.ProcessEnv): OrchestratorConf
   const e = parseConfig(Env, env);
   const execMs = parseDuration(e.exec_timeout) ?? 900_000;
   const gatewayAuth = gatewayAuthorization(env);
-  const signingKey = readSecret('callback-signing-key', env);
+  const callbacks = loadCallbackSettings(env);
   return {
     gatewayUrl: e.GATEWAY_URL,
     ...(gatewayAuth ? { gatewayAuth } : {}),
@@ -70,15 +98,18 @@ export function loadOrchestratorConfig(env: NodeJS.ProcessEnv): OrchestratorConf
     flushIntervalMs: e.STATE_FLUSH_MS,
     ttlMs: e.REQUEST_TTL_S * 1000,
     sourcePolicy: { allowedHosts: parseAllowedHosts(e.SOURCE_ALLOWED_HOSTS) },
-    callbackPolicy: { allowedHosts: parseAllowedHosts(e.CALLBACK_ALLOWED_HOSTS) },
+    callbackPolicy: callbacks.policy,
     maxSourceBytes: e.MAX_SOURCE_BYTES,
     sourceTimeoutMs: e.SOURCE_TIMEOUT_S * 1000,
     sourceAttempts: e.SOURCE_ATTEMPTS,
     sourceBackoffMs: e.SOURCE_BACKOFF_MS,
     sourceBackoffMaxMs: Math.max(e.SOURCE_BACKOFF_MS, e.SOURCE_BACKOFF_MAX_MS),
-    ...(signingKey ? { callbackSigningKey: signingKey, requestIdKey: requestIdKeyFrom(signingKey) } : {}),
-    callbackAttempts: e.CALLBACK_ATTEMPTS,
-    callbackBackoffMs: e.CALLBACK_BACKOFF_MS,
+    ...(callbacks.signingKey
+      ? { callbackSigningKey: callbacks.signingKey, requestIdKey: requestIdKeyFrom(callbacks.signingKey) }
+      : {}),
+    callbackAttempts: callbacks.attempts,
+    callbackBackoffMs: callbacks.backoffMs,
+    callbackTimeoutMs: callbacks.timeoutMs,
     owner: `${hostname()}/${process.pid}/${Math.random().toString(36).slice(2, 8)}`,
   };
 }

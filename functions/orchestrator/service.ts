@@ -12,7 +12,7 @@ import { createState, readState, updateState, writeState } from '../../common/st
 import { isTerminal } from '../../common/state/transitions.js';
 import type { ObjectStore } from '../../common/storage/types.js';
 import { assembleFinal } from './assemble.js';
-import { deliverCallback } from './callbacks.js';
+import { CallbackOutbox, enqueueCallback } from './callback-outbox.js';
 import type { OrchestratorConfig } from './config.js';
 import { finishRequest, initialTasks } from './decide.js';
 import { type DriveResult, RequestDriver } from './driver.js';
@@ -282,30 +282,57 @@ export class OrchestratorService {
     return state;
   }
 
-  /** Index bookkeeping and the callback, once a request is final. */
+  /** Callback deliveries running after their request's answer. */
+  private readonly background = new Set<Promise<void>>();
+  private outbox: CallbackOutbox | undefined;
+
+  /** Resolves once the background work started so far (callback deliveries) has ended. */
+  async settled(): Promise<void> {
+    while (this.background.size > 0) await Promise.allSettled([...this.background]);
+  }
+
+  /** Sends callbacks; undefined without a signing key (no callback_url is accepted then). */
+  private callbackOutbox(): CallbackOutbox | undefined {
+    const { store, logger, now, config } = this.deps;
+    if (!config.callbackSigningKey) return undefined;
+    this.outbox ??= new CallbackOutbox({
+      store,
+      logger,
+      now,
+      settings: {
+        signingKey: config.callbackSigningKey,
+        policy: config.callbackPolicy,
+        attempts: config.callbackAttempts,
+        backoffMs: config.callbackBackoffMs,
+        timeoutMs: config.callbackTimeoutMs,
+      },
+    });
+    return this.outbox;
+  }
+
+  /**
+   * Index bookkeeping and the callback, once a request is final. The callback
+   * is put in the outbox before the request leaves index/active (until then a
+   * crash leaves it to the sweeper, which enqueues it too), and is delivered in
+   * the background: the caller's answer never waits for it.
+   */
   private async afterFinish(
     state: RequestState,
     _owner: string,
     result: FinalResult | null = null,
   ): Promise<void> {
-    const { store, config, logger, now } = this.deps;
+    const { store, logger, now } = this.deps;
+    const queued = await enqueueCallback(store, state, now());
     await store.delete(indexKeys.active(state.request_id));
-    if (!state.request.callback_url || !config.callbackSigningKey) return;
-    await deliverCallback(state, result, {
-      signingKey: config.callbackSigningKey,
-      policy: config.callbackPolicy,
-      logger,
-      now,
-      attempts: config.callbackAttempts,
-      backoffMs: config.callbackBackoffMs,
-      timeoutMs: 10_000,
-      record: async (attempt) => {
-        await updateState(store, state.request_id, (s) => {
-          s.callbacks.push(attempt);
-          return true;
-        });
-      },
-    });
+    const outbox = this.callbackOutbox();
+    if (!queued || !outbox) return;
+    const delivery = outbox
+      .deliver(state.request_id, result, this.deps.stopSignal)
+      .catch((err: unknown) =>
+        logger.warn({ request_id: state.request_id, err }, 'callback delivery stopped; the sweeper goes on'),
+      )
+      .finally(() => this.background.delete(delivery));
+    this.background.add(delivery);
   }
 
   /** The existing request: its final result when there is one, else its status. */

@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { parseConfig } from '../../common/config.js';
 import { gatewayAuthorization, invokeAsync } from '../../common/gateway-client.js';
 import { serveFunction } from '../../common/openfaas/serve.js';
+import { CallbackOutbox } from '../orchestrator/callback-outbox.js';
+import { loadCallbackSettings } from '../orchestrator/config.js';
 import { sweep } from './sweep.js';
 
 const Env = z.object({
@@ -9,29 +11,43 @@ const Env = z.object({
   SWEEP_GRACE_S: z.coerce.number().min(0).default(5),
 });
 
-let settings: { gatewayUrl: string; graceMs: number; auth: string | undefined } | undefined;
+let settings:
+  | { gatewayUrl: string; graceMs: number; auth: string | undefined; callbacks: CallbackOutbox | undefined }
+  | undefined;
 
 /** Invoked by the cron-connector (schedule in stack.yml) or by hand: POST /function/sweeper. */
 await serveFunction(
   'sweeper',
   async (_req, rt) => {
-    const { gatewayUrl, graceMs, auth } = settings!;
+    const { gatewayUrl, graceMs, auth, callbacks } = settings!;
     const report = await sweep({
       store: rt.store,
       logger: rt.logger,
       now: rt.now,
       graceMs,
       resume: (id) => invokeAsync(gatewayUrl, 'orchestrator', { resume: id }, auth),
+      ...(callbacks ? { callbacks } : {}),
     });
     return { status: 200, body: report };
   },
   {
     init: (rt) => {
       const env = parseConfig(Env, rt.env);
+      const { signingKey, ...callback } = loadCallbackSettings(rt.env);
+      if (!signingKey) rt.logger.warn('no callback-signing-key: callbacks left by a dead orchestrator wait');
       settings = {
         gatewayUrl: env.GATEWAY_URL,
         graceMs: env.SWEEP_GRACE_S * 1000,
         auth: gatewayAuthorization(rt.env),
+        // Callbacks whose orchestrator died before delivering them are sent from here.
+        callbacks: signingKey
+          ? new CallbackOutbox({
+              store: rt.store,
+              logger: rt.logger,
+              now: rt.now,
+              settings: { ...callback, signingKey },
+            })
+          : undefined,
       };
     },
   },

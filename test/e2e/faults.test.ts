@@ -2,16 +2,22 @@
  * Fault injection through the real gateway and the real orchestrator bundle,
  * with fake stages that fail on purpose (test/fixtures/functions/faulty-stage.ts):
  * seeded 500s, a stage hanging past its timeout, a stage process dying just
- * before its manifest, 502s, a 422, and the orchestrator itself killed mid-run.
+ * before its manifest, 502s, a 422, the orchestrator itself killed mid-run and
+ * while it delivers a callback, and a stage process stopped past its timeout.
  *
  * Every request must end SUCCEEDED or FAILED with its cause in state.json,
  * nothing may stay RUNNING once the sweeper ran, and no task's manifest may be
  * written twice (outputs are rewritten only by a retry of a failed attempt).
  */
+import { createHmac } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StageName } from '../../common/contracts/stages.js';
 import type { RequestState } from '../../common/contracts/state.js';
-import { indexKeys } from '../../common/keys.js';
+import { indexKeys, requestKeys } from '../../common/keys.js';
 import { manifestKey } from '../../common/stage.js';
 import { FaultRule, faultFor } from '../fixtures/functions/faulty-stage.js';
 import { type Stack, startStack, waitFor } from '../helpers/stack-harness.js';
@@ -36,14 +42,32 @@ const RULES: FaultRule[] = [
   { kind: 'status', status: 422, stage: 'transcribe-clip', clips: [1], requestPrefix: 'reject' },
   { kind: 'die', stage: 'transcode-clip', clips: [0, 2], attempts: [1], requestPrefix: 'die' },
   { kind: 'delay', ms: 250, requestPrefix: 'crash' },
+  { kind: 'stop', ms: 3000, stage: 'transcode-clip', clips: [0], attempts: [1], requestPrefix: 'late' },
 ];
+const SIGNING_KEY = 'faults-signing-key';
 
 /** Quick retries: the suite checks outcomes, not backoff timing. */
 const FAST_RETRIES = { backoff_base_ms: 20, backoff_max_ms: 100 };
 
 let stack: Stack;
+/** Receives callbacks; `onDelivery` decides each answer. */
+let receiver: Server;
+let receiverUrl: string;
+const deliveries: Array<{ headers: IncomingMessage['headers']; body: string }> = [];
+let onDelivery: (n: number) => number = () => 200;
 
 beforeAll(async () => {
+  receiver = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      deliveries.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+      res.statusCode = onDelivery(deliveries.length);
+      res.end();
+    });
+  });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+  receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
   stack = await startStack({
     fakeStages: true,
     env: {
@@ -51,6 +75,9 @@ beforeAll(async () => {
       LEASE_S: '2',
       STATE_FLUSH_MS: '50',
       SWEEP_GRACE_S: '0',
+      CALLBACK_SIGNING_KEY: SIGNING_KEY,
+      CALLBACK_ALLOWED_HOSTS: '127.0.0.1',
+      CALLBACK_TIMEOUT_S: '1',
     },
   });
   await stack.store.put('uploads/video.mp4', Buffer.from('the fake stages never look inside'));
@@ -58,14 +85,29 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await stack?.close();
+  receiver?.closeAllConnections();
+  await new Promise<void>((r) => (receiver ? receiver.close(() => r()) : r()));
 });
 
-function submit(requestId: string, run: Record<string, unknown> = {}) {
+/** How each fake-stage call of a request ended (outcomes.log): task → OK or its error code. */
+function outcomes(requestId: string): Map<string, string> {
+  const file = join(stack.markerDir, 'outcomes.log');
+  const ended = new Map<string, string>();
+  if (!existsSync(file)) return ended;
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const [id, task, what] = line.split(' ');
+    if (id === requestId && task && what) ended.set(task, what);
+  }
+  return ended;
+}
+
+function submit(requestId: string, run: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) {
   return stack.submit<{ status?: string; error?: { code: string; details: Record<string, unknown> } }>({
     video_uri: 'store://uploads/video.mp4',
     query: 'find the car',
     request_id: requestId,
     overrides: { run: { ...FAST_RETRIES, ...run } },
+    ...extra,
   });
 }
 
@@ -212,6 +254,53 @@ describe('fault injection through the gateway', () => {
     expect(stack.invocations(id).size).toBe(ALL_TASKS.length);
   });
 
+  it('delivers the callback of an orchestrator killed during its first attempt, from the sweeper; the answer did not wait', async () => {
+    const id = 'callback-crash';
+    // The first attempt reaches the receiver, and the orchestrator dies before it hears the answer.
+    onDelivery = (n) => {
+      if (n === 1) process.kill(stack.pid('orchestrator')!, 'SIGKILL');
+      return n === 1 ? 500 : 200;
+    };
+    const answer = await submit(id, {}, { callback_url: receiverUrl });
+    expect(answer.status).toBe(200); // answered before the callback was sent
+    await waitFor(() => deliveries.length >= 1, 'the first callback attempt');
+    await waitFor(async () => {
+      await stack.call('/function/sweeper', { method: 'POST' });
+      return deliveries.length >= 2;
+    }, 'the sweeper to deliver the callback');
+    const [first, second] = deliveries;
+    expect(second!.headers['x-clipseek-delivery']).toBe(first!.headers['x-clipseek-delivery']);
+    const signature = `sha256=${createHmac('sha256', SIGNING_KEY).update(second!.body).digest('hex')}`;
+    expect(second!.headers['x-clipseek-signature']).toBe(signature);
+    expect(JSON.parse(second!.body)).toMatchObject({ request_id: id, status: 'SUCCEEDED' });
+    const state = await stack.state(id);
+    expect(state.callbacks.at(-1)).toMatchObject({ attempt: 2, status_code: 200, delivered: true });
+    expect(await stack.store.head(indexKeys.callback(id))).toBeUndefined();
+  });
+
+  it('a stage process stopped past its timeout changes nothing in the request that failed meanwhile', async () => {
+    const id = 'late-1';
+    // transcode-clip stops (SIGSTOP, 3 s) after its first output; the 1 s stage timeout fails the request.
+    const answer = await submit(id, { stage_timeout_s: { 'transcode-clip': 1 }, max_attempts: 1 });
+    expect(answer.status).toBe(502);
+    expect(await stack.state(id)).toMatchObject({ status: 'FAILED', error: { code: 'STAGE_TIMEOUT' } });
+    const finalState = (await stack.store.head(requestKeys(id).state))!.etag;
+
+    // Once the process continues, every transcode call it had taken ends, refused.
+    const late = () => [...stack.invocations(id).keys()].filter((t) => t.startsWith('transcode-clip/'));
+    await waitFor(() => late().every((t) => outcomes(id).has(t)), 'the late calls to end');
+    expect(late()).toContain('transcode-clip/0000');
+    for (const task of late())
+      expect({ task, ended: outcomes(id).get(task) }).toEqual({ task, ended: 'REQUEST_FINISHED' });
+    // It had written an output before it stopped: deleted, with no manifest and no claim left.
+    expect(stack.writes().get(`requests/${id}/transcode-clip/0000/clip.mp4`)).toBe(1);
+    const left = [...(await stack.listing()).keys()].filter((k) =>
+      k.startsWith(`requests/${id}/transcode-clip/`),
+    );
+    expect(left).toEqual([]);
+    expect((await stack.store.head(requestKeys(id).state))!.etag).toBe(finalState);
+  });
+
   it('leaves nothing RUNNING after a sweep, and no manifest written twice', async () => {
     const res = await stack.call('/function/sweeper', { method: 'POST' });
     expect(res.status).toBe(200);
@@ -220,7 +309,7 @@ describe('fault injection through the gateway', () => {
     const ids = [...(await stack.listing()).keys()]
       .filter((k) => k.endsWith('/metadata/state.json'))
       .map((k) => k.split('/')[1]!);
-    expect(ids.length).toBe(10);
+    expect(ids.length).toBe(12);
     for (const id of ids) expectFinishedWithCause(await stack.state(id));
     const active = [...(await stack.listing()).keys()].filter((k) => k.startsWith(indexKeys.activePrefix));
     expect(active).toEqual([]);

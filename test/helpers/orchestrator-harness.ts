@@ -93,6 +93,7 @@ export function testConfig(overrides: Partial<OrchestratorConfig> = {}): Orchest
     requestIdKey: requestIdKeyFrom('test-signing-key'),
     callbackAttempts: 3,
     callbackBackoffMs: 10,
+    callbackTimeoutMs: 2_000,
     owner: `test/${Math.random().toString(36).slice(2, 8)}`,
     ...overrides,
   };

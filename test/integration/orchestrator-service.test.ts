@@ -569,7 +569,9 @@ describe('orchestrator service over a real folder store', () => {
 
     it('is signed, retried after a 500 with the same delivery id, and recorded', async () => {
       answers = [500];
-      const result = finalOf(await h.service().submit({ ...submit, callback_url: url }, undefined));
+      const service = h.service();
+      const result = finalOf(await service.submit({ ...submit, callback_url: url }, undefined));
+      await service.settled(); // delivered after the answer (callback-outbox.test.ts)
       expect(received).toHaveLength(2);
       const [first, second] = received;
       expect(first?.headers['x-clipseek-delivery']).toBe(second?.headers['x-clipseek-delivery']);

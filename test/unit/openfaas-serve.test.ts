@@ -16,7 +16,7 @@ import type { FunctionHandler, FunctionRuntime } from '../../common/openfaas/typ
 import { defineStage } from '../../common/stage.js';
 import type { ObjectStore } from '../../common/storage/types.js';
 
-/** Just what runStageOnce touches: getJson, put, and the claim's conditional writes and delete. */
+/** Just what runStageOnce touches: getJson, put, head (is the request open?), and the claim's conditional writes and delete. */
 function memoryStore(): ObjectStore & { objects: Map<string, string> } {
   const objects = new Map<string, string>();
   const store = {
@@ -42,6 +42,10 @@ function memoryStore(): ObjectStore & { objects: Map<string, string> } {
     },
     async delete(key: string) {
       objects.delete(key);
+    },
+    async head(key: string) {
+      const text = objects.get(key);
+      return text === undefined ? undefined : { key, size: text.length, etag: 'e', lastModified: new Date() };
     },
   };
   return store as unknown as ObjectStore & { objects: Map<string, string> };

@@ -112,6 +112,18 @@ describe('stack.yml', () => {
     expect(() => parseCron(byName.get('sweeper')!.cron!.expression)).not.toThrow();
   });
 
+  it('gives the sweeper what the orchestrator sends callbacks with (it resends them after a crash)', () => {
+    const orchestrator = byName.get('orchestrator')!;
+    const sweeper = byName.get('sweeper')!;
+    for (const fn of [orchestrator, sweeper]) {
+      expect(fn.entry.secrets, fn.name).toContain('callback-signing-key');
+      expect(Object.keys(fn.environment), fn.name).toContain('CALLBACK_ALLOWED_HOSTS');
+    }
+    for (const name of Object.keys(orchestrator.environment).filter((n) => n.startsWith('CALLBACK_'))) {
+      expect(sweeper.environment[name], name).toBe(orchestrator.environment[name]);
+    }
+  });
+
   it('documents every secret it names in docs/secrets.md', () => {
     const docs = readFileSync(join(ROOT, 'docs', 'secrets.md'), 'utf8');
     const secrets = new Set(stack.functions.flatMap((f) => f.entry.secrets));
