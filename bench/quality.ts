@@ -41,6 +41,9 @@ const CONFIGS: Record<string, ProfileOverrides> = {
   tiles: { detect: { views: 'tiles', support_score: 0.3 } },
   'tiles+support': { detect: { views: 'tiles' } },
   'tiles+support@2fps': { detect: { views: 'tiles' }, frames: { fps: 2 } },
+  both: { detect: { views: 'both', support_score: 0.3 } },
+  'both+support': { detect: { views: 'both' } },
+  'both+support@2fps': { detect: { views: 'both' }, frames: { fps: 2 } },
 };
 
 interface Truth {

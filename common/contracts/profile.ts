@@ -35,8 +35,8 @@ export const FrameParams = z.object({
 });
 
 export const DetectParams = z.object({
-  /** How a frame is shown to the 512×512 model: letterboxed whole, or as overlapping square tiles. */
-  views: z.enum(['letterbox', 'tiles']),
+  /** How a frame is shown to the 512×512 model: letterboxed whole, as overlapping square tiles, or both. */
+  views: z.enum(['letterbox', 'tiles', 'both']),
   /** A detection at or above this counts on its own. */
   min_score: z.number().min(0.05).max(1),
   /** A weaker detection (≥ this) counts when its label reaches it in `support_frames` of 3 neighbouring frames. */

@@ -35,17 +35,19 @@ const LEXICON_WORDS = [...LEXICON.keys()].filter((k) => !k.includes(' '));
 
 /**
  * Labels near a word the detector cannot see: from the table above, or the
- * label of a lexicon word it is a likely misspelling of ("motorcyle").
+ * label of a lexicon word it is a likely misspelling of ("motorcyle": same
+ * first letter, one edit away, two for long words).
  */
 export function nearLabels(word: string): CocoLabel[] {
   const key = stem(word);
   const listed = NEAR_BY_STEM.get(key);
   if (listed) return [...listed];
-  if (key.length < 4) return [];
-  const allowed = key.length <= 5 ? 1 : 2;
+  // Short words are one letter away from too many others ("wear" → bear): no guess for them.
+  if (key.length < 5) return [];
+  const allowed = key.length < 8 ? 1 : 2;
   let best: { distance: number; labels: readonly CocoLabel[] } | undefined;
   for (const candidate of LEXICON_WORDS) {
-    if (Math.abs(candidate.length - key.length) > allowed) continue;
+    if (candidate[0] !== key[0] || Math.abs(candidate.length - key.length) > allowed) continue;
     const distance = editDistance(key, candidate, allowed);
     if (distance <= allowed && (!best || distance < best.distance)) {
       best = { distance, labels: LEXICON.get(candidate)! };

@@ -7,9 +7,12 @@ import type { RawDetection, RgbImage } from './detector.js';
  * - `letterbox`: the whole frame, aspect kept, padded to a square with grey.
  * - `tiles`: overlapping squares as tall as the frame (as wide, for portrait),
  *   at most half a side apart, so every object is seen at a larger scale and
- *   unsquashed; a square frame is one tile.
+ *   unsquashed; a square frame is one tile. An object larger than a tile is
+ *   cut by every tile, though.
+ * - `both`: the letterbox and the tiles (a square frame: one view): small
+ *   objects from the tiles, large ones from the whole frame.
  */
-export type ViewMode = 'letterbox' | 'tiles';
+export type ViewMode = 'letterbox' | 'tiles' | 'both';
 
 /** The usual letterbox grey (114, 114, 114): what such models were trained with. */
 export const PAD_GREY = 114;
@@ -21,7 +24,10 @@ export interface View {
 }
 
 export function frameViews(frame: RgbImage, mode: ViewMode): View[] {
-  return mode === 'letterbox' ? [letterbox(frame)] : squareTiles(frame).map((tile) => cropView(frame, tile));
+  const tiles = () => squareTiles(frame).map((tile) => cropView(frame, tile));
+  if (mode === 'letterbox') return [letterbox(frame)];
+  if (mode === 'tiles') return tiles();
+  return frame.width === frame.height ? tiles() : [letterbox(frame), ...tiles()];
 }
 
 /** The frame centred on a grey square of side max(width, height). */

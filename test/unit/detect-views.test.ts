@@ -78,6 +78,19 @@ describe('square tiles', () => {
   });
 });
 
+describe('both views', () => {
+  it('is the letterbox and then the tiles; a square frame is shown once', () => {
+    const views = frameViews(coordinateImage(32, 18), 'both');
+    expect(views.map((v) => [v.image.width, v.image.height])).toEqual([
+      [32, 32],
+      [18, 18],
+      [18, 18],
+      [18, 18],
+    ]);
+    expect(frameViews(coordinateImage(20, 20), 'both')).toHaveLength(1);
+  });
+});
+
 describe('temporal support rule (≥ min_score alone, or ≥ support_score in 2 of 3 neighbouring frames)', () => {
   const params = { min_score: 0.3, support_score: 0.15, support_frames: 2 };
   const d = (label: string, score: number): RawDetection => ({ label, score, box: [0, 0, 1, 1] });

@@ -113,6 +113,7 @@ describe('understandQuery: what can be seen, and what only heard', () => {
     ['a tree', ['tree'], [{ word: 'tree', labels: ['potted plant'] }]],
     ['a hand', ['hand'], [{ word: 'hand', labels: ['person'] }]],
     ['the weather', ['weather'], []],
+    ['wearing', ['wearing'], []],
     ['a motorcyle', ['motorcyle'], [{ word: 'motorcyle', labels: ['motorcycle'] }]],
     ['"city council"', ['city council'], []],
   ])('%j: %j searched only in speech, near labels %j', (query, speechOnly, suggestions) => {
