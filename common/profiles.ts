@@ -16,7 +16,7 @@ const base: Profile = {
   transcode: { height: 360, preset: 'veryfast', crf: 28, audio_bitrate_k: 96 },
   frames: { fps: 1, max_width: 640, thumb_width: 320 },
   detect: {
-    views: 'tiles',
+    views: 'both',
     min_score: 0.3,
     support_score: 0.15,
     support_frames: 2,
