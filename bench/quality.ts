@@ -10,7 +10,7 @@
  * running the pipeline again. Per query it prints:
  *   coverage   share of the true time the answer ranges for the label cover
  *   precision  share of the answered time that is true
- *   ranges     how many separate answer ranges
+ *   answers    how many separate answers (matches) claim the label
  * and, per configuration, the detector's CPU per frame; for the LibriVox
  * clips, word error rate and whether a spoken word is found.
  *
@@ -130,7 +130,7 @@ try {
         if (!borderline) scores.push({ present: score.trueS > 0, score });
         log(
           `quality[${config}] ${name} "${q.query}" (${label}${score.trueS ? '' : ', absent'}${borderline ? ', borderline: not scored' : ''}): ` +
-            `coverage ${f2(score.coverage)} precision ${f2(score.precision)} ranges ${score.ranges} ` +
+            `coverage ${f2(score.coverage)} precision ${f2(score.precision)} answers ${score.answers} ` +
             `answered ${score.answeredS.toFixed(1)} s of ${score.trueS.toFixed(1)} s true`,
         );
       }

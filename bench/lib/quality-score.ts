@@ -9,18 +9,18 @@ export interface RangeScore {
   precision: number | undefined;
   answeredS: number;
   trueS: number;
-  /** Separate answer ranges for the label. */
-  ranges: number;
+  /** Separate answers (matches) that claim the label. */
+  answers: number;
 }
 
-/** The answer's ranges for `label`: the matches that say they saw it there. */
+/** The matches that say they saw `label`, as the time ranges they answer. */
 export function answeredRanges(matches: readonly Match[], label: string): Interval[] {
-  return joinIntervals(
-    matches.filter((m) => m.why.labels.some((l) => l.label === label)).map((m): Interval => [m.start, m.end]),
-    0,
-  );
+  return matches
+    .filter((m) => m.why.labels.some((l) => l.label === label))
+    .map((m): Interval => [m.start, m.end]);
 }
 
+/** Coverage and precision of the union of the answers; how many answers it took. */
 export function scoreRanges(answered: readonly Interval[], truth: readonly Interval[]): RangeScore {
   const a = joinIntervals(answered, 0);
   const t = joinIntervals(truth, 0);
@@ -32,6 +32,6 @@ export function scoreRanges(answered: readonly Interval[], truth: readonly Inter
     precision: answeredS > 0 ? overlap / answeredS : undefined,
     answeredS,
     trueS,
-    ranges: a.length,
+    answers: answered.length,
   };
 }
