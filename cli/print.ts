@@ -24,12 +24,15 @@ export function resultLines(final: FinalResult, state: RequestState | undefined,
     final.status === 'SUCCEEDED'
       ? style.good(`✓ ${final.status}`)
       : style.bad(`✗ ${final.status}${final.error ? `: ${final.error.code} — ${final.error.message}` : ''}`);
+  const answer = final.answerable ? `${n} match${n === 1 ? '' : 'es'}` : 'cannot be answered';
   const lines = [
-    `${head} in ${took} · ${final.clips} clip${final.clips === 1 ? '' : 's'} · ` +
-      `${n} match${n === 1 ? '' : 'es'} for "${final.query}"`,
+    `${head} in ${took} · ${final.clips} clip${final.clips === 1 ? '' : 's'} · ${answer} for "${final.query}"`,
     `  looking for: ${sought(final)}`,
+    ...speechOnlyLines(final, style),
   ];
+  if (final.coverage) lines.push(`  analysed: ${coverageText(final.coverage)}`);
   if (final.understood.note) lines.push(`  ${style.dim(final.understood.note)}`);
+  if (final.note) lines.push(`  ${style.bad(final.note)}`);
   final.matches.forEach((m, i) => {
     lines.push(...matchLines(m, i + 1, style));
   });
@@ -52,10 +55,30 @@ function sought(final: FinalResult): string {
   return parts.join(' · ') || 'nothing searchable';
 }
 
-function matchLines(m: Match, rank: number, style: Style): string[] {
-  const lines = [
-    `  ${style.bold(`#${rank}`)}  clip ${m.clip}  ${fmtTime(m.start)}–${fmtTime(m.end)}  score ${m.score.toFixed(2)}`,
+/** The words only speech can answer, and the objects near them that the detector can see. */
+function speechOnlyLines(final: FinalResult, style: Style): string[] {
+  const { speech_only: only, suggestions, objects } = final.understood;
+  if (only.length === 0 || objects.length > 0) return [];
+  const near = suggestions.map((s) => `${s.word} → ${s.labels.join(', ')}`).join('; ');
+  return [
+    `  ${style.dim(`the detector cannot see ${only.join(', ')}: searched only in what is said`)}`,
+    ...(near ? [`  ${style.dim(`objects it can see that are near: ${near}`)}`] : []),
   ];
+}
+
+function coverageText(c: NonNullable<FinalResult['coverage']>): string {
+  const share = `${fmtTime(c.analysed_s)} of ${fmtTime(c.duration_s)} (${Math.floor(c.ratio * 1000) / 10} %)`;
+  const gaps = c.unanalysed.map(([a, b]) => `${fmtTime(a)}–${fmtTime(b)}`).join(', ');
+  return gaps ? `${share}; not analysed: ${gaps}` : share;
+}
+
+function matchLines(m: Match, rank: number, style: Style): string[] {
+  const clips = m.clips.length === 1 ? `clip ${m.clips[0]}` : `clips ${m.clips[0]}–${m.clips.at(-1)}`;
+  const lines = [
+    `  ${style.bold(`#${rank}`)}  ${fmtTime(m.start)}–${fmtTime(m.end)}  score ${m.score.toFixed(2)}  ${style.dim(clips)}`,
+  ];
+  if (m.missing.length > 0)
+    lines.push(`      ${style.dim(`has ${m.found.join(', ')}; not ${m.missing.join(', ')}`)}`);
   for (const l of m.why.labels) {
     const ranges = l.ranges.map(([a, b]) => `${fmtTime(a)}–${fmtTime(b)}`).join(', ');
     lines.push(`      seen   ${style.mark(l.label)} ${ranges} (best ${l.best_score.toFixed(2)})`);
@@ -66,7 +89,9 @@ function matchLines(m: Match, rank: number, style: Style): string[] {
     );
   }
   if (m.transcript) lines.push(`      said   "${highlight(m.transcript, m, style)}"`);
-  if (m.video_key) lines.push(`      clip   ${style.dim(m.video_key)}`);
+  const [first, ...more] = m.video_keys;
+  if (first)
+    lines.push(`      clip   ${style.dim(first)}${more.length ? style.dim(` (+${more.length} more)`) : ''}`);
   return lines;
 }
 

@@ -30,7 +30,7 @@ export async function collectMedia(
 ): Promise<ReportMedia> {
   const budget = options.maxEmbedBytes ?? 64 * 1024 * 1024;
   const wanted = [
-    ...final.matches.flatMap((m) => [m.thumbnail_key, m.video_key]),
+    ...final.matches.flatMap((m) => [m.thumbnail_key, m.video_keys[0]]),
     ...final.clip_list.map((c) => c.thumbnail_key),
   ].filter((k): k is string => k !== undefined);
   const urls = new Map<string, string>();

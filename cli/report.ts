@@ -4,9 +4,10 @@ import type { RequestState } from '../common/contracts/state.js';
 
 /**
  * One self-contained HTML page per request: a timeline of the source with
- * the clips on it (and where the matched labels and words are), each match
- * with its thumbnail, time range, the labels and words that matched
- * (highlighted) and the clip playable in a <video>, per-stage timings as a
+ * the clips on it, the answer ranges, where the matched labels and words are
+ * and what was not analysed; each answer with its best frame, time range, the
+ * labels and words that matched (highlighted) and its first clip playable in
+ * a <video> from where the answer starts; per-stage timings as a
  * small chart, and every clip in a table. Media are embedded as data: URLs
  * when `media` provides them (so the file works anywhere), else linked.
  * No script, no external resource: it opens the same from disk or mail.
@@ -39,8 +40,23 @@ export function renderReport(
     ...[...understood.phrases, ...understood.terms].map((t) => `<span class="tag word">${esc(t)}</span>`),
   ].join(' ');
   const matches = final.matches.length
-    ? final.matches.map((m, i) => renderMatch(m, i + 1, media)).join('\n')
-    : `<p class="none">${esc(understood.note ?? 'No clip matches this query.')}</p>`;
+    ? final.matches.map((m, i) => renderMatch(m, i + 1, final, media)).join('\n')
+    : `<p class="none">${esc(final.note ?? understood.note ?? 'Nothing in the video matches this query.')}</p>`;
+  const speechOnly =
+    understood.speech_only.length && understood.objects.length === 0
+      ? `<p class="muted">The detector cannot see ${understood.speech_only.map(esc).join(', ')}: searched only in what is said.${
+          understood.suggestions.length
+            ? ` Objects it can see that are near: ${understood.suggestions.map((x) => `${esc(x.word)} → ${x.labels.map(esc).join(', ')}`).join('; ')}.`
+            : ''
+        }</p>`
+      : '';
+  const coverage = final.coverage
+    ? `<p class="muted">Analysed ${fmtTime(final.coverage.analysed_s)} of ${fmtTime(final.coverage.duration_s)} (${Math.floor(final.coverage.ratio * 1000) / 10} %)${
+        final.coverage.unanalysed.length
+          ? `; <span class="problem-inline">not analysed: ${final.coverage.unanalysed.map(([a, b]) => `${fmtTime(a)}–${fmtTime(b)}`).join(', ')}</span>`
+          : ''
+      }.</p>`
+    : '';
   const problem =
     final.status === 'SUCCEEDED'
       ? ''
@@ -56,9 +72,10 @@ export function renderReport(
 <title>clipseek · ${esc(final.query)}</title>
 <style>${STYLE}</style></head><body>
 <h1>${esc(final.query)}</h1>
-<p class="sub">request <code>${esc(final.request_id)}</code> · <span class="status ${esc(final.status.toLowerCase())}">${esc(final.status)}</span> · ${plural(final.clips, 'clip')} · <span id="match-count">${plural(final.matches.length, 'match', 'matches')}</span> · source ${fmtTime(duration)}${state ? ` · profile ${esc(state.profile)}` : ''}</p>
+<p class="sub">request <code>${esc(final.request_id)}</code> · <span class="status ${esc(final.status.toLowerCase())}">${esc(final.status)}</span> · ${plural(final.clips, 'clip')} · <span id="match-count">${final.answerable ? plural(final.matches.length, 'match', 'matches') : 'cannot be answered'}</span> · source ${fmtTime(duration)}${state ? ` · profile ${esc(state.profile)}` : ''}</p>
 ${problem}
 <p>Looking for: ${sought || '<em>nothing searchable</em>'}${understood.unknown.length ? ` <span class="muted">· not understood: ${understood.unknown.map(esc).join(', ')}</span>` : ''}</p>
+${speechOnly}${coverage}
 ${renderTimeline(final, duration)}
 <section id="matches">
 ${matches}
@@ -84,6 +101,9 @@ h1{font-size:22px;margin:0 0 4px}h3{margin:26px 0 8px;font-size:16px}.sub{color:
 .timeline{position:relative;height:34px;background:#e8ebf0;border-radius:6px;margin:10px 0 4px}
 .seg{position:absolute;top:4px;height:18px;background:#b8c1cf;border-right:1px solid #fafbfc;border-radius:2px}
 .seg.hit{background:#2a7de1}.seg.failed{background:repeating-linear-gradient(45deg,#e0a0a0 0 4px,#f4d6d6 4px 8px)}
+.answer{position:absolute;top:0;height:3px;background:#17803d;border-radius:2px;min-width:3px}
+.gap{position:absolute;top:4px;height:18px;background:repeating-linear-gradient(45deg,#555 0 3px,#ddd 3px 6px);opacity:.6}
+.problem-inline{color:#b42318}.match img.thumb.best{margin-top:6px;width:160px}
 .ev{position:absolute;height:5px;bottom:3px;border-radius:2px}.ev.label{background:#0b4f9c}.ev.word{background:#d97706;width:3px}
 .axis{position:relative;height:16px;font-size:11px;color:#8a93a3;margin-bottom:18px}.axis span{position:absolute;transform:translateX(-50%)}
 .legend{font-size:12px;color:#5b6475;margin:0 0 16px}.legend i{display:inline-block;width:10px;height:10px;border-radius:2px;margin:0 4px 0 10px;vertical-align:-1px}
@@ -104,16 +124,24 @@ footer{color:#8a93a3;font-size:12px;margin-top:24px}
 function renderTimeline(final: FinalResult, duration: number): string {
   const pct = (t: number) =>
     duration > 0 ? Math.min(100, Math.max(0, (t / duration) * 100)).toFixed(3) : '0';
-  const matched = new Set(final.matches.map((m) => m.clip));
+  const matched = new Set(final.matches.flatMap((m) => m.clips));
   const segments = final.clip_list.map((c) => {
     const cls = `seg${matched.has(c.clip) ? ' hit' : ''}${c.failed ? ' failed' : ''}`;
-    const target = matched.has(c.clip) ? `#clip-${c.clip}` : `#row-${c.clip}`;
+    const target = `#row-${c.clip}`;
     return (
       `<a class="${cls}" href="${target}" style="left:${pct(c.start)}%;width:${pct(c.end - c.start)}%" ` +
       `title="clip ${c.clip}: ${fmtTime(c.start)}–${fmtTime(c.end)}${c.transcript ? ` · ${esc(c.transcript)}` : ''}"></a>`
     );
   });
-  // Where the matched labels are seen and the matched words are heard.
+  // The answers, where the matched labels are seen and the matched words are heard.
+  const answers = final.matches.map(
+    (m, i) =>
+      `<a class="answer" href="#match-${i + 1}" style="left:${pct(m.start)}%;width:${pct(m.end - m.start)}%" title="#${i + 1}: ${fmtTime(m.start)}–${fmtTime(m.end)}"></a>`,
+  );
+  const gaps = (final.coverage?.unanalysed ?? []).map(
+    ([a, b]) =>
+      `<span class="gap" style="left:${pct(a)}%;width:${pct(b - a)}%" title="not analysed ${fmtTime(a)}–${fmtTime(b)}"></span>`,
+  );
   const evidence = final.matches.flatMap((m) => [
     ...m.why.labels.flatMap((l) =>
       l.ranges.map(
@@ -131,9 +159,9 @@ function renderTimeline(final: FinalResult, duration: number): string {
   for (let t = 0; t <= duration + 1e-9 && step > 0; t += step) {
     ticks.push(`<span style="left:${pct(t)}%">${fmtTime(t).replace(/\.0$/, '')}</span>`);
   }
-  return `<div class="timeline" aria-label="clips on the source timeline">${segments.join('')}${evidence.join('')}</div>
+  return `<div class="timeline" aria-label="clips on the source timeline">${segments.join('')}${gaps.join('')}${answers.join('')}${evidence.join('')}</div>
 <div class="axis">${ticks.join('')}</div>
-<p class="legend"><i style="background:#2a7de1"></i>matching clip<i style="background:#b8c1cf"></i>other clip<i style="background:#0b4f9c"></i>object seen<i style="background:#d97706"></i>word heard</p>`;
+<p class="legend"><i style="background:#17803d"></i>answer<i style="background:#2a7de1"></i>clip with an answer<i style="background:#b8c1cf"></i>other clip<i style="background:#0b4f9c"></i>object seen<i style="background:#d97706"></i>word heard</p>`;
 }
 
 /** A round tick interval giving about 6–12 ticks. */
@@ -142,8 +170,12 @@ function tickStep(duration: number): number {
   return [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600].find((s) => duration / s <= 12) ?? 7200;
 }
 
-function renderMatch(m: Match, rank: number, media: ReportMedia): string {
-  const video = m.video_key ? media.url(m.video_key) : undefined;
+function renderMatch(m: Match, rank: number, final: FinalResult, media: ReportMedia): string {
+  const first = final.clip_list.find((c) => c.clip === m.clips[0]);
+  const firstKey = m.video_keys[0];
+  // A media fragment starts the first clip where the answer starts.
+  const offset = first ? Math.max(0, m.start - first.start) : 0;
+  const video = firstKey ? media.url(firstKey) : undefined;
   const thumb = m.thumbnail_key ? media.url(m.thumbnail_key) : undefined;
   const hitWords = new Set(m.why.words.map((w) => w.word.toLowerCase()));
   const transcript = m.transcript
@@ -162,13 +194,18 @@ function renderMatch(m: Match, rank: number, media: ReportMedia): string {
     .map((w) => `<li><mark>${esc(w.word)}</mark> at ${fmtTime(w.start)}</li>`)
     .join('');
   const player = video
-    ? `<video controls preload="metadata" src="${esc(video)}"${thumb ? ` poster="${esc(thumb)}"` : ''}></video>`
+    ? `<video controls preload="metadata" src="${esc(video)}${video.startsWith('data:') ? '' : `#t=${offset.toFixed(1)}`}"${thumb ? ` poster="${esc(thumb)}"` : ''}></video>`
     : thumb
-      ? `<img class="thumb" src="${esc(thumb)}" alt="clip ${m.clip}">`
+      ? `<img class="thumb" src="${esc(thumb)}" alt="answer ${rank}">`
       : '';
-  return `<article class="match" id="clip-${m.clip}">
-<div>${player}</div>
-<div><h2>#${rank} · clip ${m.clip} · ${fmtTime(m.start)}–${fmtTime(m.end)} <span class="score">score ${m.score.toFixed(2)}</span></h2>
+  const clips = m.clips.map((c) => `<a href="#row-${c}">${c}</a>`).join(', ');
+  const missing = m.missing.length
+    ? `<p class="muted">Has ${m.found.map(esc).join(', ')}; not ${m.missing.map(esc).join(', ')}.</p>`
+    : '';
+  return `<article class="match" id="match-${rank}">
+<div>${player}${thumb && video ? `<img class="thumb best" src="${esc(thumb)}" alt="best frame of answer ${rank}">` : ''}</div>
+<div><h2>#${rank} · ${fmtTime(m.start)}–${fmtTime(m.end)} <span class="score">score ${m.score.toFixed(2)} · ${m.clips.length === 1 ? 'clip' : 'clips'} ${clips}</span></h2>
+${missing}
 ${labels ? `<p>Seen:</p><ul>${labels}</ul>` : ''}${words ? `<p>Heard:</p><ul>${words}</ul>` : ''}
 ${m.transcript ? `<p class="transcript">“${transcript}”</p>` : ''}</div>
 </article>`;
@@ -223,7 +260,7 @@ function stageSpans(state: RequestState): Map<string, [number, number]> {
 }
 
 function renderClipTable(final: FinalResult, media: ReportMedia): string {
-  const matched = new Set(final.matches.map((m) => m.clip));
+  const matched = new Set(final.matches.flatMap((m) => m.clips));
   const rows = final.clip_list.map((c) => {
     const thumb = c.thumbnail_key ? media.url(c.thumbnail_key) : undefined;
     return `<tr id="row-${c.clip}"${matched.has(c.clip) ? ' class="hit"' : ''}><td>${c.clip}</td><td>${thumb ? `<img src="${esc(thumb)}" alt="clip ${c.clip}">` : ''}</td><td>${fmtTime(c.start)}–${fmtTime(c.end)}</td><td>${c.labels.map((l) => `<span class="tag label">${esc(l)}</span>`).join(' ')}</td><td>${c.failed ? '<em>failed</em>' : esc(c.transcript ?? '')}</td></tr>`;

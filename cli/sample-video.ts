@@ -16,7 +16,18 @@ const exec = promisify(execFile);
  * python3-skimage: downloaded (not installed) with apt-get, cached in
  * <cacheDir>.
  */
-export const SAMPLE = {
+export interface SampleSpec {
+  durationS: number;
+  width: number;
+  height: number;
+  fps: number;
+  utterances: ReadonlyArray<{ text: string; atS: number }>;
+  /** When the motorcycle is on screen. */
+  photo: { fromS: number; toS: number };
+  voice: { name: string; wordsPerMinute: number; wordGap10ms: number };
+}
+
+export const SAMPLE: SampleSpec = {
   durationS: 18,
   width: 640,
   height: 360,
@@ -29,7 +40,7 @@ export const SAMPLE = {
   /** When the motorcycle is on screen. */
   photo: { fromS: 6, toS: 11 },
   voice: { name: 'en-us+klatt2', wordsPerMinute: 150, wordGap10ms: 10 },
-} as const;
+};
 
 export interface SampleVideo {
   path: string;
@@ -41,13 +52,18 @@ export interface SampleVideo {
 const PHOTO = 'motorcycle_left.png';
 const PHOTO_IN_PACKAGE = `./usr/lib/python3/dist-packages/skimage/data/${PHOTO}`;
 
-export async function makeSampleVideo(out: string, cacheDir: string): Promise<SampleVideo> {
+/** Makes the video `spec` describes (the demo's by default) at `out`, unless it is there already. */
+export async function makeSampleVideo(
+  out: string,
+  cacheDir: string,
+  sample: SampleSpec = SAMPLE,
+): Promise<SampleVideo> {
   const description =
-    `${SAMPLE.durationS} s, ${SAMPLE.width}x${SAMPLE.height}: ` +
-    SAMPLE.utterances.map((u) => `"${u.text}" at ${u.atS} s`).join(', ') +
-    `; a motorcycle on screen ${SAMPLE.photo.fromS}–${SAMPLE.photo.toS} s`;
+    `${sample.durationS} s, ${sample.width}x${sample.height}: ` +
+    sample.utterances.map((u) => `"${u.text}" at ${u.atS} s`).join(', ') +
+    `; a motorcycle on screen ${sample.photo.fromS}–${sample.photo.toS} s`;
   const specFile = `${out}.spec`;
-  const spec = createHash('sha256').update(JSON.stringify(SAMPLE)).digest('hex');
+  const spec = createHash('sha256').update(JSON.stringify(sample)).digest('hex');
   if ((await readFile(specFile, 'utf8').catch(() => '')) === spec)
     return { path: out, reused: true, description };
 
@@ -55,23 +71,23 @@ export async function makeSampleVideo(out: string, cacheDir: string): Promise<Sa
   const work = await mkdtemp(join(tmpdir(), 'clipseek-sample-'));
   try {
     const voices: string[] = [];
-    for (const [i, u] of SAMPLE.utterances.entries()) {
+    for (const [i, u] of sample.utterances.entries()) {
       const wav = join(work, `voice${i}.wav`);
       await run('espeak-ng', [
         ...[
           '-v',
-          SAMPLE.voice.name,
+          sample.voice.name,
           '-s',
-          String(SAMPLE.voice.wordsPerMinute),
+          String(sample.voice.wordsPerMinute),
           '-g',
-          String(SAMPLE.voice.wordGap10ms),
+          String(sample.voice.wordGap10ms),
         ],
         ...['-w', wav, u.text],
       ]);
       voices.push(wav);
     }
     const partial = join(work, 'sample.mp4');
-    await run('ffmpeg', sampleArgs(photo, voices, partial));
+    await run('ffmpeg', sampleArgs(sample, photo, voices, partial));
     await mkdir(dirname(out), { recursive: true });
     // Copy next to the target, then rename: the file appears whole or not at all.
     await copyFile(partial, `${out}.tmp`);
@@ -84,8 +100,8 @@ export async function makeSampleVideo(out: string, cacheDir: string): Promise<Sa
 }
 
 /** The ffmpeg command line: pattern + photo overlay for the span + the voices mixed over a faint noise floor. */
-export function sampleArgs(photo: string, voices: string[], out: string): string[] {
-  const { durationS: d, width, height, fps, photo: span } = SAMPLE;
+export function sampleArgs(sample: SampleSpec, photo: string, voices: string[], out: string): string[] {
+  const { durationS: d, width, height, fps, photo: span } = sample;
   const inputs = [
     ...['-f', 'lavfi', '-i', `testsrc2=s=${width}x${height}:r=${fps}:d=${d}`],
     ...['-loop', '1', '-framerate', String(fps), '-i', photo],
@@ -93,7 +109,7 @@ export function sampleArgs(photo: string, voices: string[], out: string): string
     ...['-f', 'lavfi', '-i', `anoisesrc=color=white:amplitude=0.002:d=${d}:r=48000:seed=42`],
   ];
   const noise = 2 + voices.length;
-  const delayed = SAMPLE.utterances.map(
+  const delayed = sample.utterances.map(
     (u, i) => `[${2 + i}:a]adelay=${Math.round(u.atS * 1000)}:all=1[a${i}]`,
   );
   const filter = [
@@ -146,7 +162,7 @@ export async function motorcyclePhoto(cacheDir: string): Promise<string> {
 }
 
 /** apt-get download, refreshing the package lists once when they do not know the package yet. */
-async function aptDownload(pkg: string, cwd: string): Promise<void> {
+export async function aptDownload(pkg: string, cwd: string): Promise<void> {
   try {
     await exec('apt-get', ['download', pkg], { cwd });
     return;

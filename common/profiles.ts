@@ -15,7 +15,14 @@ const base: Profile = {
   },
   transcode: { height: 360, preset: 'veryfast', crf: 28, audio_bitrate_k: 96 },
   frames: { fps: 1, max_width: 640, thumb_width: 320 },
-  detect: { min_score: 0.3, max_detections: 20, iou_threshold: 0.5 },
+  detect: {
+    views: 'both',
+    min_score: 0.3,
+    support_score: 0.15,
+    support_frames: 2,
+    max_detections: 20,
+    iou_threshold: 0.5,
+  },
   transcribe: { language: 'en-us' },
   run: {
     stage_timeout_s: {
@@ -43,7 +50,7 @@ export const PROFILES = {
     ...base,
     transcode: { ...base.transcode, height: 240, preset: 'ultrafast', crf: 32 },
     frames: { ...base.frames, fps: 0.5 },
-    detect: { ...base.detect, max_detections: 10 },
+    detect: { ...base.detect, views: 'letterbox', max_detections: 10 },
   },
   accurate: {
     ...base,

@@ -5,12 +5,13 @@
 #
 #   npm run bench                      # all of them (about 40 min on 2 cores)
 #   npm run bench -- overhead resume   # some of them
+#   npm run bench -- quality           # answers on real footage (opencv-doc videos, LibriVox)
 #   OVERHEAD_ROUNDS=5 OVERHEAD_10MIN_ROUNDS=1 npm run bench -- overhead
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 benches=("$@")
-[ "${#benches[@]}" -eq 0 ] && benches=(overhead resume orchestration concurrency)
+[ "${#benches[@]}" -eq 0 ] && benches=(overhead resume orchestration concurrency quality)
 mkdir -p bench/results
 npm run --silent build
 
@@ -34,6 +35,7 @@ for bench in "${benches[@]}"; do
       run concurrency --requests "${CONCURRENCY_REQUESTS:-5,20}"
       run concurrency --requests "${CONCURRENCY_REQUESTS:-5,20}" --patient
       ;;
-    *) echo "unknown bench: $bench (overhead, resume, orchestration, concurrency)" >&2; exit 2 ;;
+    quality) run quality ${QUALITY_CONFIGS:+--configs "$QUALITY_CONFIGS"} ;;
+    *) echo "unknown bench: $bench (overhead, resume, orchestration, concurrency, quality)" >&2; exit 2 ;;
   esac
 done

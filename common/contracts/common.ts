@@ -45,3 +45,14 @@ export const ErrorBody = z.object({
   }),
 });
 export type ErrorBody = z.infer<typeof ErrorBody>;
+
+/** How much of the source the per-clip stages looked at. */
+export const Coverage = z.object({
+  duration_s: Seconds,
+  analysed_s: Seconds,
+  /** analysed_s / duration_s, 0..1. */
+  ratio: z.number().min(0).max(1),
+  /** Source ranges no per-clip stage finished (failed clips that were tolerated). */
+  unanalysed: z.array(TimeRange),
+});
+export type Coverage = z.infer<typeof Coverage>;

@@ -35,7 +35,13 @@ export const FrameParams = z.object({
 });
 
 export const DetectParams = z.object({
+  /** How a frame is shown to the 512×512 model: letterboxed whole, as overlapping square tiles, or both. */
+  views: z.enum(['letterbox', 'tiles', 'both']),
+  /** A detection at or above this counts on its own. */
   min_score: z.number().min(0.05).max(1),
+  /** A weaker detection (≥ this) counts when its label reaches it in `support_frames` of 3 neighbouring frames. */
+  support_score: z.number().min(0.05).max(1),
+  support_frames: z.number().int().min(1).max(3),
   max_detections: z.number().int().min(1).max(100),
   iou_threshold: z.number().min(0.1).max(0.95),
 });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ErrorInfo, IsoTime, ObjectKey, RequestId } from './common.js';
+import { Coverage, ErrorInfo, IsoTime, ObjectKey, RequestId } from './common.js';
 import { Profile } from './profile.js';
 import { RequestStatus } from './request.js';
 import { StageName } from './stages.js';
@@ -78,6 +78,8 @@ export const RequestState = z.object({
   clips: z.number().int().nonnegative().nullable(),
   /** Clips with a task that failed for good (their later tasks are FAILED with UPSTREAM_FAILED). */
   failed_clips: z.array(z.number().int().nonnegative()),
+  /** How much of the source was analysed: written when the request finishes. */
+  coverage: Coverage.optional(),
   stages: z.partialRecord(StageName, StageSummary),
   tasks: z.record(z.string(), TaskState),
   callbacks: z.array(CallbackAttempt),

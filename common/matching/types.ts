@@ -1,4 +1,4 @@
-import type { LabelEvidence, Word } from '../contracts/stages.js';
+import type { Detection, Frame, LabelEvidence, Word } from '../contracts/stages.js';
 
 /**
  * What matching knows about one clip: its place in the source and what the
@@ -13,6 +13,10 @@ export interface ClipEvidence {
   end: number;
   words: readonly Word[];
   labels: readonly LabelEvidence[];
+  /** Every detection kept (clip-relative t): where each label scored best. */
+  detections?: readonly Detection[] | undefined;
+  /** The sampled frames (clip-relative t): the best frame of a match is one of them. */
+  frames?: readonly Frame[] | undefined;
   transcript: string;
   video_key?: string | undefined;
   thumbnail_key?: string | undefined;

@@ -17,7 +17,10 @@ export function iou(a: RawDetection['box'], b: RawDetection['box']): number {
  * max_detections. Different labels never suppress each other: a rider and
  * the motorcycle under them are both kept.
  */
-export function selectDetections(candidates: readonly RawDetection[], params: DetectParams): RawDetection[] {
+export function selectDetections(
+  candidates: readonly RawDetection[],
+  params: Pick<DetectParams, 'min_score' | 'max_detections' | 'iou_threshold'>,
+): RawDetection[] {
   const ranked = candidates
     .filter((d) => d.score >= params.min_score)
     .map((d) => ({ ...d, box: clampBox(d.box) }))

@@ -251,6 +251,7 @@ export class OrchestratorService {
     const snapshot = { ...driven.state };
     finishRequest(snapshot, status as 'SUCCEEDED' | 'FAILED' | 'CANCELLED', error, at.toISOString());
     const result = await assembleFinal(store, snapshot, at);
+    if (result.coverage) snapshot.coverage = result.coverage;
     await store.put(requestKeys(id).final, JSON.stringify(result, null, 2), JSON_TYPE);
     const state = await this.writeFinal(id, driven.etag, snapshot);
     if (state.status !== snapshot.status) return this.existing(id);
@@ -275,6 +276,7 @@ export class OrchestratorService {
       if (isTerminal(s.status) || s.lease?.owner !== config.owner) return false;
       finishRequest(s, finished.status as 'SUCCEEDED', finished.error, finished.updated_at);
       s.stages = finished.stages;
+      if (finished.coverage) s.coverage = finished.coverage;
       return true;
     });
     return state;

@@ -63,6 +63,63 @@ export function fixedWindows(durationS: number, params: SegmentParams): Range[] 
   return windows;
 }
 
+/**
+ * The whole timeline as clips: the speech clips as planned, and every stretch
+ * between them (and before the first, after the last) as clips of at most
+ * min(fallback_clip_s, max_clip_s), so every per-clip stage sees every second
+ * of the video. A stretch shorter than min_clip_s joins the neighbouring clip
+ * that stays within max_clip_s (the shorter one); where neither can take it,
+ * it stays a short clip of its own: no time is left out. Input sorted,
+ * non-overlapping, inside [0, duration].
+ */
+export function tileTimeline(speech: readonly Range[], durationS: number, params: SegmentParams): Range[] {
+  const gapClipS = Math.min(params.fallback_clip_s, params.max_clip_s);
+  const tiles: Tile[] = [];
+  let cursor = 0;
+  const fillTo = (end: number) => {
+    if (end - cursor > GAP_EPSILON_S) {
+      for (const range of splitEvenly([cursor, end], gapClipS)) tiles.push({ range, speech: false });
+    }
+    cursor = Math.max(cursor, end);
+  };
+  for (const [start, end] of speech) {
+    fillTo(start);
+    tiles.push({ range: [Math.max(cursor, start), end], speech: true });
+    cursor = end;
+  }
+  fillTo(durationS);
+  return absorbShortGaps(tiles, params).map((t) => t.range);
+}
+
+interface Tile {
+  range: Range;
+  speech: boolean;
+}
+
+/** Below this a stretch between clips is rounding, not time to analyse. */
+const GAP_EPSILON_S = 0.001;
+
+function absorbShortGaps(tiles: readonly Tile[], params: SegmentParams): Tile[] {
+  const length = (t: Tile) => t.range[1] - t.range[0];
+  const out: Tile[] = [];
+  const pending = tiles.map((t) => ({ range: [...t.range] as Range, speech: t.speech }));
+  for (let i = 0; i < pending.length; i++) {
+    const tile = pending[i]!;
+    if (tile.speech || length(tile) >= params.min_clip_s || pending.length === 1) {
+      out.push(tile);
+      continue;
+    }
+    const before = out.at(-1);
+    const after = pending[i + 1];
+    const fitsBefore = before !== undefined && length(before) + length(tile) <= params.max_clip_s;
+    const fitsAfter = after !== undefined && length(after) + length(tile) <= params.max_clip_s;
+    if (fitsBefore && (!fitsAfter || length(before) <= length(after!))) before.range[1] = tile.range[1];
+    else if (fitsAfter) after!.range[0] = tile.range[0];
+    else out.push(tile);
+  }
+  return out;
+}
+
 /** Ranges → contract boundaries: indexed, times rounded to the millisecond. */
 export function toBoundaries(ranges: readonly Range[]): ClipBoundary[] {
   return ranges.map(([start, end], index) => ({ index, start: roundMs(start), end: roundMs(end) }));

@@ -3,7 +3,15 @@ import type { SegmentParams } from '../../common/contracts/profile.js';
 import { InputError } from '../../common/errors.js';
 import { defineStage } from '../../common/stage.js';
 import type { ObjectStore } from '../../common/storage/types.js';
-import { fixedWindows, mergeClose, planSpeechClips, type Range, roundMs, toBoundaries } from './clip-plan.js';
+import {
+  fixedWindows,
+  mergeClose,
+  planSpeechClips,
+  type Range,
+  roundMs,
+  tileTimeline,
+  toBoundaries,
+} from './clip-plan.js';
 import { FrameEnergy, splitOnEnergy } from './energy-split.js';
 
 /** Loudest frame quieter than this (dBFS) = no speech, however it varies: hiss, hum, a silent track. */
@@ -11,9 +19,9 @@ export const ABSOLUTE_FLOOR_DBFS = -55;
 
 /**
  * segment-speech: finds speech in extract-audio's WAV by frame energy and
- * turns it into clip boundaries (see clip-plan.ts). No speech at all → the
- * whole video as fixed-length clips, so a silent video is still searched by
- * what is seen. Pure computation over the WAV: no ffmpeg, deterministic.
+ * turns it into clip boundaries (see clip-plan.ts) that tile the whole video:
+ * speech segments become clips, and so does the time between them. No speech
+ * at all → the whole video as fixed-length clips. Pure computation over the WAV: no ffmpeg, deterministic.
  */
 export const segmentSpeech = defineStage({
   name: 'segment-speech',
@@ -27,7 +35,10 @@ export const segmentSpeech = defineStage({
       .map(([s, e]): Range => [Math.min(s, durationS), Math.min(e, durationS)])
       .filter(([s, e]) => e > s);
     const noSpeech = speech.length === 0;
-    const clips = noSpeech ? fixedWindows(durationS, params) : planSpeechClips(speech, durationS, params);
+    // Clips tile the whole video: the time between speech is looked at too.
+    const clips = noSpeech
+      ? fixedWindows(durationS, params)
+      : tileTimeline(planSpeechClips(speech, durationS, params), durationS, params);
     logger.info({ speech_segments: speech.length, clips: clips.length, no_speech: noSpeech }, 'segmented');
     return {
       speech: speech.map(([s, e]): Range => [roundMs(s), roundMs(e)]),

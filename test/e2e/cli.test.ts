@@ -87,7 +87,7 @@ describe('clipseek run', () => {
     expect(final.request_id).toBe(id);
     expect(final.status).toBe('SUCCEEDED');
     // The fixture's clip 1 is the one with a car.
-    expect(final.matches.map((m) => m.clip)).toEqual([1]);
+    expect(final.matches.map((m) => m.clips)).toEqual([[1]]);
     // Progress went to stderr, one line per change, ending with the terminal status.
     const lines = r.stderr.trim().split('\n');
     expect(lines.length).toBeGreaterThan(2);
@@ -240,7 +240,7 @@ describe('clipseek cancel and resume', () => {
     expect(r.code, r.stderr).toBe(0);
     const final = FinalResult.parse(JSON.parse(r.stdout));
     expect(final.status).toBe('SUCCEEDED');
-    expect(final.matches.map((m) => m.clip)).toEqual([1]);
+    expect(final.matches.map((m) => m.clips)).toEqual([[1]]);
     const { state } = await readState(store, id);
     expect(state.runs).toBeGreaterThanOrEqual(2);
     // Tasks finished before the kill kept their first result.

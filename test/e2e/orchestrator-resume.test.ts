@@ -207,7 +207,7 @@ describe('orchestrator: async through the gateway', () => {
       expect(callback?.headers['x-call-id']).toBe(res.headers.get('x-call-id'));
       const final = FinalResult.parse(JSON.parse(callback!.body));
       expect(final).toMatchObject({ request_id: 'async-1', status: 'SUCCEEDED' });
-      expect(final.matches.map((m) => m.clip)).toEqual([2]);
+      expect(final.matches.map((m) => m.clips)).toEqual([[2]]);
     } finally {
       receiver.close();
     }

@@ -76,22 +76,56 @@ beforeAll(async () => {
     request_id: ID,
     status: 'SUCCEEDED',
     query: 'find the <car>',
-    understood: { labels: ['car'], terms: ['car'], phrases: [], unknown: [] },
+    understood: {
+      labels: ['car'],
+      objects: [{ words: 'car', labels: ['car'] }],
+      terms: ['car'],
+      phrases: [],
+      speech_only: ['car'],
+      suggestions: [],
+      unknown: [],
+    },
+    answerable: true,
     matches: [
       {
-        ...clipList[1]!,
+        start: 5.5,
+        end: 8,
         score: 0.9,
+        found: ['car'],
+        missing: [],
+        clips: [1],
         why: {
           labels: [{ label: 'car', ranges: [[5.5, 8]], best_score: 0.83 }],
           words: [{ word: 'car', term: 'car', start: 6.1, end: 6.4 }],
         },
+        transcript: 'a red car drives by',
+        video_keys: [clipList[1]!.video_key],
+        thumbnail_key: clipList[1]!.thumbnail_key,
       },
       {
-        ...clipList[2]!,
+        start: 10.9,
+        end: 12.2,
         score: 0.4,
+        found: ['car'],
+        missing: [],
+        clips: [2],
         why: { labels: [], words: [{ word: 'car', term: 'car', start: 11.4, end: 11.7 }] },
+        transcript: 'the car and the budget <b>today</b>',
+        video_keys: [clipList[2]!.video_key],
+        thumbnail_key: clipList[2]!.thumbnail_key,
       },
-    ].map(({ labels: _labels, failed: _failed, transcript, ...m }) => ({ ...m, transcript })),
+    ],
+    coverage: {
+      duration_s: 16,
+      analysed_s: 12,
+      ratio: 0.75,
+      unanalysed: [
+        [0, 0.5],
+        [4, 5],
+        [9.5, 11],
+        [15, 16],
+      ],
+    },
     clips: 3,
     clip_list: clipList,
     failed_clips: [],
@@ -192,14 +226,16 @@ describe('clipseek report', () => {
       ).toEqual([null, null]);
       expect(await page.locator('article.match').count()).toBe(final.matches.length);
       expect(await page.locator('#match-count').textContent()).toBe('2 matches');
-      expect(await page.locator('article.match h2').first().textContent()).toContain(
-        'clip 1 · 0:05.0–0:09.5',
-      );
+      expect(await page.locator('article.match h2').first().textContent()).toContain('#1 · 0:05.5–0:08.0');
+      expect(await page.locator('article.match h2').first().textContent()).toContain('clip 1');
       // Matched labels and words are highlighted.
-      expect(await page.locator('#clip-1 mark').allTextContents()).toEqual(['car', 'car', 'car']);
-      // Timeline: every clip, the matching ones marked; the stage chart; the clip table.
+      expect(await page.locator('#match-1 mark').allTextContents()).toEqual(['car', 'car', 'car']);
+      // Timeline: every clip, those with an answer marked, the answers, what was not analysed.
       expect(await page.locator('.timeline .seg').count()).toBe(3);
       expect(await page.locator('.timeline .seg.hit').count()).toBe(2);
+      expect(await page.locator('.timeline .answer').count()).toBe(2);
+      expect(await page.locator('.timeline .gap').count()).toBe(4);
+      expect(await page.getByText('not analysed: 0:00.0–0:00.5').count()).toBe(1);
       expect(await page.locator('.gantt .row').count()).toBe(2);
       expect(await page.locator('table tbody tr').count()).toBe(3);
       await page.screenshot({ path: join(ARTIFACTS, 'report.png'), fullPage: true });

@@ -10,7 +10,7 @@ import {
   RetryableError,
   TimeoutError,
 } from '../../common/errors.js';
-import { runStageOnce } from '../../common/stage.js';
+import { runStageOnce, type StageDefinition } from '../../common/stage.js';
 import { FolderStore } from '../../common/storage/folder-store.js';
 import type { OrchestratorConfig } from '../../functions/orchestrator/config.js';
 import type { StageInvoker } from '../../functions/orchestrator/invoker.js';
@@ -32,6 +32,8 @@ export class FakeGateway {
   /** task key → faults for its successive invocations (then 'ok'). */
   readonly faults = new Map<string, Fault[]>();
   hangAfter = Number.POSITIVE_INFINITY;
+  /** Stages that stand in for the usual fakes in one test. */
+  readonly stages: { [S in StageName]?: StageDefinition<S> } = {};
   private calls = 0;
 
   constructor(private readonly store: FolderStore) {}
@@ -56,7 +58,7 @@ export class FakeGateway {
       if (fault === 'retryable')
         throw new RetryableError('STAGE_UNAVAILABLE', `${stage}: HTTP 500`, { status: 500 });
       if (fault === 'reject') throw new InputError('UNREADABLE_MEDIA', `${stage}: not a video`);
-      const { manifest } = await runStageOnce(fakeStages[stage] as never, input, {
+      const { manifest } = await runStageOnce((this.stages[stage] ?? fakeStages[stage]) as never, input, {
         store: this.store,
         logger: silentLogger,
         signal: signal ?? new AbortController().signal,

@@ -1,9 +1,9 @@
 /**
  * From pixels to a ranked answer: a generated 12 s video shows the motorcycle
  * photograph from t = 4 s to t = 8 s over a test pattern. Frames sampled at
- * 1 fps (ffmpeg, here in the test) go through detect-objects per clip, then
- * rankClips answers "find the motorbikes": the top clip must be the one that
- * holds 4–8 s, and its ranges must cover that span in source time.
+ * 1 fps (ffmpeg, here in the test) go through detect-objects per clip (the
+ * default profile: square tiles and the support rule), then rankRanges
+ * answers "find the motorbikes": one range, 4–8 s to within half a frame.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
@@ -13,7 +13,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StageOutput } from '../../common/contracts/stages.js';
 import { createLogger } from '../../common/logger.js';
-import { type ClipEvidence, rankClips, understandQuery } from '../../common/matching/index.js';
+import { type ClipEvidence, rankRanges, understandQuery } from '../../common/matching/index.js';
+import { resolveProfile } from '../../common/profiles.js';
 import { runStageOnce } from '../../common/stage.js';
 import { FolderStore } from '../../common/storage/folder-store.js';
 import { createHumanDetector } from '../../functions/detect-objects/human-detector.js';
@@ -38,6 +39,7 @@ const logger = createLogger({ name: 'test', level: 'silent' });
 let root: string;
 let store: FolderStore;
 let outputs: StageOutput<'detect-objects'>[];
+const framesOf: Array<Array<{ key: string; t: number }>> = [];
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'clipseek-detect-video-'));
@@ -80,11 +82,12 @@ beforeAll(async () => {
         clip: c.index,
         frames,
         frame_interval_s: 1 / FPS,
-        params: { min_score: 0.3, max_detections: 20, iou_threshold: 0.5 },
+        params: resolveProfile('default').detect,
       },
       { detector, store, logger, signal: new AbortController().signal, now: () => new Date() },
     );
     outputs.push(manifest.output);
+    framesOf.push(frames);
   }
 });
 
@@ -92,35 +95,38 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-describe('a query naming an object finds the clip and the time it is on screen', () => {
-  it('"find the motorbikes" ranks the clip holding 4–8 s first, with ranges covering that span', () => {
+describe('a query naming an object finds the time it is on screen', () => {
+  it('"find the motorbikes" answers one range, 4–8 s to within half a frame, with its best frame', () => {
     const evidence: ClipEvidence[] = CLIPS.map((c, i) => ({
       clip: c.index,
       start: c.start,
       end: c.end,
       words: [],
       labels: outputs[i]!.labels,
+      detections: outputs[i]!.detections,
+      frames: framesOf[i]!,
       transcript: '',
       video_key: `requests/r_video/transcode-clip/${String(c.index).padStart(4, '0')}/clip.mp4`,
       thumbnail_key: `requests/r_video/sample-frames/${String(c.index).padStart(4, '0')}/thumb.jpg`,
     }));
     const understood = understandQuery('find the motorbikes');
     expect(understood.labels).toEqual(['motorcycle']);
-    const matches = rankClips(understood, evidence);
+    const matches = rankRanges(understood, evidence, { frameIntervalS: 1 / FPS });
     console.log(
-      `[detect] matches: ${JSON.stringify(matches.map((m) => ({ clip: m.clip, score: m.score, why: m.why.labels })))}`,
+      `[detect] matches: ${JSON.stringify(matches.map((m) => [m.start, m.end, m.score, m.clips]))}`,
     );
 
-    expect(matches.length).toBeGreaterThan(0);
+    // A frame at t stands for [t − 0.5, t + 0.5): the photo, on screen 4–8 s, is seen at 4, 5, 6, 7.
+    expect(matches).toHaveLength(1);
     const top = matches[0]!;
-    expect(top.clip).toBe(1);
-    const motorcycle = top.why.labels.find((l) => l.label === 'motorcycle');
-    expect(motorcycle).toBeDefined();
-    // Source time: one range from 4 s to 8 s (a frame at t stands for [t, t + 1 s)).
-    expect(motorcycle!.ranges).toEqual([[SHOWN.from, SHOWN.to]]);
-    expect(top.video_key).toBe('requests/r_video/transcode-clip/0001/clip.mp4');
-    // The clips without the photograph are not answers.
-    expect(matches.map((m) => m.clip)).toEqual([1]);
+    expect(top.start).toBeGreaterThanOrEqual(SHOWN.from - 0.5);
+    expect(top.start).toBeLessThanOrEqual(SHOWN.from);
+    expect(top.end).toBeGreaterThanOrEqual(SHOWN.to - 0.5);
+    expect(top.end).toBeLessThanOrEqual(SHOWN.to + 0.5);
+    expect(top.clips).toEqual([1]);
+    expect(top.video_keys).toEqual(['requests/r_video/transcode-clip/0001/clip.mp4']);
+    expect(top.thumbnail_t).toBeGreaterThanOrEqual(SHOWN.from);
+    expect(top.thumbnail_t).toBeLessThan(SHOWN.to);
   });
 
   it('the frames outside the span show no motorcycle', () => {

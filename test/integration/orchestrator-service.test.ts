@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FinalResult } from '../../common/contracts/final.js';
 import { RequestState } from '../../common/contracts/state.js';
 import { indexKeys, requestKeys } from '../../common/keys.js';
+import { defineStage } from '../../common/stage.js';
 import { readState, updateState } from '../../common/state/state-store.js';
 import type { Outcome } from '../../functions/orchestrator/service.js';
 import { type Harness, makeHarness } from '../helpers/orchestrator-harness.js';
@@ -37,7 +38,7 @@ describe('orchestrator service over a real folder store', () => {
     const result = finalOf(await h.service().submit(submit, undefined));
     expect(result.status).toBe('SUCCEEDED');
     expect(result.clips).toBe(3);
-    expect(result.matches.map((m) => m.clip)).toEqual([1]);
+    expect(result.matches.map((m) => m.clips)).toEqual([[1]]);
     expect(FinalResult.parse((await h.store.getJson(requestKeys(result.request_id).final)).value)).toEqual(
       result,
     );
@@ -115,6 +116,53 @@ describe('orchestrator service over a real folder store', () => {
       { clip: 1, error: expect.objectContaining({ code: 'UNREADABLE_MEDIA' }) },
     ]);
     expect(result.matches).toEqual([]);
+  });
+
+  it('says how much of the video was analysed: all of it, or all but the clips that failed', async () => {
+    const full = finalOf(await h.service().submit(submit, undefined));
+    const whole = { duration_s: 30, analysed_s: 30, ratio: 1, unanalysed: [] };
+    expect(full.coverage).toEqual(whole);
+    expect((await stateOf(full.request_id)).coverage).toEqual(whole);
+
+    h.gateway.faults.set('transcode-clip/0000', ['reject']);
+    const partial = finalOf(
+      await h
+        .service()
+        .submit(
+          { ...submit, request_id: 'partial', overrides: { run: { tolerated_clip_failures: 1 } } },
+          undefined,
+        ),
+    );
+    const part = { duration_s: 30, analysed_s: 20, ratio: 0.667, unanalysed: [[0, 10]] };
+    expect(partial.coverage).toEqual(part);
+    expect((await stateOf('partial')).coverage).toEqual(part);
+  });
+
+  it('a query only speech could answer, on a video without speech, is answered "cannot be answered"', async () => {
+    h.gateway.stages['transcribe-clip'] = defineStage({
+      name: 'transcribe-clip',
+      run: async (input) => ({ clip: input.clip, engine: 'fake', text: '', words: [], no_speech: true }),
+    });
+    const result = finalOf(await h.service().submit({ ...submit, query: 'find a box' }, undefined));
+    expect(result.status).toBe('SUCCEEDED');
+    expect(result.answerable).toBe(false);
+    expect(result.matches).toEqual([]);
+    expect(result.understood).toMatchObject({
+      objects: [],
+      speech_only: ['box'],
+      suggestions: [{ word: 'box', labels: ['suitcase', 'book'] }],
+    });
+    expect(result.note).toMatch(/cannot be answered.*"box".*no speech.*suitcase, book/);
+
+    // A query naming something it can see is answerable on the same video, and one on a video with speech too.
+    const seen = finalOf(await h.service().submit({ ...submit, query: 'a box or a car' }, undefined));
+    expect(seen).toMatchObject({ answerable: true });
+    expect(seen.note).toBeUndefined();
+    delete h.gateway.stages['transcribe-clip'];
+    const spoken = finalOf(
+      await h.service().submit({ ...submit, request_id: 'spoken', query: 'a box' }, undefined),
+    );
+    expect(spoken).toMatchObject({ answerable: true, matches: [] });
   });
 
   it('the same Idempotency-Key twice runs once and returns the same result', async () => {

@@ -169,22 +169,35 @@ const FINAL = {
   request_id: RID,
   status: 'SUCCEEDED',
   query: 'where is the cat',
-  understood: { labels: ['cat'], terms: ['cat'], phrases: [], unknown: ['where'] },
+  understood: {
+    labels: ['cat'],
+    objects: [{ words: 'cat', labels: ['cat'] }],
+    terms: [],
+    phrases: [],
+    speech_only: [],
+    suggestions: [],
+    unknown: ['where'],
+  },
+  answerable: true,
   matches: [
     {
-      clip: 0,
       start: 0.15,
-      end: 13.15,
-      score: 1.7,
+      end: 1.15,
+      score: 0.82,
+      found: ['cat'],
+      missing: [],
+      clips: [0],
       why: {
         labels: [{ label: 'cat', ranges: [[0.15, 1.15]], best_score: 0.82 }],
         words: [{ word: 'cat', term: 'cat', start: 0.57, end: 0.95 }],
       },
-      transcript: 'the cat sat on the mat',
-      video_key: k('transcode-clip/0000/clip.mp4'),
-      thumbnail_key: k('sample-frames/0000/thumb.jpg'),
+      transcript: 'the cat',
+      video_keys: [k('transcode-clip/0000/clip.mp4')],
+      thumbnail_key: k('sample-frames/0000/frame-00000.jpg'),
+      thumbnail_t: 0.15,
     },
   ],
+  coverage: { duration_s: 30.25, analysed_s: 13, ratio: 0.43, unanalysed: [[13.15, 30.25]] },
   clips: 2,
   clip_list: [
     {
@@ -374,7 +387,9 @@ const CASES: Record<string, Case> = {
     wrong: [
       ['a negative score', { ...FINAL, matches: [{ ...FINAL.matches[0], score: -1 }] }],
       ['a negative start', { ...FINAL, matches: [{ ...FINAL.matches[0], start: -0.5 }] }],
-      ['a traversal video key', { ...FINAL, matches: [{ ...FINAL.matches[0], video_key: 'a/../../b' }] }],
+      ['a traversal video key', { ...FINAL, matches: [{ ...FINAL.matches[0], video_keys: ['a/../../b'] }] }],
+      ['a match spanning no clip', { ...FINAL, matches: [{ ...FINAL.matches[0], clips: [] }] }],
+      ['a coverage above 1', { ...FINAL, coverage: { ...FINAL.coverage, ratio: 1.5 } }],
     ],
   },
   CallbackBody: {

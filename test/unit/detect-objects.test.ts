@@ -12,7 +12,14 @@ import { summarizeLabels } from '../../functions/detect-objects/evidence.js';
 import { iou, selectDetections } from '../../functions/detect-objects/select.js';
 import { detectObjects } from '../../functions/detect-objects/stage.js';
 
-const params = { min_score: 0.3, max_detections: 20, iou_threshold: 0.5 };
+const params = {
+  views: 'letterbox' as const,
+  min_score: 0.3,
+  support_score: 0.3,
+  support_frames: 2,
+  max_detections: 20,
+  iou_threshold: 0.5,
+};
 const det = (label: string, score: number, box: RawDetection['box']): RawDetection => ({ label, score, box });
 
 describe('selectDetections', () => {
@@ -120,7 +127,9 @@ describe('detect-objects stage (fake detector)', () => {
     readonly seen: Array<{ width: number; height: number }> = [];
     async detect(image: RgbImage): Promise<RawDetection[]> {
       this.seen.push({ width: image.width, height: image.height });
-      const [r, g, b] = image.data;
+      // The centre pixel: the corners of a letterboxed view are padding.
+      const centre = (Math.floor(image.height / 2) * image.width + Math.floor(image.width / 2)) * 3;
+      const [r, g, b] = image.data.subarray(centre, centre + 3);
       if (r! > 200 && g! < 50 && b! < 50) {
         return [
           det('car', 0.9, [0.2, 0.2, 0.5, 0.5]),
@@ -165,18 +174,21 @@ describe('detect-objects stage (fake detector)', () => {
       t: i * 2,
     }));
 
-  it('applies the profile to every frame and reports label ranges in clip time', async () => {
+  it('applies the profile to every letterboxed frame and reports label ranges and frame boxes in clip time', async () => {
     const detector = new RedMeansCar();
     const { manifest } = await runStageOnce(
       detectObjects,
       { request_id: 'r_unit', clip: 0, frames: frames(5), frame_interval_s: 2, params },
       deps(detector),
     );
-    expect(detector.seen).toEqual(Array(5).fill({ width: 64, height: 48 }));
+    // 64×48 frames, letterboxed to 64×64 (8 rows of padding above and below).
+    expect(detector.seen).toEqual(Array(5).fill({ width: 64, height: 64 }));
+    // The box [0.2, 0.2, 0.5, 0.5] of the square, in the frame: y = (0.2·64 − 8)/48, h = 0.5·64/48.
+    const box = [0.2, 0.1, 0.5, 0.6667];
     expect(manifest.output).toEqual({
       clip: 0,
       model: 'fake/red-means-car',
-      detections: [2, 4, 8].map((t) => ({ t, label: 'car', score: 0.9, box: [0.2, 0.2, 0.5, 0.5] })),
+      detections: [2, 4, 8].map((t) => ({ t, label: 'car', score: 0.9, box })),
       labels: [
         {
           label: 'car',

@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { Match } from '../../common/contracts/final.js';
-import type { LabelEvidence, Word } from '../../common/contracts/stages.js';
-import { type ClipEvidence, rankClips, SCORING, understandQuery } from '../../common/matching/index.js';
+import type { Detection, LabelEvidence, Word } from '../../common/contracts/stages.js';
+import { type ClipEvidence, rankRanges, SCORING, understandQuery } from '../../common/matching/index.js';
 
 /** Words spoken one per second from `from` (clip-relative), 0.8 s each. */
 function spoken(text: string, from = 0): Word[] {
   return text.split(' ').map((word, i) => ({ word, start: from + i, end: from + i + 0.8 }));
 }
+
+const id = (i: number) => String(i).padStart(4, '0');
 
 function clip(index: number, start: number, end: number, parts: Partial<ClipEvidence> = {}): ClipEvidence {
   const words = parts.words ?? [];
@@ -17,100 +19,129 @@ function clip(index: number, start: number, end: number, parts: Partial<ClipEvid
     words,
     labels: [],
     transcript: words.map((w) => w.word).join(' '),
-    video_key: `requests/r_test/transcode-clip/${String(index).padStart(4, '0')}/clip.mp4`,
-    thumbnail_key: `requests/r_test/sample-frames/${String(index).padStart(4, '0')}/thumb.jpg`,
+    video_key: `requests/r_test/transcode-clip/${id(index)}/clip.mp4`,
+    thumbnail_key: `requests/r_test/sample-frames/${id(index)}/thumb.jpg`,
     ...parts,
   };
 }
 
-const seen = (label: string, best_score: number, ranges: [number, number][]): LabelEvidence => ({
-  label,
-  best_score,
-  ranges,
-  frames: ranges.reduce((n, [a, b]) => n + Math.round(b - a), 0),
-});
+/**
+ * A clip whose frames (one a second, clip-relative t = 0, 1, …) see `label`
+ * at `score` in the seconds listed: labels, detections and frames as the
+ * stages write them.
+ */
+function seeing(index: number, start: number, end: number, label: string, score: number, seconds: number[]) {
+  const detections: Detection[] = seconds.map((t) => ({ t, label, score, box: [0, 0, 1, 1] }));
+  const ranges: [number, number][] = [];
+  for (const t of seconds) {
+    const last = ranges.at(-1);
+    if (last && last[1] === t) last[1] = t + 1;
+    else ranges.push([t, t + 1]);
+  }
+  const labels: LabelEvidence[] = seconds.length
+    ? [{ label, best_score: score, ranges, frames: seconds.length }]
+    : [];
+  const frames = Array.from({ length: Math.ceil(end - start) }, (_, t) => ({
+    key: `requests/r_test/sample-frames/${id(index)}/frame-${String(t).padStart(5, '0')}.jpg`,
+    t,
+  }));
+  return clip(index, start, end, { labels, detections, frames });
+}
 
-describe('rankClips: labels', () => {
-  const clips = [
-    clip(0, 0, 10, { labels: [seen('person', 0.9, [[0, 10]])] }),
-    clip(1, 10, 20, { labels: [seen('car', 0.8, [[2, 4]])] }),
-    clip(2, 20, 30, { labels: [seen('car', 0.6, [[0, 10]]), seen('truck', 0.5, [[5, 10]])] }),
-    clip(3, 30, 40, { labels: [seen('dog', 0.9, [[0, 10]])] }),
-  ];
+const secs = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
+const rank = (query: string, clips: ClipEvidence[]) =>
+  rankRanges(understandQuery(query), clips, { frameIntervalS: 1 });
 
-  it('scores time coverage × best score, ranks best first, leaves out clips without evidence', () => {
-    const matches = rankClips(understandQuery('find scenes with cars'), clips);
-    expect(matches.map((m) => m.clip)).toEqual([2, 1]);
-    expect(matches[0]!.score).toBeCloseTo(1 * 0.6, 6);
-    expect(matches[1]!.score).toBeCloseTo((2 / 10) * 0.8, 6);
+describe('rankRanges: answers are time ranges', () => {
+  it('one presence across clip boundaries is one range naming every clip it spans', () => {
+    // A person in every frame of 3 clips of 10 s: one answer 0–30, not three clip windows.
+    const clips = [0, 1, 2].map((i) => seeing(i, i * 10, i * 10 + 10, 'person', 0.8, secs(0, 10)));
+    const matches = rank('people walking', clips);
+    expect(matches).toHaveLength(1);
+    expect(matches[0]).toMatchObject({ start: 0, end: 30, clips: [0, 1, 2], found: ['people'] });
+    expect(matches[0]!.video_keys).toHaveLength(3);
+    expect(Match.safeParse(matches[0]).success).toBe(true);
   });
 
-  it('sums the labels a category word names', () => {
-    const [top] = rankClips(understandQuery('vehicles'), clips);
-    expect(top!.clip).toBe(2);
-    expect(top!.score).toBeCloseTo(0.6 + 0.5 * 0.5, 6);
-    expect(top!.why.labels.map((l) => l.label)).toEqual(['car', 'truck']);
-  });
-
-  it('explains with source-time ranges and carries the clip keys', () => {
-    const [, second] = rankClips(understandQuery('cars'), clips);
-    expect(second).toMatchObject({
-      clip: 1,
-      start: 10,
-      end: 20,
-      why: { labels: [{ label: 'car', ranges: [[12, 14]], best_score: 0.8 }], words: [] },
-      video_key: 'requests/r_test/transcode-clip/0001/clip.mp4',
-      thumbnail_key: 'requests/r_test/sample-frames/0001/thumb.jpg',
-    });
-    expect(Match.safeParse(second).success).toBe(true);
-  });
-
-  it('clamps ranges to the clip and merges overlapping ones before measuring coverage', () => {
-    const c = clip(0, 100, 110, {
-      labels: [
-        seen('car', 1, [
-          [-1, 3],
-          [2, 5],
-          [9, 12],
-        ]),
-      ],
-    });
-    const [m] = rankClips(understandQuery('car'), [c]);
-    expect(m!.score).toBeCloseTo(6 / 10, 6);
-    expect(m!.why.labels[0]!.ranges).toEqual([
-      [100, 105],
-      [109, 110],
+  it('a frame stands for the time around it; one missed frame does not split a range', () => {
+    const matches = rank('car', [seeing(0, 0, 20, 'car', 0.6, [3, 4, 5, 7, 8])]);
+    // Frames 3..8 (6 missed): centred ranges [2.5, 8.5], joined over the one-frame gap.
+    expect(matches.map((m) => [m.start, m.end])).toEqual([[2.5, 8.5]]);
+    const apart = rank('car', [seeing(0, 0, 20, 'car', 0.6, [3, 4, 8, 9])]);
+    expect(apart.map((m) => [m.start, m.end])).toEqual([
+      [2.5, 4.5],
+      [7.5, 9.5],
     ]);
   });
+
+  it('ranges stay inside the clips they come from', () => {
+    const matches = rank('car', [seeing(0, 100, 103, 'car', 0.9, [0, 1, 2])]);
+    expect(matches.map((m) => [m.start, m.end])).toEqual([[100, 103]]);
+  });
+
+  it('carries the best frame of the range as its thumbnail', () => {
+    const c = seeing(0, 50, 60, 'dog', 0.5, secs(0, 6));
+    c.detections = c.detections!.map((d) => (d.t === 4 ? { ...d, score: 0.95 } : d));
+    const [m] = rank('dogs', [c]);
+    expect(m).toMatchObject({
+      thumbnail_key: 'requests/r_test/sample-frames/0000/frame-00004.jpg',
+      thumbnail_t: 54,
+      score: 0.95,
+    });
+    expect(m!.why.labels).toEqual([{ label: 'dog', ranges: [[50, 55.5]], best_score: 0.95 }]);
+  });
+
+  it('where a query names two things, the range where both are seen ranks first', () => {
+    const person = seeing(0, 0, 30, 'person', 0.9, secs(0, 30));
+    const cup = seeing(0, 0, 30, 'cup', 0.4, secs(10, 20));
+    const both = clip(0, 0, 30, {
+      labels: [...person.labels, ...cup.labels],
+      detections: [...person.detections!, ...cup.detections!],
+      frames: person.frames,
+    });
+    const matches = rank('a person with a cup', [both]);
+    expect(matches.map((m) => [m.start, m.end, m.found])).toEqual([
+      [9.5, 19.5, ['person', 'cup']],
+      [19.5, 30, ['person']],
+      [0, 9.5, ['person']],
+    ]);
+    expect(matches[1]!.missing).toEqual(['cup']);
+  });
+
+  it('a category word is one part: any of its labels counts', () => {
+    const clips = [seeing(0, 0, 10, 'car', 0.6, secs(5, 10)), seeing(1, 10, 20, 'truck', 0.5, secs(0, 3))];
+    const matches = rank('vehicles', clips);
+    expect(matches.map((m) => [m.start, m.end, m.found])).toEqual([[4.5, 12.5, ['vehicles']]]);
+    expect(matches[0]!.why.labels.map((l) => l.label)).toEqual(['car', 'truck']);
+  });
 });
 
-describe('rankClips: transcript', () => {
+describe('rankRanges: words heard', () => {
   const clips = [
     clip(0, 0, 8, { words: spoken('the council met on monday') }),
     clip(1, 8, 16, { words: spoken('they discussed the budget and budgets again', 1) }),
     clip(2, 16, 24, { words: spoken('the new budget for the city council') }),
   ];
 
-  it('finds stemmed terms and reports each hit with source times', () => {
-    const matches = rankClips(understandQuery('where do they talk about budgeting'), clips);
-    expect(matches.map((m) => m.clip)).toEqual([1, 2]);
-    const [first, second] = matches;
-    expect(first!.score).toBeCloseTo(SCORING.termHit + SCORING.repeatBonus, 6);
-    expect(second!.score).toBeCloseTo(SCORING.termHit, 6);
-    expect(first!.why.words).toEqual([
-      { word: 'budget', term: 'budgeting', start: 12, end: 12.8 },
-      { word: 'budgets', term: 'budgeting', start: 14, end: 14.8 },
+  it('finds stemmed terms; each range holds the words heard in it, with source times', () => {
+    const matches = rank('where do they talk about budgeting', clips);
+    expect(matches.map((m) => [m.start, m.end, m.clips])).toEqual([
+      [11.5, 13.3, [1]],
+      [13.5, 15.3, [1]],
+      [17.5, 19.3, [2]],
     ]);
-    expect(first!.transcript).toBe('they discussed the budget and budgets again');
+    expect(matches[0]!.why.words).toEqual([{ word: 'budget', term: 'budgeting', start: 12, end: 12.8 }]);
+    expect(matches[0]!.score).toBeCloseTo(SCORING.termHit, 6);
+    expect(matches[0]!.transcript).toBe('budget');
   });
 
   it('matches a quoted phrase only as consecutive words', () => {
-    const matches = rankClips(understandQuery('"city council"'), clips);
-    expect(matches.map((m) => m.clip)).toEqual([2]);
-    expect(matches[0]!.score).toBeCloseTo(SCORING.phraseHit, 6);
+    const matches = rank('"city council"', clips);
+    expect(matches).toHaveLength(1);
     expect(matches[0]!.why.words).toEqual([
       { word: 'city council', term: 'city council', start: 21, end: 22.8 },
     ]);
+    expect(matches[0]!.score).toBeCloseTo(SCORING.phraseHit, 6);
   });
 
   it('normalizes what the engine heard (case, punctuation, hyphens)', () => {
@@ -120,63 +151,56 @@ describe('rankClips: transcript', () => {
         { word: 'ice-cream', start: 1, end: 2 },
       ],
     });
-    const [m] = rankClips(understandQuery('budget cream'), [c]);
+    const [m] = rank('budget cream', [c]);
     expect(m!.why.words.map((w) => [w.word, w.term])).toEqual([
       ['Budget,', 'budget'],
       ['ice-cream', 'cream'],
     ]);
   });
 
-  it('caps the bonus for repeated words', () => {
+  it('repeats close together join into one range; the bonus for repeats is capped', () => {
     const c = clip(0, 0, 20, { words: spoken('budget budget budget budget budget budget') });
-    const [m] = rankClips(understandQuery('budget'), [c]);
-    expect(m!.score).toBeCloseTo(SCORING.termHit + SCORING.maxRepeats * SCORING.repeatBonus, 6);
+    const [m] = rank('budget', [c]);
+    expect([m!.start, m!.end]).toEqual([0, 6.3]);
     expect(m!.why.words).toHaveLength(6);
+    expect(m!.score).toBeCloseTo(SCORING.termHit + SCORING.maxRepeats * SCORING.repeatBonus, 6);
+  });
+
+  it('a range both seen and heard ranks above one only seen', () => {
+    const dog = seeing(0, 0, 20, 'dog', 0.8, secs(0, 20));
+    dog.words = spoken('a walk in the park', 14);
+    const matches = rank('dogs in the park', [dog]);
+    expect(matches[0]).toMatchObject({ start: 17.5, end: 19.3, found: ['dogs', 'park'] });
+    expect(matches.slice(1).every((m) => m.found.length === 1)).toBe(true);
   });
 });
 
-describe('rankClips: mixed evidence, ties, nothing searchable', () => {
-  it('adds what is seen and what is heard', () => {
-    const clips = [
-      clip(0, 0, 10, { labels: [seen('dog', 0.8, [[0, 10]])] }),
-      clip(1, 10, 20, { labels: [seen('dog', 0.8, [[0, 10]])], words: spoken('a walk in the park') }),
-    ];
-    const matches = rankClips(understandQuery('dogs in the park'), clips);
-    expect(matches.map((m) => m.clip)).toEqual([1, 0]);
-    expect(matches[0]!.score).toBeCloseTo(0.8 + SCORING.termHit, 6);
-    expect(matches[0]!.why.labels).toHaveLength(1);
-    expect(matches[0]!.why.words).toEqual([{ word: 'park', term: 'park', start: 14, end: 14.8 }]);
-  });
-
-  it('breaks ties by clip index, whatever the input order', () => {
+describe('rankRanges: ties and nothing searchable', () => {
+  it('breaks ties by start time, whatever the input order', () => {
     const make = (i: number) => clip(i, i * 10, i * 10 + 10, { words: spoken('budget') });
-    const matches = rankClips(understandQuery('budget'), [make(3), make(1), make(2)]);
-    expect(matches.map((m) => m.clip)).toEqual([1, 2, 3]);
+    const matches = rank('budget', [make(3), make(1), make(2)]);
+    expect(matches.map((m) => m.clips)).toEqual([[1], [2], [3]]);
   });
 
-  it('a query with nothing searchable matches nothing, even when every clip has evidence', () => {
-    const clips = [
-      clip(0, 0, 10, { labels: [seen('person', 0.9, [[0, 10]])], words: spoken('find the scenes') }),
-    ];
+  it('a query with nothing searchable matches nothing', () => {
     const understood = understandQuery('find the scenes where they talk about');
     expect(understood.note).toBeDefined();
-    expect(rankClips(understood, clips)).toEqual([]);
+    const c = seeing(0, 0, 10, 'person', 0.9, secs(0, 10));
+    expect(rankRanges(understood, [c], { frameIntervalS: 1 })).toEqual([]);
   });
 
-  it('a searchable query that nothing matches returns no matches and no note', () => {
-    const understood = understandQuery('giraffes');
-    expect(understood.note).toBeUndefined();
-    expect(rankClips(understood, [clip(0, 0, 10, { labels: [seen('person', 0.9, [[0, 10]])] })])).toEqual([]);
+  it('a searchable query that nothing matches returns no matches', () => {
+    expect(rank('giraffes', [seeing(0, 0, 10, 'person', 0.9, secs(0, 10))])).toEqual([]);
   });
 
-  it('omits clip keys that are not known', () => {
+  it('omits the thumbnail when no frame or thumbnail is known', () => {
     const c = {
       ...clip(0, 0, 10, { words: spoken('budget') }),
       video_key: undefined,
       thumbnail_key: undefined,
     };
-    const [m] = rankClips(understandQuery('budget'), [c]);
-    expect(m).not.toHaveProperty('video_key');
+    const [m] = rank('budget', [c]);
+    expect(m!.video_keys).toEqual([]);
     expect(m).not.toHaveProperty('thumbnail_key');
   });
 });

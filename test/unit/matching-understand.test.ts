@@ -94,6 +94,43 @@ describe('understandQuery: nothing searchable', () => {
   });
 });
 
+describe('understandQuery: what can be seen, and what only heard', () => {
+  it('keeps each thing to look for apart, with the labels that stand for it', () => {
+    expect(understandQuery('a person with a cup').objects).toEqual([
+      { words: 'person', labels: ['person'] },
+      { words: 'cup', labels: ['cup'] },
+    ]);
+    expect(understandQuery('vehicles near the traffic lights').objects).toEqual([
+      { words: 'vehicles', labels: ['car', 'truck', 'bus', 'motorcycle', 'bicycle'] },
+      { words: 'traffic lights', labels: ['traffic light'] },
+    ]);
+    // Two words for the same thing are one object.
+    expect(understandQuery('people and persons').objects).toEqual([{ words: 'people', labels: ['person'] }]);
+  });
+
+  it.each([
+    ['a box', ['box'], [{ word: 'box', labels: ['suitcase', 'book'] }]],
+    ['a tree', ['tree'], [{ word: 'tree', labels: ['potted plant'] }]],
+    ['a hand', ['hand'], [{ word: 'hand', labels: ['person'] }]],
+    ['the weather', ['weather'], []],
+    ['wearing', ['wearing'], []],
+    ['a motorcyle', ['motorcyle'], [{ word: 'motorcyle', labels: ['motorcycle'] }]],
+    ['"city council"', ['city council'], []],
+  ])('%j: %j searched only in speech, near labels %j', (query, speechOnly, suggestions) => {
+    const understood = understandQuery(query);
+    expect(understood.objects).toEqual([]);
+    expect(understood.speech_only).toEqual(speechOnly);
+    expect(understood.suggestions).toEqual(suggestions);
+  });
+
+  it('does not suggest a label the query already names', () => {
+    const understood = understandQuery('people waving their hands');
+    expect(understood.labels).toEqual(['person']);
+    expect(understood.speech_only).toEqual(['waving', 'hands']);
+    expect(understood.suggestions).toEqual([]);
+  });
+});
+
 describe('stem (Porter)', () => {
   it.each([
     ['caresses', 'caress'],

@@ -6,6 +6,7 @@ import {
   mergeClose,
   planSpeechClips,
   type Range,
+  tileTimeline,
   toBoundaries,
 } from '../../functions/segment-speech/clip-plan.js';
 
@@ -111,6 +112,89 @@ describe('fixedWindows', () => {
       [10, 21],
     ]);
     expect(fixedWindows(3, { ...base, fallback_clip_s: 10 })).toEqual([[0, 3]]);
+  });
+});
+
+describe('tileTimeline', () => {
+  const params = { ...base, min_clip_s: 2, max_clip_s: 20, fallback_clip_s: 10 };
+
+  it('makes clips of the time before, between and after speech', () => {
+    // Speech only at the start and the end of 28 s: the middle is two 10 s clips, not skipped.
+    expect(
+      tileTimeline(
+        [
+          [0, 3],
+          [23, 28],
+        ],
+        28,
+        params,
+      ),
+    ).toEqual([
+      [0, 3],
+      [3, 13],
+      [13, 23],
+      [23, 28],
+    ]);
+    expect(tileTimeline([[5, 8]], 12, params)).toEqual([
+      [0, 5],
+      [5, 8],
+      [8, 12],
+    ]);
+  });
+
+  it('folds a stretch shorter than min_clip_s into the shorter neighbour that stays within max_clip_s', () => {
+    expect(
+      tileTimeline(
+        [
+          [0, 4],
+          [5, 15],
+        ],
+        15.5,
+        params,
+      ),
+    ).toEqual([
+      [0, 5],
+      [5, 15.5],
+    ]);
+    // Neither neighbour has room: the stretch stays a clip of its own.
+    expect(
+      tileTimeline(
+        [
+          [0, 19.8],
+          [20.3, 40],
+        ],
+        40,
+        params,
+      ),
+    ).toEqual([
+      [0, 19.8],
+      [19.8, 20.3],
+      [20.3, 40],
+    ]);
+  });
+
+  it('tiles [0, duration] exactly, keeps every speech clip, respects max_clip_s (random inputs)', () => {
+    const random = seeded(7);
+    for (let round = 0; round < 300; round++) {
+      const duration = 5 + random() * 200;
+      const p: SegmentParams = {
+        ...base,
+        pad_s: random() * 2,
+        min_clip_s: 0.5 + random() * 5,
+        max_clip_s: 6 + random() * 40,
+        fallback_clip_s: 1 + random() * 30,
+      };
+      const speech = planSpeechClips(mergeClose(randomRegions(random, duration), 0.6), duration, p);
+      const tiles = tileTimeline(speech, duration, p);
+      expect(tiles[0]![0]).toBe(0);
+      expect(tiles.at(-1)![1]).toBeCloseTo(duration, 9);
+      tiles.forEach(([s, e], i) => {
+        expect(e).toBeGreaterThan(s);
+        expect(e - s).toBeLessThanOrEqual(p.max_clip_s + 1e-9);
+        if (i > 0) expect(s).toBe(tiles[i - 1]![1]);
+      });
+      for (const [s, e] of speech) expect(covered(tiles, s, e)).toBe(true);
+    }
   });
 });
 

@@ -34,7 +34,7 @@ async function segment(id: string, samples: Int16Array, durationS: number) {
 }
 
 describe('segment-speech stage', () => {
-  it('finds tone bursts over a noise floor within one hop, and makes one clip per burst', async () => {
+  it('finds tone bursts over a noise floor within one hop; a clip per burst, and clips of the time between', async () => {
     const bursts: Array<[number, number]> = [
       [1, 2.5],
       [6, 6.4],
@@ -47,8 +47,14 @@ describe('segment-speech stage', () => {
       expect(Math.abs(s - bursts[i]![0])).toBeLessThanOrEqual(0.05);
       expect(Math.abs(e - bursts[i]![1])).toBeLessThanOrEqual(0.05);
     });
-    expect(out.clips.map((c) => c.index)).toEqual([0, 1, 2]);
-    expect(out.clips[1]!.end - out.clips[1]!.start).toBeCloseTo(params.min_clip_s, 2);
+    // [0, 2.75] (the first 0.75 s joined it) · [2.75, 5.2] silence · [5.2, 7.2] · [7.2, 9.75] silence · [9.75, 16].
+    expect(out.clips.map((c) => c.index)).toEqual([0, 1, 2, 3, 4]);
+    expect(out.clips[0]!.start).toBe(0);
+    expect(out.clips.at(-1)!.end).toBe(16);
+    for (const [i, c] of out.clips.entries()) if (i > 0) expect(c.start).toBe(out.clips[i - 1]!.end);
+    const holding = (t: number) => out.clips.findIndex((c) => c.start <= t && t < c.end);
+    expect(bursts.map(([s]) => holding(s))).toEqual([0, 2, 4]);
+    expect(out.clips[2]!.end - out.clips[2]!.start).toBeCloseTo(params.min_clip_s, 2);
   });
 
   it('merges pauses shorter than merge_gap_s into one segment', async () => {
@@ -65,7 +71,12 @@ describe('segment-speech stage', () => {
       8,
     );
     expect(out.speech).toHaveLength(1);
-    expect(out.clips).toHaveLength(1);
+    // The speech clip (with the 0.75 s before it) and the silence after it.
+    expect(out.clips).toHaveLength(2);
+    expect(out.clips[0]!.start).toBe(0);
+    expect(out.clips[0]!.end).toBeCloseTo(3.25, 1);
+    expect(out.clips[1]!.start).toBe(out.clips[0]!.end);
+    expect(out.clips[1]!.end).toBe(8);
   });
 
   it('is deterministic: the same WAV gives the same output', async () => {
