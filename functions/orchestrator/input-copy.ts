@@ -124,7 +124,9 @@ export function claimCopy(
     finishRequest(s, 'FAILED', gaveUp(error, previous.attempts), now.toISOString());
     return 'exhausted';
   }
-  if (previous.status !== 'PENDING') assertTaskTransition(TASK, previous.status, 'RUNNING');
+  // An attempt left RUNNING ended with the driver that made it (the lease is free): it counts
+  // as one, and the next starts. A FAILED one goes back to PENDING first.
+  if (previous.status === 'FAILED') assertTaskTransition(TASK, previous.status, 'PENDING');
   const { retry_at: _r, finished_at: _f, ...rest } = previous;
   s.input_copy = {
     ...rest,

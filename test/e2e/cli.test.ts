@@ -120,7 +120,7 @@ describe('clipseek run', () => {
     const r = await clipseek('run', video, '--query', 'what about the budget');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/✓ SUCCEEDED .* 3 clips · 1 match for "what about the budget"/);
-    expect(r.stdout).toMatch(/#1 {2}clip 2 /);
+    expect(r.stdout).toMatch(/#1 {2}0:\d\d\.\d–0:\d\d\.\d {2}score 0\.50 {2}clip 2$/m);
     expect(r.stdout).toContain('heard  budget');
     const reportPath = /report: (\S+)/.exec(r.stdout)?.[1];
     expect(reportPath).toBeDefined();

@@ -12,6 +12,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StageOutput } from '../../common/contracts/stages.js';
 import { createLogger } from '../../common/logger.js';
+import { resolveProfile } from '../../common/profiles.js';
 import { runStageOnce } from '../../common/stage.js';
 import { FolderStore } from '../../common/storage/folder-store.js';
 import { createHumanDetector } from '../../functions/detect-objects/human-detector.js';
@@ -19,7 +20,8 @@ import { detectObjects } from '../../functions/detect-objects/stage.js';
 import { type Photos, skimagePhotos } from '../helpers/photos.js';
 
 const exec = promisify(execFile);
-const params = { min_score: 0.3, max_detections: 20, iou_threshold: 0.5 };
+/** The default profile's: the letterbox and the tiles, the support rule. */
+const params = resolveProfile('default').detect;
 const logger = createLogger({ name: 'test', level: 'silent' });
 
 // One model per test file: loaded once, shared by every test.
