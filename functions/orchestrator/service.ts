@@ -14,11 +14,12 @@ import type { ObjectStore } from '../../common/storage/types.js';
 import { assembleFinal } from './assemble.js';
 import { CallbackOutbox, enqueueCallback } from './callback-outbox.js';
 import type { OrchestratorConfig } from './config.js';
-import { finishRequest, initialTasks } from './decide.js';
+import { finishRequest } from './decide.js';
 import { type DriveResult, RequestDriver } from './driver.js';
 import { ensureInputCopy } from './input-copy.js';
 import type { StageInvoker } from './invoker.js';
 import { requestIdFor } from './request-identity.js';
+import { newRequestState } from './request-state.js';
 import { parseSource, precheckSource } from './source.js';
 
 export interface ServiceDeps {
@@ -75,14 +76,8 @@ export class OrchestratorService {
       await assertUrlAllowed(body.callback_url, config.callbackPolicy, 'CALLBACK_URL_REFUSED');
     }
 
-    const at = now();
-    const state: RequestState = {
-      schema_version: 1,
-      request_id: id,
-      status: 'INIT',
-      created_at: at.toISOString(),
-      updated_at: at.toISOString(),
-      expires_at: new Date(at.getTime() + config.ttlMs).toISOString(),
+    const state = newRequestState({
+      id,
       profile: body.profile,
       params: profile,
       request: {
@@ -92,17 +87,11 @@ export class OrchestratorService {
         ...(idempotencyKey ? { idempotency_key: idempotencyKey } : {}),
         digest,
       },
-      // Held while the source is copied, so the sweeper leaves this request alone.
-      lease: { owner: config.owner, expires_at: new Date(at.getTime() + config.leaseMs).toISOString() },
-      runs: 0,
-      clips: null,
-      failed_clips: [],
-      stages: {},
-      tasks: initialTasks(),
-      callbacks: [],
-      cancel_requested: false,
-      error: null,
-    };
+      owner: config.owner,
+      at: now(),
+      ttlMs: config.ttlMs,
+      leaseMs: config.leaseMs,
+    });
     // The sweeper's marker goes first: a failure right after createState must not leave a
     // request no sweep can find (a marker without a state is cleaned up by the sweeper).
     await store.put(indexKeys.active(id), '', {});

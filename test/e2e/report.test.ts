@@ -10,6 +10,7 @@ import { RequestState } from '../../common/contracts/state.js';
 import { requestKeys } from '../../common/keys.js';
 import { resolveProfile } from '../../common/profiles.js';
 import { FolderStore } from '../../common/storage/folder-store.js';
+import { newRequestState } from '../../functions/orchestrator/request-state.js';
 import { openPage } from '../helpers/chromium.js';
 import { cleanEnv, ROOT, runCli } from '../helpers/cli.js';
 
@@ -139,22 +140,24 @@ beforeAll(async () => {
     },
     error: null,
   });
-  const state = RequestState.parse({
-    schema_version: 1,
-    request_id: ID,
-    status: 'SUCCEEDED',
-    created_at: at(0),
-    updated_at: at(9000),
-    expires_at: at(86_400_000),
+  const accepted = newRequestState({
+    id: ID,
     profile: 'default',
     params: resolveProfile('default'),
     request: { video_uri: 'store://uploads/x/source.mp4', query: final.query },
+    owner: 'test',
+    at: new Date(created),
+    ttlMs: 86_400_000,
+    leaseMs: 60_000,
+  });
+  const state = RequestState.parse({
+    ...accepted,
+    status: 'SUCCEEDED',
+    updated_at: at(9000),
     input_key: keys.input('source.mp4'),
     lease: null,
     runs: 1,
     clips: 3,
-    failed_clips: [],
-    stages: {},
     tasks: {
       'extract-audio': { status: 'SUCCEEDED', attempts: 1, started_at: at(100), finished_at: at(500) },
       ...Object.fromEntries(
@@ -169,9 +172,6 @@ beforeAll(async () => {
         ]),
       ),
     },
-    callbacks: [],
-    cancel_requested: false,
-    error: null,
   });
   await store.put(keys.final, JSON.stringify(final, null, 2));
   await store.put(keys.state, JSON.stringify(state, null, 2));

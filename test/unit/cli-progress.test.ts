@@ -11,30 +11,28 @@ import {
 import { styleFor } from '../../cli/style.js';
 import type { RequestState, TaskState } from '../../common/contracts/state.js';
 import { resolveProfile } from '../../common/profiles.js';
+import { newRequestState } from '../../functions/orchestrator/request-state.js';
 
 const NOW = new Date('2026-01-01T10:00:10.000Z');
 const plain = styleFor(false, {});
 
 function state(overrides: Partial<RequestState> = {}): RequestState {
-  return {
-    schema_version: 1,
-    request_id: 'r_test',
-    status: 'RUNNING',
-    created_at: '2026-01-01T10:00:00.000Z',
-    updated_at: '2026-01-01T10:00:09.000Z',
-    expires_at: '2026-01-02T10:00:00.000Z',
+  const accepted = newRequestState({
+    id: 'r_test',
     profile: 'default',
     params: resolveProfile('default'),
     request: { video_uri: 'store://v.mp4', query: 'cars' },
-    lease: { owner: 'o', expires_at: '2026-01-01T10:00:30.000Z' },
+    owner: 'o',
+    at: new Date('2026-01-01T10:00:00.000Z'),
+    ttlMs: 86_400_000,
+    leaseMs: 30_000,
+  });
+  return {
+    ...accepted,
+    status: 'RUNNING',
+    updated_at: '2026-01-01T10:00:09.000Z',
     runs: 1,
-    clips: null,
-    failed_clips: [],
-    stages: {},
     tasks: {},
-    callbacks: [],
-    cancel_requested: false,
-    error: null,
     ...overrides,
   };
 }
