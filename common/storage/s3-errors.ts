@@ -1,4 +1,5 @@
 import { ClipseekError, ConflictError, NotFoundError, RetryableError, toClipseekError } from '../errors.js';
+import { parseRetryAfter } from '../http/retry-after.js';
 
 /** The parts of an AWS SDK v3 error we classify by (never its message text). */
 interface SdkErrorShape {
@@ -98,11 +99,8 @@ export function mapS3Error(err: unknown, context: { key?: string; operation: str
   return toClipseekError(err);
 }
 
-/** Retry-After in seconds (the only form S3-compatible servers send), if the response had one. */
+/** The Retry-After of the SDK's raw response, if it had one. */
 function retryAfterMs(e: SdkErrorShape): number | undefined {
   const headers = e.$response?.headers ?? {};
-  const raw = headers['retry-after'] ?? headers['Retry-After'];
-  if (raw === undefined) return undefined;
-  const seconds = Number(raw);
-  return Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : undefined;
+  return parseRetryAfter(headers['retry-after'] ?? headers['Retry-After']);
 }

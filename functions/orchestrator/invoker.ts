@@ -3,6 +3,7 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { ErrorInfo } from '../../common/contracts/common.js';
 import { AnyManifest, type StageName } from '../../common/contracts/stages.js';
 import { CancelledError, ClipseekError, RetryableError, TimeoutError } from '../../common/errors.js';
+import { parseRetryAfter } from '../../common/http/retry-after.js';
 
 export type StageManifest = ReturnType<typeof AnyManifest.parse>;
 
@@ -166,15 +167,6 @@ export function classifyHttpError(
     details,
     retryAfterMs: parseRetryAfter(retryAfter),
   });
-}
-
-function parseRetryAfter(value: string | string[] | undefined): number | undefined {
-  const text = Array.isArray(value) ? value[0] : value;
-  if (!text) return undefined;
-  const seconds = Number(text);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const date = Date.parse(text);
-  return Number.isFinite(date) ? Math.max(0, date - Date.now()) : undefined;
 }
 
 function classifyTransportError(stage: StageName, err: unknown): ClipseekError {

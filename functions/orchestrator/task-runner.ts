@@ -1,6 +1,6 @@
 import type { Profile } from '../../common/contracts/profile.js';
 import { STAGE_CONTRACTS, type StageName } from '../../common/contracts/stages.js';
-import { toClipseekError } from '../../common/errors.js';
+import { RetryableError, toClipseekError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import { inputDigest, manifestKey } from '../../common/stage.js';
 import type { ObjectStore } from '../../common/storage/types.js';
@@ -129,7 +129,7 @@ export async function runTask(
           status: e.status,
         },
         jitter: deps.random(),
-        ...(e instanceof Error && 'retryAfterMs' in e && typeof e.retryAfterMs === 'number'
+        ...(e instanceof RetryableError && e.retryAfterMs !== undefined
           ? { retry_after_ms: e.retryAfterMs }
           : {}),
       },

@@ -3,6 +3,7 @@ import { basename } from 'node:path';
 import { z } from 'zod';
 import type { Word } from '../../common/contracts/stages.js';
 import { CancelledError, ClipseekError, RetryableError, TimeoutError } from '../../common/errors.js';
+import { parseRetryAfter } from '../../common/http/retry-after.js';
 import { languageCode, type TranscribeOptions, type Transcriber, type Transcript } from './transcriber.js';
 
 export interface HttpTranscriberOptions {
@@ -121,14 +122,14 @@ async function httpError(res: Response): Promise<ClipseekError> {
   if (res.status === 429) {
     return new RetryableError('TRANSCRIBER_BUSY', 'speech server is rate limiting (429)', {
       status: 429,
-      retryAfterMs: retryAfterMs(res.headers.get('retry-after')),
+      retryAfterMs: parseRetryAfter(res.headers.get('retry-after')),
       details,
     });
   }
   if (res.status >= 500) {
     return new RetryableError('TRANSCRIBER_ERROR', `speech server failed (${res.status})`, {
       status: 502,
-      retryAfterMs: retryAfterMs(res.headers.get('retry-after')),
+      retryAfterMs: parseRetryAfter(res.headers.get('retry-after')),
       details,
     });
   }
@@ -137,14 +138,6 @@ async function httpError(res: Response): Promise<ClipseekError> {
     retryable: false,
     details,
   });
-}
-
-function retryAfterMs(header: string | null): number | undefined {
-  if (!header) return undefined;
-  const seconds = Number(header);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const at = Date.parse(header);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
 }
 
 /** Whisper's own rule for a segment that is silence despite its text. */

@@ -117,6 +117,15 @@ describe('S3Store error mapping', () => {
     expect(isRetryable(err)).toBe(true);
   });
 
+  it('a Retry-After given as an HTTP-date is honoured too', async () => {
+    const inAMinute = new Date(Date.now() + 60_000).toUTCString();
+    s3.on(GetObjectCommand).rejects(s3Error('SlowDown', 503, { headers: { 'retry-after': inAMinute } }));
+    const err = (await store.getBytes('a/b').catch((e: unknown) => e)) as RetryableError;
+    expect(err).toMatchObject({ code: 'STORAGE_THROTTLED' });
+    expect(err.retryAfterMs).toBeGreaterThan(50_000);
+    expect(err.retryAfterMs).toBeLessThanOrEqual(60_000);
+  });
+
   it.each(['ThrottlingException', 'RequestLimitExceeded', 'TooManyRequestsException'])(
     '%s is STORAGE_THROTTLED with a default wait',
     async (name) => {
