@@ -2,8 +2,9 @@ import { join } from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { createStore } from '../common/storage/index.js';
 import type { ObjectStore } from '../common/storage/types.js';
-import { UsageError } from './errors.js';
+import { EXIT, UsageError } from './errors.js';
 import { OrchestratorClient } from './orchestrator-client.js';
+import { resolveRequestId } from './requests.js';
 import { COMMON_OPTIONS, type CommonFlags, resolveSettings, type Settings } from './settings.js';
 import { type Style, styleFor } from './style.js';
 
@@ -41,6 +42,31 @@ export function parse<O extends Options>(argv: string[], options: O) {
   }
 }
 
+type Parsed<O extends Options> = ReturnType<typeof parse<O>>;
+
+/** A verb from its options and body: `--help` prints its usage and runs nothing else. */
+export function defineCommand<O extends Options>(spec: {
+  name: string;
+  summary: string;
+  usage: string;
+  options: O;
+  /** `argv` as given, for a verb that starts itself again (up --detach). */
+  run(args: Parsed<O>, io: Io, argv: string[]): Promise<number>;
+}): Command {
+  const { options, run, ...about } = spec;
+  return {
+    ...about,
+    async run(argv, io) {
+      const args = parse(argv, options);
+      if ((args.values as { help?: boolean }).help) {
+        io.out.write(`${about.usage}\n`);
+        return EXIT.OK;
+      }
+      return run(args, io, argv);
+    },
+  };
+}
+
 /** What most verbs need: settings, the store, the orchestrator client, output styling. */
 export interface Context {
   io: Io;
@@ -74,4 +100,14 @@ export function onePositional(positionals: string[], what: string): string {
     );
   }
   return positionals[0]!;
+}
+
+/** For a verb that takes no positional argument. */
+export function noPositionals(positionals: string[]): void {
+  if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]}`);
+}
+
+/** The one request the command line names: an id, or "last". */
+export function requestArg(ctx: Context, positionals: string[]): Promise<string> {
+  return resolveRequestId(ctx.store, onePositional(positionals, 'request id'));
 }

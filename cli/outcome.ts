@@ -15,6 +15,21 @@ export interface OutcomeFlags {
   report: string | false | undefined;
 }
 
+/** The options of the verbs that follow a request to its end (run, watch, resume). */
+export const OUTCOME_OPTIONS = {
+  json: { type: 'boolean' },
+  output: { type: 'string', short: 'o' },
+  'no-report': { type: 'boolean' },
+} as const;
+
+export function outcomeFlags(values: {
+  json?: boolean;
+  output?: string;
+  'no-report'?: boolean;
+}): OutcomeFlags {
+  return { json: values.json === true, report: values['no-report'] ? false : values.output };
+}
+
 /**
  * The end of run / watch / resume: the result on stdout (exactly final.json
  * with --json, else the ranked matches), the report written, and the exit code.

@@ -36,9 +36,14 @@ export interface Settings {
 
 export const DEFAULT_GATEWAY_URL = 'http://127.0.0.1:8080';
 
+/** The data folder, absolute: --data, else $CLIPSEEK_DATA, else .clipseek (up, down and every other verb alike). */
+export function dataDirFrom(flag: string | undefined, env: NodeJS.ProcessEnv, cwd: string): string {
+  return resolve(cwd, flag ?? nonEmpty(env.CLIPSEEK_DATA) ?? '.clipseek');
+}
+
 /** Flags win, then the environment, then the stack `clipseek up` runs on the data folder, then defaults. */
 export function resolveSettings(flags: CommonFlags, env: NodeJS.ProcessEnv, cwd: string): Settings {
-  const dataDir = resolve(cwd, flags.data ?? nonEmpty(env.CLIPSEEK_DATA) ?? '.clipseek');
+  const dataDir = dataDirFrom(flags.data, env, cwd);
   const running = readRunningStack(dataDir);
   const storageUrl =
     flags.storage ??
@@ -64,6 +69,7 @@ export function resolveSettings(flags: CommonFlags, env: NodeJS.ProcessEnv, cwd:
   };
 }
 
-function nonEmpty(value: string | undefined): string | undefined {
+/** An environment value, trimmed; blank counts as unset. */
+export function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value.trim();
 }

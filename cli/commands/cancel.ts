@@ -1,10 +1,9 @@
 import { TERMINAL_STATUSES } from '../../common/contracts/request.js';
-import { type Command, makeContext, onePositional, parse, writeLines } from '../command.js';
+import { defineCommand, makeContext, requestArg, writeLines } from '../command.js';
 import { EXIT } from '../errors.js';
 import { follow, tryReadState } from '../follow.js';
 import { paintStatus } from '../print.js';
 import { ProgressView } from '../progress.js';
-import { resolveRequestId } from '../requests.js';
 import { COMMON_USAGE } from '../settings.js';
 
 const USAGE = `usage: clipseek cancel <id|last> [--no-wait] [--json]
@@ -21,21 +20,14 @@ already finished otherwise.
 
 ${COMMON_USAGE}`;
 
-export const cancelCommand: Command = {
+export const cancelCommand = defineCommand({
   name: 'cancel',
   summary: 'cancel a request',
   usage: USAGE,
-  async run(argv, io) {
-    const { values, positionals } = parse(argv, {
-      'no-wait': { type: 'boolean' },
-      json: { type: 'boolean' },
-    });
-    if (values.help) {
-      io.out.write(`${USAGE}\n`);
-      return EXIT.OK;
-    }
+  options: { 'no-wait': { type: 'boolean' }, json: { type: 'boolean' } },
+  async run({ values, positionals }, io) {
     const ctx = makeContext(values, io);
-    const requestId = await resolveRequestId(ctx.store, onePositional(positionals, 'request id'));
+    const requestId = await requestArg(ctx, positionals);
     const before = await tryReadState(ctx.store, requestId);
     const answer = await ctx.client.call({ cancel: requestId });
     if (answer.kind === 'error') throw answer.error;
@@ -53,4 +45,4 @@ export const cancelCommand: Command = {
       ]);
     return state.status === 'CANCELLED' || (!wasDone && state.cancel_requested) ? EXIT.OK : EXIT.FAILED;
   },
-};
+});

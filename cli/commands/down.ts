@@ -1,9 +1,9 @@
-import { resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ClipseekError } from '../../common/errors.js';
-import { type Command, parse } from '../command.js';
-import { EXIT, UsageError } from '../errors.js';
+import { defineCommand, noPositionals } from '../command.js';
+import { EXIT } from '../errors.js';
 import { processAlive, readRunningStack } from '../local-stack.js';
+import { dataDirFrom } from '../settings.js';
 
 const USAGE = `usage: clipseek down [--data .clipseek]
 
@@ -12,18 +12,14 @@ function process ends, requests in flight keep their state and can be resumed.
 
   --data DIR   data folder (default: $CLIPSEEK_DATA or .clipseek)`;
 
-export const downCommand: Command = {
+export const downCommand = defineCommand({
   name: 'down',
   summary: 'stop the local stack started with up --detach',
   usage: USAGE,
-  async run(argv, io) {
-    const { values, positionals } = parse(argv, {});
-    if (values.help) {
-      io.out.write(`${USAGE}\n`);
-      return EXIT.OK;
-    }
-    if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]}`);
-    const dataDir = resolve(io.cwd, values.data ?? (io.env.CLIPSEEK_DATA || '.clipseek'));
+  options: {},
+  async run({ values, positionals }, io) {
+    noPositionals(positionals);
+    const dataDir = dataDirFrom(values.data, io.env, io.cwd);
     const running = readRunningStack(dataDir);
     if (!running) {
       io.out.write(`no stack is running on ${dataDir}\n`);
@@ -41,4 +37,4 @@ export const downCommand: Command = {
     io.out.write(`stopped the stack on ${dataDir} (pid ${running.pid})\n`);
     return EXIT.OK;
   },
-};
+});

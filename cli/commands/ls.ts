@@ -3,7 +3,7 @@ import type { RequestState } from '../../common/contracts/state.js';
 import { CorruptDataError, NotFoundError, StateCorruptError } from '../../common/errors.js';
 import { requestKeys } from '../../common/keys.js';
 import type { ObjectStore } from '../../common/storage/types.js';
-import { type Command, makeContext, parse, writeLines } from '../command.js';
+import { defineCommand, makeContext, noPositionals, writeLines } from '../command.js';
 import { EXIT, UsageError } from '../errors.js';
 import { tryReadState } from '../follow.js';
 import { type ListedRequest, listLines } from '../print.js';
@@ -21,21 +21,13 @@ options:
 
 ${COMMON_USAGE}`;
 
-export const lsCommand: Command = {
+export const lsCommand = defineCommand({
   name: 'ls',
   summary: 'list requests, newest first',
   usage: USAGE,
-  async run(argv, io) {
-    const { values, positionals } = parse(argv, {
-      limit: { type: 'string', short: 'n' },
-      all: { type: 'boolean' },
-      json: { type: 'boolean' },
-    });
-    if (values.help) {
-      io.out.write(`${USAGE}\n`);
-      return EXIT.OK;
-    }
-    if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]}`);
+  options: { limit: { type: 'string', short: 'n' }, all: { type: 'boolean' }, json: { type: 'boolean' } },
+  async run({ values, positionals }, io) {
+    noPositionals(positionals);
     const limit = values.all ? Number.POSITIVE_INFINITY : Number(values.limit ?? 20);
     if (!(limit >= 1)) throw new UsageError('--limit must be a positive number');
     const ctx = makeContext(values, io);
@@ -49,7 +41,7 @@ export const lsCommand: Command = {
     else writeLines(io.out, listLines(rows, ctx.style));
     return EXIT.OK;
   },
-};
+});
 
 /** A row for `ls`: one unreadable request shows as CORRUPT beside the rest, never ends the listing. */
 async function describe(store: ObjectStore, row: IndexedRequest): Promise<ListedRequest> {

@@ -1,9 +1,8 @@
 import { ClipseekError } from '../../common/errors.js';
-import { type Command, makeContext, onePositional, parse } from '../command.js';
+import { defineCommand, makeContext, requestArg } from '../command.js';
 import { EXIT } from '../errors.js';
 import { readFinal, tryReadState } from '../follow.js';
 import { writeReport } from '../outcome.js';
-import { resolveRequestId } from '../requests.js';
 import { COMMON_USAGE } from '../settings.js';
 
 const USAGE = `usage: clipseek report <id|last> [-o file.html] [--link]
@@ -18,21 +17,14 @@ options:
 
 ${COMMON_USAGE}`;
 
-export const reportCommand: Command = {
+export const reportCommand = defineCommand({
   name: 'report',
   summary: 'write the HTML report of a finished request',
   usage: USAGE,
-  async run(argv, io) {
-    const { values, positionals } = parse(argv, {
-      output: { type: 'string', short: 'o' },
-      link: { type: 'boolean' },
-    });
-    if (values.help) {
-      io.out.write(`${USAGE}\n`);
-      return EXIT.OK;
-    }
+  options: { output: { type: 'string', short: 'o' }, link: { type: 'boolean' } },
+  async run({ values, positionals }, io) {
     const ctx = makeContext(values, io);
-    const requestId = await resolveRequestId(ctx.store, onePositional(positionals, 'request id'));
+    const requestId = await requestArg(ctx, positionals);
     const state = await tryReadState(ctx.store, requestId);
     const { final } = await readFinal(ctx.store, requestId);
     if (!final) {
@@ -48,4 +40,4 @@ export const reportCommand: Command = {
     io.out.write(`${path}\n`);
     return EXIT.OK;
   },
-};
+});

@@ -1,9 +1,8 @@
-import { type Command, makeContext, onePositional, parse } from '../command.js';
+import { defineCommand, makeContext, requestArg } from '../command.js';
 import { EXIT } from '../errors.js';
 import { follow } from '../follow.js';
-import { finishFollowed } from '../outcome.js';
+import { finishFollowed, OUTCOME_OPTIONS, outcomeFlags } from '../outcome.js';
 import { ProgressView } from '../progress.js';
-import { resolveRequestId } from '../requests.js';
 import { COMMON_USAGE } from '../settings.js';
 import { stopWatchingOnInterrupt } from './interrupt.js';
 
@@ -21,23 +20,14 @@ options:
 
 ${COMMON_USAGE}`;
 
-export const resumeCommand: Command = {
+export const resumeCommand = defineCommand({
   name: 'resume',
   summary: 'continue an unfinished request where it stopped',
   usage: USAGE,
-  async run(argv, io) {
-    const { values, positionals } = parse(argv, {
-      async: { type: 'boolean' },
-      json: { type: 'boolean' },
-      output: { type: 'string', short: 'o' },
-      'no-report': { type: 'boolean' },
-    });
-    if (values.help) {
-      io.out.write(`${USAGE}\n`);
-      return EXIT.OK;
-    }
+  options: { async: { type: 'boolean' }, ...OUTCOME_OPTIONS },
+  async run({ values, positionals }, io) {
     const ctx = makeContext(values, io);
-    const requestId = await resolveRequestId(ctx.store, onePositional(positionals, 'request id'));
+    const requestId = await requestArg(ctx, positionals);
     if (values.async) {
       await ctx.client.callAsync({ resume: requestId });
       io.err.write(`resuming ${requestId}: follow it with \`clipseek watch ${requestId}\`\n`);
@@ -51,9 +41,6 @@ export const resumeCommand: Command = {
       revive: () => ctx.client.call({ resume: requestId }),
       view: new ProgressView(io.err),
     });
-    return finishFollowed(ctx, followed, {
-      json: values.json === true,
-      report: values['no-report'] ? false : values.output,
-    });
+    return finishFollowed(ctx, followed, outcomeFlags(values));
   },
-};
+});

@@ -2,10 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { SubmitRequest } from '../../common/contracts/request.js';
 import { PROFILE_NAMES } from '../../common/profiles.js';
 import { checkRepeat, requestDigest } from '../../common/request-digest.js';
-import { type Command, type Context, makeContext, onePositional, parse } from '../command.js';
+import { type Context, defineCommand, makeContext, onePositional } from '../command.js';
 import { EXIT, UsageError } from '../errors.js';
 import { follow } from '../follow.js';
-import { finishFollowed } from '../outcome.js';
+import { finishFollowed, OUTCOME_OPTIONS, outcomeFlags } from '../outcome.js';
 import { ProgressView } from '../progress.js';
 import { COMMON_USAGE } from '../settings.js';
 import { resolveSource, uploadSource } from '../upload.js';
@@ -34,26 +34,20 @@ exit status: 0 when the request SUCCEEDED, 1 when it did not, 2 on a usage error
 
 ${COMMON_USAGE}`;
 
-export const runCommand: Command = {
+export const runCommand = defineCommand({
   name: 'run',
   summary: 'find the clips of a video that answer a query (uploads, submits, shows progress)',
   usage: USAGE,
-  async run(argv, io) {
-    const { values, positionals } = parse(argv, {
-      query: { type: 'string', short: 'q' },
-      profile: { type: 'string', short: 'p' },
-      overrides: { type: 'string' },
-      id: { type: 'string' },
-      json: { type: 'boolean' },
-      async: { type: 'boolean' },
-      callback: { type: 'string' },
-      output: { type: 'string', short: 'o' },
-      'no-report': { type: 'boolean' },
-    });
-    if (values.help) {
-      io.out.write(`${USAGE}\n`);
-      return EXIT.OK;
-    }
+  options: {
+    query: { type: 'string', short: 'q' },
+    profile: { type: 'string', short: 'p' },
+    overrides: { type: 'string' },
+    id: { type: 'string' },
+    async: { type: 'boolean' },
+    callback: { type: 'string' },
+    ...OUTCOME_OPTIONS,
+  },
+  async run({ values, positionals }, io) {
     const input = onePositional(positionals, 'video file or URI');
     if (!values.query) throw new UsageError('--query is required');
     const ctx = makeContext(values, io);
@@ -80,12 +74,9 @@ export const runCommand: Command = {
       view,
       phase: 'submitted; waiting for the orchestrator…',
     });
-    return finishFollowed(ctx, followed, {
-      json: values.json === true,
-      report: values['no-report'] ? false : values.output,
-    });
+    return finishFollowed(ctx, followed, outcomeFlags(values));
   },
-};
+});
 
 async function submitAsync(ctx: Context, body: SubmitRequest, json: boolean): Promise<number> {
   const callId = await ctx.client.callAsync(body);

@@ -1,7 +1,8 @@
 import { join, relative, resolve } from 'node:path';
-import { type Command, parse } from '../command.js';
-import { EXIT, UsageError } from '../errors.js';
+import { defineCommand, noPositionals } from '../command.js';
+import { EXIT } from '../errors.js';
 import { makeSampleVideo } from '../sample-video.js';
+import { dataDirFrom } from '../settings.js';
 
 const USAGE = `usage: clipseek sample [-o file.mp4]
 
@@ -13,18 +14,14 @@ installed). Kept when it is already up to date.
   -o, --output FILE   where to write it (default: <data>/sample.mp4)
       --data DIR      data folder (default: $CLIPSEEK_DATA or .clipseek)`;
 
-export const sampleCommand: Command = {
+export const sampleCommand = defineCommand({
   name: 'sample',
   summary: 'make the sample video the demo searches',
   usage: USAGE,
-  async run(argv, io) {
-    const { values, positionals } = parse(argv, { output: { type: 'string', short: 'o' } });
-    if (values.help) {
-      io.out.write(`${USAGE}\n`);
-      return EXIT.OK;
-    }
-    if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]}`);
-    const dataDir = resolve(io.cwd, values.data ?? (io.env.CLIPSEEK_DATA || '.clipseek'));
+  options: { output: { type: 'string', short: 'o' } },
+  async run({ values, positionals }, io) {
+    noPositionals(positionals);
+    const dataDir = dataDirFrom(values.data, io.env, io.cwd);
     const out = resolve(io.cwd, values.output ?? join(dataDir, 'sample.mp4'));
     const sample = await makeSampleVideo(out, join(dataDir, 'cache'));
     io.err.write(`${sample.reused ? 'up to date' : 'made'}: ${sample.description}\n`);
@@ -32,4 +29,4 @@ export const sampleCommand: Command = {
     io.out.write(`${shown.startsWith('..') ? sample.path : shown}\n`);
     return EXIT.OK;
   },
-};
+});

@@ -1,11 +1,10 @@
 import { TERMINAL_STATUSES } from '../../common/contracts/request.js';
 import { NotFoundError } from '../../common/errors.js';
 import { requestKeys } from '../../common/keys.js';
-import { type Command, makeContext, onePositional, parse, writeLines } from '../command.js';
+import { defineCommand, makeContext, requestArg, writeLines } from '../command.js';
 import { EXIT } from '../errors.js';
 import { readFinal, tryReadState } from '../follow.js';
 import { resultLines, statusLines } from '../print.js';
-import { resolveRequestId } from '../requests.js';
 import { COMMON_USAGE } from '../settings.js';
 
 const USAGE = `usage: clipseek status <id|last> [--json]
@@ -16,18 +15,14 @@ With --json, prints state.json exactly as stored.
 
 ${COMMON_USAGE}`;
 
-export const statusCommand: Command = {
+export const statusCommand = defineCommand({
   name: 'status',
   summary: "show a request's state (stages, tasks, errors, result)",
   usage: USAGE,
-  async run(argv, io) {
-    const { values, positionals } = parse(argv, { json: { type: 'boolean' } });
-    if (values.help) {
-      io.out.write(`${USAGE}\n`);
-      return EXIT.OK;
-    }
+  options: { json: { type: 'boolean' } },
+  async run({ values, positionals }, io) {
     const ctx = makeContext(values, io);
-    const requestId = await resolveRequestId(ctx.store, onePositional(positionals, 'request id'));
+    const requestId = await requestArg(ctx, positionals);
     if (values.json) {
       try {
         io.out.write(await ctx.store.getBytes(requestKeys(requestId).state));
@@ -46,7 +41,7 @@ export const statusCommand: Command = {
     }
     return EXIT.OK;
   },
-};
+});
 
 function notFound(requestId: string, storeUrl: string): NotFoundError {
   return new NotFoundError('REQUEST_NOT_FOUND', `no request ${requestId} in ${storeUrl}`);

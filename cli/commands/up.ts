@@ -7,10 +7,11 @@ import { pathToFileURL } from 'node:url';
 import { ClipseekError } from '../../common/errors.js';
 import { createLogger } from '../../common/logger.js';
 import { type Gateway, startGateway } from '../../gateway/index.js';
-import { type Command, type Io, parse, writeLines } from '../command.js';
+import { defineCommand, type Io, noPositionals, writeLines } from '../command.js';
 import { EXIT, UsageError } from '../errors.js';
 import { readRunningStack, removeRunningStack, writeRunningStack } from '../local-stack.js';
 import { DEFAULT_STACK_FILE, ROOT } from '../paths.js';
+import { dataDirFrom, nonEmpty } from '../settings.js';
 
 const USAGE = `usage: clipseek up [--port 8080] [--data .clipseek] [--storage URL] [--detach]
 
@@ -34,25 +35,21 @@ options:
 
 const LOCAL_HOSTS = '127.0.0.1,localhost,::1';
 
-export const upCommand: Command = {
+export const upCommand = defineCommand({
   name: 'up',
   summary: 'start the local stack (gateway + every function)',
   usage: USAGE,
-  async run(argv, io) {
-    const { values, positionals } = parse(argv, {
-      port: { type: 'string' },
-      host: { type: 'string' },
-      stack: { type: 'string' },
-      detach: { type: 'boolean', short: 'd' },
-      quiet: { type: 'boolean' },
-    });
-    if (values.help) {
-      io.out.write(`${USAGE}\n`);
-      return EXIT.OK;
-    }
-    if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]}`);
+  options: {
+    port: { type: 'string' },
+    host: { type: 'string' },
+    stack: { type: 'string' },
+    detach: { type: 'boolean', short: 'd' },
+    quiet: { type: 'boolean' },
+  },
+  async run({ values, positionals }, io, argv) {
+    noPositionals(positionals);
     if (values.gateway) throw new UsageError('--gateway does not apply to up: it starts one (see --port)');
-    const dataDir = resolve(io.cwd, values.data ?? nonEmpty(io.env.CLIPSEEK_DATA) ?? '.clipseek');
+    const dataDir = dataDirFrom(values.data, io.env, io.cwd);
     const port = parsePort(values.port ?? nonEmpty(io.env.CLIPSEEK_PORT) ?? '8080');
     const running = readRunningStack(dataDir);
     if (running) {
@@ -111,7 +108,7 @@ export const upCommand: Command = {
     io.err.write('clipseek: stopped\n');
     return EXIT.OK;
   },
-};
+});
 
 function banner(
   gateway: Gateway,
@@ -197,8 +194,4 @@ function parsePort(text: string): number {
   const port = Number(text);
   if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new UsageError(`bad port "${text}"`);
   return port;
-}
-
-function nonEmpty(value: string | undefined): string | undefined {
-  return value === undefined || value.trim() === '' ? undefined : value.trim();
 }

@@ -1,9 +1,7 @@
-import { type Command, makeContext, onePositional, parse } from '../command.js';
-import { EXIT } from '../errors.js';
+import { defineCommand, makeContext, requestArg } from '../command.js';
 import { follow } from '../follow.js';
-import { finishFollowed } from '../outcome.js';
+import { finishFollowed, OUTCOME_OPTIONS, outcomeFlags } from '../outcome.js';
 import { ProgressView } from '../progress.js';
-import { resolveRequestId } from '../requests.js';
 import { COMMON_USAGE } from '../settings.js';
 import { stopWatchingOnInterrupt } from './interrupt.js';
 
@@ -17,27 +15,16 @@ exit status: 0 when the request SUCCEEDED, 1 when it did not.
 
 ${COMMON_USAGE}`;
 
-export const watchCommand: Command = {
+export const watchCommand = defineCommand({
   name: 'watch',
   summary: "follow a request's progress until it finishes",
   usage: USAGE,
-  async run(argv, io) {
-    const { values, positionals } = parse(argv, {
-      json: { type: 'boolean' },
-      output: { type: 'string', short: 'o' },
-      'no-report': { type: 'boolean' },
-    });
-    if (values.help) {
-      io.out.write(`${USAGE}\n`);
-      return EXIT.OK;
-    }
+  options: OUTCOME_OPTIONS,
+  async run({ values, positionals }, io) {
     const ctx = makeContext(values, io);
-    const requestId = await resolveRequestId(ctx.store, onePositional(positionals, 'request id'));
+    const requestId = await requestArg(ctx, positionals);
     stopWatchingOnInterrupt(io, requestId);
     const followed = await follow({ store: ctx.store, requestId, view: new ProgressView(io.err) });
-    return finishFollowed(ctx, followed, {
-      json: values.json === true,
-      report: values['no-report'] ? false : values.output,
-    });
+    return finishFollowed(ctx, followed, outcomeFlags(values));
   },
-};
+});
