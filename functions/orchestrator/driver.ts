@@ -1,11 +1,9 @@
 import type { ErrorInfo } from '../../common/contracts/common.js';
 import type { RequestState } from '../../common/contracts/state.js';
 import { ConflictError, isRetryable } from '../../common/errors.js';
-import type { Logger } from '../../common/logger.js';
 import { StateJsonWriter } from '../../common/state/state-json.js';
 import { readState, updateState, type VersionedState, writeState } from '../../common/state/state-store.js';
 import { isTerminal } from '../../common/state/transitions.js';
-import type { ObjectStore } from '../../common/storage/types.js';
 import type { TaskKey } from './dag.js';
 import {
   applyEvent,
@@ -14,17 +12,12 @@ import {
   type OrchestratorEvent,
   resumeDecisions,
 } from './decide.js';
-import type { StageInvoker } from './invoker.js';
 import { leaseHeldByOther, takeLease } from './lease.js';
 import { ReadyQueue } from './ready-queue.js';
-import { OutputCache, runTask } from './task-runner.js';
+import { OutputCache, runTask, type TaskRunnerDeps } from './task-runner.js';
 
-export interface DriverOptions {
-  store: ObjectStore;
-  invoke: StageInvoker;
-  logger: Logger;
-  now: () => Date;
-  random: () => number;
+/** What a task needs (it is handed these as they are), and what driving a request adds. */
+export interface DriverOptions extends TaskRunnerDeps {
   /** Identifies this driver in the lease ("host/pid/nonce"). */
   owner: string;
   leaseMs: number;

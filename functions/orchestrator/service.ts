@@ -4,30 +4,24 @@ import { type SubmitRequest, TERMINAL_STATUSES } from '../../common/contracts/re
 import type { RequestState } from '../../common/contracts/state.js';
 import { ConflictError, InputError, NotFoundError } from '../../common/errors.js';
 import { indexKeys, requestKeys } from '../../common/keys.js';
-import type { Logger } from '../../common/logger.js';
 import { assertUrlAllowed } from '../../common/net-policy.js';
 import { resolveProfile } from '../../common/profiles.js';
 import { checkRepeat, requestDigest } from '../../common/request-digest.js';
 import { createState, readState, updateState, writeState } from '../../common/state/state-store.js';
 import { isTerminal } from '../../common/state/transitions.js';
-import type { ObjectStore } from '../../common/storage/types.js';
 import { assembleFinal } from './assemble.js';
 import { CallbackOutbox, enqueueCallback } from './callback-outbox.js';
 import type { OrchestratorConfig } from './config.js';
 import { finishRequest } from './decide.js';
 import { type DriveResult, RequestDriver } from './driver.js';
 import { ensureInputCopy } from './input-copy.js';
-import type { StageInvoker } from './invoker.js';
 import { requestIdFor } from './request-identity.js';
 import { newRequestState } from './request-state.js';
 import { parseSource, precheckSource } from './source.js';
+import type { TaskRunnerDeps } from './task-runner.js';
 
-export interface ServiceDeps {
-  store: ObjectStore;
-  invoke: StageInvoker;
-  logger: Logger;
-  now: () => Date;
-  random: () => number;
+/** What the drivers it starts need (see TaskRunnerDeps), and the orchestrator's own. */
+export interface ServiceDeps extends TaskRunnerDeps {
   config: OrchestratorConfig;
   /** Re-invokes the orchestrator asynchronously (through the gateway) to continue a request. */
   continueLater: (requestId: string) => Promise<void>;
