@@ -14,6 +14,20 @@ import { isRunning } from '../helpers/processes.js';
 const exec = promisify(execFile);
 const NULL_OUTPUT = ['-f', 'null', '-'];
 
+/** The container an unrestricted ffprobe takes `path` for: the control for the refusals below. */
+async function openedAs(path: string): Promise<string> {
+  const { stdout } = await exec('ffprobe', [
+    '-v',
+    'error',
+    '-show_entries',
+    'format=format_name',
+    '-of',
+    'csv=p=0',
+    path,
+  ]);
+  return stdout.trim();
+}
+
 let dir: string;
 let ffmpeg: FfmpegRunner;
 
@@ -145,16 +159,7 @@ describe('input restrictions: playlists cannot make ffmpeg read other files', ()
   it('an HLS playlist pointing at a real local video is refused by ffprobe and ffmpeg', async () => {
     const playlist = await hlsPlaylist(join(dir, 'media'), segment);
     // Control: an unrestricted ffprobe follows the playlist and finds the segment's video.
-    const open = await exec('ffprobe', [
-      '-v',
-      'error',
-      '-show_entries',
-      'format=format_name',
-      '-of',
-      'csv=p=0',
-      playlist,
-    ]);
-    expect(open.stdout.trim()).toBe('hls');
+    expect(await openedAs(playlist)).toBe('hls');
 
     const probeErr = await failure(ffmpeg.probe(playlist));
     expect(probeErr).toBeInstanceOf(FfmpegError);
@@ -176,16 +181,7 @@ describe('input restrictions: playlists cannot make ffmpeg read other files', ()
   it('a concat list pointing at a local file is refused', async () => {
     const list = await concatList(join(dir, 'media'), 'segment.ts', 'list.ffconcat');
     // Control: unrestricted, the concat demuxer opens the segment.
-    const open = await exec('ffprobe', [
-      '-v',
-      'error',
-      '-show_entries',
-      'format=format_name',
-      '-of',
-      'csv=p=0',
-      list,
-    ]);
-    expect(open.stdout.trim()).toBe('concat');
+    expect(await openedAs(list)).toBe('concat');
 
     await expect(ffmpeg.probe(list)).rejects.toBeInstanceOf(FfmpegError);
   });
