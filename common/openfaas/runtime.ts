@@ -51,7 +51,8 @@ export async function createRuntime(
   name: string,
   settings: FunctionSettings,
   env: NodeJS.ProcessEnv,
+  stopping: AbortSignal,
 ): Promise<FunctionRuntime> {
   const store = createStore(settings.storageUrl, { env });
-  return { store, logger: createLogger({ name }), now: () => new Date(), env };
+  return { store, logger: createLogger({ name }), now: () => new Date(), env, stopping };
 }

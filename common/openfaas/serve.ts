@@ -7,16 +7,21 @@
 import type { Server } from 'node:http';
 import type { StageName } from '../contracts/stages.js';
 import { runStageOnce, type StageDefinition } from '../stage.js';
+import { listen } from './http.js';
 import { MethodNotAllowedError } from './method-error.js';
 import { createRuntime, functionSettings } from './runtime.js';
 import { createFunctionServer, type FunctionServer } from './server.js';
-import type { FunctionHandler, FunctionRequest, FunctionResponse, FunctionRuntime } from './types.js';
+import type {
+  FunctionHandler,
+  FunctionInit,
+  FunctionRequest,
+  FunctionResponse,
+  FunctionRuntime,
+} from './types.js';
 
-export type { FunctionRequest, FunctionResponse, FunctionRuntime };
+export type { FunctionHandler, FunctionInit, FunctionRequest, FunctionResponse, FunctionRuntime };
 
 export interface ServeFunctionOptions {
-  /** Runs once, before the server listens (load models, build clients). */
-  init?: (rt: FunctionRuntime) => Promise<void> | void;
   /** Let non-JSON bodies through as `rawBody` (body undefined) instead of answering 422. */
   acceptNonJsonBody?: boolean;
   /** See FunctionServerOptions.abortOnDisconnect (default true). */
@@ -25,34 +30,29 @@ export interface ServeFunctionOptions {
 
 /**
  * Serves a non-stage function (orchestrator, sweeper). Reads STORAGE_URL, PORT,
- * HOST and exec_timeout from the environment, and drains on SIGTERM/SIGINT.
+ * HOST and exec_timeout from the environment, builds the handler with `init`
+ * (once, before the server listens), and drains on SIGTERM/SIGINT.
  */
 export async function serveFunction(
   name: string,
-  handler: (req: FunctionRequest, rt: FunctionRuntime) => Promise<FunctionResponse>,
+  init: FunctionInit,
   options: ServeFunctionOptions = {},
 ): Promise<Server> {
   const env = process.env;
   const settings = functionSettings(env);
-  const runtime = await createRuntime(name, settings, env);
-  await options.init?.(runtime);
+  const stopping = new AbortController();
+  const runtime = await createRuntime(name, settings, env, stopping.signal);
   const fn = createFunctionServer({
     name,
-    runtime,
-    handler,
+    logger: runtime.logger,
+    handler: await init(runtime),
     execTimeoutMs: settings.execTimeoutMs,
     acceptNonJsonBody: options.acceptNonJsonBody,
     abortOnDisconnect: options.abortOnDisconnect,
   });
-  await new Promise<void>((resolve, reject) => {
-    fn.server.once('error', reject);
-    fn.server.listen(settings.port, settings.host, () => {
-      fn.server.off('error', reject);
-      resolve();
-    });
-  });
+  await listen(fn.server, settings.port, settings.host);
   runtime.logger.info({ host: settings.host, port: settings.port }, `${name} listening`);
-  drainOnSignals(fn, runtime, settings.shutdownGraceMs);
+  drainOnSignals(fn, runtime, stopping, settings.shutdownGraceMs);
   return fn.server;
 }
 
@@ -65,36 +65,29 @@ export function serveStage<S extends StageName, D>(
   stage: StageDefinition<S, D>,
   createDeps: (rt: FunctionRuntime) => D | Promise<D>,
 ): Promise<Server> {
-  let deps: D | undefined;
-  return serveFunction(
-    stage.name,
-    stageHandler(stage, () => deps as D),
-    {
-      init: async (rt) => {
-        deps = await createDeps(rt);
-      },
-      // A stage finishes what it started even if its caller is gone: the manifest it writes
-      // is then adopted on resume instead of the work being done again.
-      abortOnDisconnect: false,
-    },
-  );
+  return serveFunction(stage.name, async (rt) => stageHandler(stage, rt, await createDeps(rt)), {
+    // A stage finishes what it started even if its caller is gone: the manifest it writes
+    // is then adopted on resume instead of the work being done again.
+    abortOnDisconnect: false,
+  });
 }
 
 /** The handler serveStage uses; exported for tests that build their own runtime. */
 export function stageHandler<S extends StageName, D>(
   stage: StageDefinition<S, D>,
-  getDeps: () => D,
+  rt: FunctionRuntime,
+  deps: D,
 ): FunctionHandler {
-  return async (req, rt) => {
+  const claimTtlS = Number(rt.env.STAGE_CLAIM_TTL_S);
+  return async (req) => {
     if (req.method !== 'POST') throw new MethodNotAllowedError(req.method, ['POST']);
     const requestId = (req.body as { request_id?: unknown } | undefined)?.request_id;
     const logger =
       typeof requestId === 'string'
         ? req.logger.child({ request_id: requestId, stage: stage.name })
         : req.logger;
-    const claimTtlS = Number(rt.env.STAGE_CLAIM_TTL_S);
     const { manifest, reused } = await runStageOnce(stage, req.body, {
-      ...getDeps(),
+      ...deps,
       store: rt.store,
       logger,
       signal: req.signal,
@@ -105,11 +98,15 @@ export function stageHandler<S extends StageName, D>(
   };
 }
 
-function drainOnSignals(fn: FunctionServer, runtime: FunctionRuntime, graceMs: number): void {
-  let stopping = false;
+function drainOnSignals(
+  fn: FunctionServer,
+  runtime: FunctionRuntime,
+  stopping: AbortController,
+  graceMs: number,
+): void {
   const stop = (signal: NodeJS.Signals) => {
-    if (stopping) return;
-    stopping = true;
+    if (stopping.signal.aborted) return;
+    stopping.abort();
     runtime.logger.info({ signal, in_flight: fn.inFlight(), grace_ms: graceMs }, 'draining');
     void fn
       .shutdown(graceMs)

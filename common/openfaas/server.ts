@@ -1,13 +1,14 @@
-import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { CancelledError, ClipseekError, InputError, TimeoutError } from '../errors.js';
-import { withContext } from '../logger.js';
+import { CancelledError, InputError, TimeoutError } from '../errors.js';
+import { type Logger, withContext } from '../logger.js';
 import { errorAnswer } from './error-response.js';
-import type { FunctionHandler, FunctionResponse, FunctionRuntime } from './types.js';
+import { closeServer, readBody, sendResponse, takeCallId } from './http.js';
+import type { FunctionHandler, FunctionResponse } from './types.js';
 
 export interface FunctionServerOptions {
   name: string;
-  runtime: FunctionRuntime;
+  /** Each call logs through a child of it, with the call's `call_id`. */
+  logger: Logger;
   handler: FunctionHandler;
   /** of-watchdog's `exec_timeout`: past it the call's signal aborts and the caller gets 504. 0 = none. */
   execTimeoutMs?: number;
@@ -40,7 +41,7 @@ const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
 
 /** The OpenFaaS http-mode upstream: one HTTP server answering every call to the function. */
 export function createFunctionServer(options: FunctionServerOptions): FunctionServer {
-  const { runtime, handler } = options;
+  const { handler } = options;
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const controllers = new Set<AbortController>();
   let draining = false;
@@ -51,14 +52,17 @@ export function createFunctionServer(options: FunctionServerOptions): FunctionSe
 
   async function handleCall(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now();
-    const callId = firstHeader(req.headers['x-call-id']) ?? randomUUID();
-    res.setHeader('X-Call-Id', callId);
+    const callId = takeCallId(req, res);
     const url = new URL(req.url ?? '/', 'http://function.local');
     if (url.pathname === HEALTH_PATH) {
-      res.writeHead(draining ? 503 : 200, { 'Content-Type': 'text/plain' }).end(draining ? 'draining' : 'OK');
+      sendResponse(res, {
+        status: draining ? 503 : 200,
+        headers: { 'Content-Type': 'text/plain' },
+        body: draining ? 'draining' : 'OK',
+      });
       return;
     }
-    const logger = withContext(runtime.logger, { call_id: callId });
+    const logger = withContext(options.logger, { call_id: callId });
     const controller = new AbortController();
     controllers.add(controller);
     // The response closing before it was fully written means the caller went away.
@@ -85,20 +89,17 @@ export function createFunctionServer(options: FunctionServerOptions): FunctionSe
     try {
       const rawBody = await readBody(req, maxBodyBytes);
       const body = parseBody(rawBody, options.acceptNonJsonBody === true);
-      const call = handler(
-        {
-          method: req.method ?? 'GET',
-          path: url.pathname,
-          query: url.searchParams,
-          headers: req.headers,
-          body,
-          rawBody,
-          callId,
-          signal: controller.signal,
-          logger,
-        },
-        runtime,
-      );
+      const call = handler({
+        method: req.method ?? 'GET',
+        path: url.pathname,
+        query: url.searchParams,
+        headers: req.headers,
+        body,
+        rawBody,
+        callId,
+        signal: controller.signal,
+        logger,
+      });
       answer = await untilAborted(call, controller.signal);
     } catch (err) {
       failure = err;
@@ -108,7 +109,7 @@ export function createFunctionServer(options: FunctionServerOptions): FunctionSe
       controllers.delete(controller);
     }
 
-    const status = send(res, answer);
+    const status = sendResponse(res, answer);
     const fields = {
       method: req.method,
       path: url.pathname,
@@ -122,17 +123,15 @@ export function createFunctionServer(options: FunctionServerOptions): FunctionSe
 
   async function shutdown(graceMs: number): Promise<void> {
     draining = true;
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeIdleConnections();
-    const deadline = Date.now() + graceMs;
-    while (controllers.size > 0 && Date.now() < deadline) await sleep(50);
-    for (const controller of controllers) {
-      controller.abort(new CancelledError('the function is shutting down'));
-    }
-    // Let aborted calls write their answers before connections go.
-    await sleep(controllers.size > 0 ? 100 : 0);
-    server.closeAllConnections();
-    await closed;
+    await closeServer(server, async () => {
+      const deadline = Date.now() + graceMs;
+      while (controllers.size > 0 && Date.now() < deadline) await sleep(50);
+      for (const controller of controllers) {
+        controller.abort(new CancelledError('the function is shutting down'));
+      }
+      // Let aborted calls write their answers before connections go.
+      await sleep(controllers.size > 0 ? 100 : 0);
+    });
   }
 
   return { server, inFlight: () => controllers.size, shutdown };
@@ -157,29 +156,6 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
-function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > maxBytes) {
-        reject(
-          new InputError('PAYLOAD_TOO_LARGE', `request body is larger than ${maxBytes} bytes`, {
-            status: 413,
-            details: { max_bytes: maxBytes },
-          }),
-        );
-        req.resume();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', (err) => reject(new CancelledError('the request body was cut off', { cause: err })));
-  });
-}
-
 function parseBody(raw: Buffer, acceptNonJson: boolean): unknown {
   const text = raw.toString('utf8');
   if (text.trim() === '') return undefined;
@@ -192,40 +168,6 @@ function parseBody(raw: Buffer, acceptNonJson: boolean): unknown {
       details: { reason: err instanceof Error ? err.message : String(err) },
     });
   }
-}
-
-/** Writes the answer (unless the caller is gone) and returns the status it carries. */
-function send(res: ServerResponse, answer: FunctionResponse): number {
-  let status = answer.status ?? 200;
-  let headers = answer.headers ?? {};
-  let payload: string | Buffer;
-  if (answer.body === undefined) payload = '';
-  else if (Buffer.isBuffer(answer.body) || typeof answer.body === 'string') payload = answer.body;
-  else {
-    try {
-      payload = JSON.stringify(answer.body);
-    } catch (err) {
-      const fallback = errorAnswer(
-        new ClipseekError('INTERNAL', 'response is not serialisable', { cause: err }),
-      );
-      status = fallback.status;
-      headers = fallback.headers;
-      payload = JSON.stringify(fallback.body);
-    }
-    if (!hasHeader(headers, 'content-type')) headers = { ...headers, 'Content-Type': 'application/json' };
-  }
-  if (res.destroyed || res.headersSent) return status;
-  res.writeHead(status, headers).end(payload);
-  return status;
-}
-
-function hasHeader(headers: Record<string, string>, name: string): boolean {
-  return Object.keys(headers).some((h) => h.toLowerCase() === name);
-}
-
-function firstHeader(value: string | string[] | undefined): string | undefined {
-  const v = Array.isArray(value) ? value[0] : value;
-  return v && v.trim() !== '' ? v.trim() : undefined;
 }
 
 function sleep(ms: number): Promise<void> {

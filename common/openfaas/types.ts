@@ -2,12 +2,14 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from '../logger.js';
 import type { ObjectStore } from '../storage/types.js';
 
-/** Built once per process and shared by every call. */
+/** Built once per process and handed to the function's init, which builds its handler from it. */
 export interface FunctionRuntime {
   store: ObjectStore;
   logger: Logger;
   now: () => Date;
   env: NodeJS.ProcessEnv;
+  /** Aborted when the process is told to stop (SIGTERM/SIGINT), as it starts draining. */
+  stopping: AbortSignal;
 }
 
 export interface FunctionRequest {
@@ -33,4 +35,10 @@ export interface FunctionResponse {
   body?: unknown;
 }
 
-export type FunctionHandler = (req: FunctionRequest, rt: FunctionRuntime) => Promise<FunctionResponse>;
+export type FunctionHandler = (req: FunctionRequest) => Promise<FunctionResponse>;
+
+/**
+ * Runs once per process, before the server listens: builds what the function
+ * needs (clients, models) from the runtime and returns the handler that uses it.
+ */
+export type FunctionInit = (rt: FunctionRuntime) => FunctionHandler | Promise<FunctionHandler>;

@@ -11,44 +11,30 @@ const Env = z.object({
   SWEEP_GRACE_S: z.coerce.number().min(0).default(5),
 });
 
-let settings:
-  | { gatewayUrl: string; graceMs: number; auth: string | undefined; callbacks: CallbackOutbox | undefined }
-  | undefined;
-
 /** Invoked by the cron-connector (schedule in stack.yml) or by hand: POST /function/sweeper. */
-await serveFunction(
-  'sweeper',
-  async (_req, rt) => {
-    const { gatewayUrl, graceMs, auth, callbacks } = settings!;
+await serveFunction('sweeper', (rt) => {
+  const env = parseConfig(Env, rt.env);
+  const auth = gatewayAuthorization(rt.env);
+  const { signingKey, ...callback } = loadCallbackSettings(rt.env);
+  if (!signingKey) rt.logger.warn('no callback-signing-key: callbacks left by a dead orchestrator wait');
+  // Callbacks whose orchestrator died before delivering them are sent from here.
+  const callbacks = signingKey
+    ? new CallbackOutbox({
+        store: rt.store,
+        logger: rt.logger,
+        now: rt.now,
+        settings: { ...callback, signingKey },
+      })
+    : undefined;
+  return async () => {
     const report = await sweep({
       store: rt.store,
       logger: rt.logger,
       now: rt.now,
-      graceMs,
-      resume: (id) => invokeAsync(gatewayUrl, 'orchestrator', { resume: id }, auth),
+      graceMs: env.SWEEP_GRACE_S * 1000,
+      resume: (id) => invokeAsync(env.GATEWAY_URL, 'orchestrator', { resume: id }, auth),
       ...(callbacks ? { callbacks } : {}),
     });
     return { status: 200, body: report };
-  },
-  {
-    init: (rt) => {
-      const env = parseConfig(Env, rt.env);
-      const { signingKey, ...callback } = loadCallbackSettings(rt.env);
-      if (!signingKey) rt.logger.warn('no callback-signing-key: callbacks left by a dead orchestrator wait');
-      settings = {
-        gatewayUrl: env.GATEWAY_URL,
-        graceMs: env.SWEEP_GRACE_S * 1000,
-        auth: gatewayAuthorization(rt.env),
-        // Callbacks whose orchestrator died before delivering them are sent from here.
-        callbacks: signingKey
-          ? new CallbackOutbox({
-              store: rt.store,
-              logger: rt.logger,
-              now: rt.now,
-              settings: { ...callback, signingKey },
-            })
-          : undefined,
-      };
-    },
-  },
-);
+  };
+});

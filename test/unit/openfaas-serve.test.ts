@@ -57,6 +57,7 @@ function runtime(store: ObjectStore = memoryStore()): FunctionRuntime {
     logger: createLogger({ name: 'adapter-test', level: 'silent' }),
     now: () => new Date('2030-01-02T03:04:05.000Z'),
     env: {},
+    stopping: new AbortController().signal,
   };
 }
 
@@ -66,7 +67,7 @@ afterEach(async () => {
 });
 
 async function serve(handler: FunctionHandler, rt = runtime(), execTimeoutMs = 0): Promise<string> {
-  const fn = createFunctionServer({ name: 'test-fn', runtime: rt, handler, execTimeoutMs });
+  const fn = createFunctionServer({ name: 'test-fn', logger: rt.logger, handler, execTimeoutMs });
   running.push(fn);
   fn.server.listen(0, '127.0.0.1');
   await once(fn.server, 'listening');
@@ -133,6 +134,48 @@ describe('function adapter: HTTP contract', () => {
     expect(typeof body.error.message).toBe('string');
     expect(body.error.details).toBeTypeOf('object');
     expect(called).toBe(false);
+  });
+
+  it('answers 413 PAYLOAD_TOO_LARGE past maxBodyBytes, declared or streamed, without running the handler', async () => {
+    let called = false;
+    const fn = createFunctionServer({
+      name: 'small',
+      logger: runtime().logger,
+      maxBodyBytes: 100,
+      handler: async () => {
+        called = true;
+        return {};
+      },
+    });
+    running.push(fn);
+    fn.server.listen(0, '127.0.0.1');
+    await once(fn.server, 'listening');
+    const url = `http://127.0.0.1:${(fn.server.address() as AddressInfo).port}`;
+    const declared = await fetch(url, { method: 'POST', body: 'x'.repeat(101) });
+    const chunks = [Buffer.alloc(60, 97), Buffer.alloc(60, 97)];
+    const streamed = await fetch(url, {
+      method: 'POST',
+      body: new ReadableStream({
+        pull(controller) {
+          const chunk = chunks.shift();
+          if (chunk) controller.enqueue(chunk);
+          else controller.close();
+        },
+      }),
+      duplex: 'half',
+    } as RequestInit);
+    for (const res of [declared, streamed]) {
+      expect(res.status).toBe(413);
+      expect(((await res.json()) as ErrorJson).error).toMatchObject({
+        code: 'PAYLOAD_TOO_LARGE',
+        details: { max_bytes: 100 },
+      });
+    }
+    expect(called).toBe(false);
+    // Exactly the limit passes: a JSON string of 100 bytes.
+    const atLimit = await fetch(url, { method: 'POST', body: JSON.stringify('x'.repeat(98)) });
+    expect(atLimit.status).toBe(200);
+    expect(called).toBe(true);
   });
 
   it('maps a thrown retryable error to 5xx, with Retry-After when known', async () => {
@@ -219,7 +262,7 @@ describe('function adapter: HTTP contract', () => {
   it('drains on shutdown: an in-flight call finishes, new connections are refused', async () => {
     const fn = createFunctionServer({
       name: 'drain',
-      runtime: runtime(),
+      logger: runtime().logger,
       handler: () => new Promise((resolve) => setTimeout(() => resolve({ body: { done: true } }), 300)),
     });
     fn.server.listen(0, '127.0.0.1');
@@ -260,10 +303,8 @@ describe('function adapter: stages', () => {
 
   it('answers the manifest, writes it, and reuses it for the same input', async () => {
     const store = memoryStore();
-    const url = await serve(
-      stageHandler(extractAudio, () => ({})),
-      runtime(store),
-    );
+    const rt = runtime(store);
+    const url = await serve(stageHandler(extractAudio, rt, {}), rt);
     const first = await fetch(url, { method: 'POST', body: JSON.stringify(input) });
     expect(first.status).toBe(200);
     expect(first.headers.get('x-manifest-reused')).toBe('false');
@@ -282,7 +323,7 @@ describe('function adapter: stages', () => {
   });
 
   it('answers 422 INVALID_INPUT for input that breaks the contract', async () => {
-    const url = await serve(stageHandler(extractAudio, () => ({})));
+    const url = await serve(stageHandler(extractAudio, runtime(), {}));
     const res = await fetch(url, { method: 'POST', body: JSON.stringify({ request_id: 'x' }) });
     expect(res.status).toBe(422);
     const body = (await res.json()) as ErrorJson;
@@ -291,16 +332,17 @@ describe('function adapter: stages', () => {
   });
 
   it('refuses methods other than POST', async () => {
-    const url = await serve(stageHandler(extractAudio, () => ({})));
+    const url = await serve(stageHandler(extractAudio, runtime(), {}));
     const res = await fetch(url);
     expect(res.status).toBe(405);
   });
 
   it('passes stage errors through their status and never writes a manifest for them', async () => {
     const store = memoryStore();
+    const rt = runtime(store);
     const url = await serve(
-      stageHandler(extractAudio, () => ({ fail: new RetryableError('FFMPEG_CRASHED', 'signal 9') })),
-      runtime(store),
+      stageHandler(extractAudio, rt, { fail: new RetryableError('FFMPEG_CRASHED', 'signal 9') }),
+      rt,
     );
     const res = await fetch(url, { method: 'POST', body: JSON.stringify(input) });
     expect(res.status).toBe(503);
@@ -308,7 +350,7 @@ describe('function adapter: stages', () => {
   });
 
   it('answers a non-retryable 500 when the stage output breaks its contract', async () => {
-    const url = await serve(stageHandler(extractAudio, () => ({ badOutput: true })));
+    const url = await serve(stageHandler(extractAudio, runtime(), { badOutput: true }));
     const res = await fetch(url, { method: 'POST', body: JSON.stringify(input) });
     expect(res.status).toBe(500);
     expect(res.headers.get(RETRYABLE_HEADER)).toBe('false');
