@@ -1,7 +1,11 @@
+/**
+ * The gateway's own HTTP pieces: what it forwards, how long a call took, and
+ * basic auth. What it shares with the function server is in
+ * common/openfaas/http.ts.
+ */
 import { timingSafeEqual } from 'node:crypto';
-import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { ClipseekError, InputError } from '../common/errors.js';
-import { errorAnswer } from '../common/openfaas/error-response.js';
+import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import { ClipseekError } from '../common/errors.js';
 
 /** Hop-by-hop headers: they describe one connection and are not forwarded (RFC 7230 §6.1). */
 const HOP_HEADERS = new Set([
@@ -26,58 +30,9 @@ export function forwardableHeaders(headers: IncomingHttpHeaders): OutgoingHttpHe
   return out;
 }
 
-export function sendError(
-  res: ServerResponse,
-  err: unknown,
-  extraHeaders: Record<string, string> = {},
-): number {
-  const answer = errorAnswer(err);
-  if (!res.headersSent && !res.destroyed) {
-    res
-      .writeHead(answer.status, { ...answer.headers, ...extraHeaders, 'Content-Type': 'application/json' })
-      .end(JSON.stringify(answer.body));
-  }
-  return answer.status;
-}
-
-export function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
-}
-
-/** Reads a whole body, refusing more than `maxBytes` with 413 (the async limit of OpenFaaS). */
-export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length'] ?? '0');
-    if (declared > maxBytes) {
-      req.resume();
-      reject(tooLarge(maxBytes));
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let failed = false;
-    req.on('data', (chunk: Buffer) => {
-      if (failed) return;
-      size += chunk.length;
-      if (size > maxBytes) {
-        failed = true;
-        reject(tooLarge(maxBytes));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => {
-      if (!failed) resolve(Buffer.concat(chunks));
-    });
-    req.on('error', reject);
-  });
-}
-
-function tooLarge(maxBytes: number): InputError {
-  return new InputError('PAYLOAD_TOO_LARGE', `request body is larger than ${maxBytes} bytes`, {
-    status: 413,
-    details: { max_bytes: maxBytes },
-  });
+/** X-Duration-Seconds since `startedMs` (a performance.now() time), as the OpenFaaS gateway writes it. */
+export function durationSeconds(startedMs: number): string {
+  return ((performance.now() - startedMs) / 1000).toFixed(6);
 }
 
 export interface BasicAuthCredentials {

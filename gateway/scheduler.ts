@@ -5,6 +5,8 @@
  */
 import type { Logger } from '../common/logger.js';
 import { type CronSchedule, nextMinute, parseCron } from './cron.js';
+import { type BasicAuthCredentials, basicAuthHeader } from './http.js';
+import type { FunctionSpec } from './stack.js';
 
 export interface ScheduledFunction {
   name: string;
@@ -64,4 +66,24 @@ export class CronScheduler {
     }, at.getTime() - now.getTime());
     this.timer.unref();
   }
+}
+
+/** A scheduler for the specs that have a schedule, invoking each with a POST to the gateway at `gatewayUrl`. */
+export function cronConnector(
+  specs: FunctionSpec[],
+  gatewayUrl: string,
+  auth: BasicAuthCredentials | undefined,
+  logger: Logger,
+): CronScheduler {
+  return new CronScheduler(
+    specs.flatMap((s) => (s.cron ? [{ name: s.name, expression: s.cron.expression }] : [])),
+    async (name) => {
+      const headers: Record<string, string> = { 'X-Connector': 'cron-connector' };
+      if (auth) headers.Authorization = basicAuthHeader(auth);
+      const res = await fetch(`${gatewayUrl}/function/${name}`, { method: 'POST', headers });
+      await res.arrayBuffer();
+      return res.status;
+    },
+    logger,
+  );
 }

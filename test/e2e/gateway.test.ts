@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../common/logger.js';
 import { createStore } from '../../common/storage/index.js';
 import { type Gateway, startGateway } from '../../gateway/index.js';
+import { waitFor } from '../helpers/wait.js';
 
 const STACK = join(import.meta.dirname, '../fixtures/functions/stack.yml');
 
@@ -65,16 +66,6 @@ afterAll(async () => {
   receiver?.close();
   rmSync(work, { recursive: true, force: true });
 });
-
-async function waitFor<T>(probe: () => T | undefined | false, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 const call = (path: string, init: RequestInit = {}) => fetch(`${gateway.url}${path}`, init);
 
