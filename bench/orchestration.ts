@@ -23,7 +23,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { STAGE_NAMES } from '../common/contracts/stages.js';
+import { STAGE_NAMES } from '../common/contracts/pipeline.js';
 import { requestKeys } from '../common/keys.js';
 import { startStack } from '../test/helpers/stack-harness.js';
 import { postJson } from './lib/http.js';

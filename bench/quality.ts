@@ -23,6 +23,7 @@ import { parseArgs, promisify } from 'node:util';
 import type { FinalResult } from '../common/contracts/final.js';
 import type { ProfileOverrides } from '../common/contracts/profile.js';
 import type { RequestState } from '../common/contracts/state.js';
+import { loadManifest } from '../common/manifests.js';
 import { isTerminal } from '../common/state/transitions.js';
 import { assembleFinal } from '../functions/orchestrator/assemble.js';
 import { MEDIA_CACHE_DIR, speechVideo } from '../test/helpers/media.js';
@@ -193,9 +194,8 @@ function answer(stack: Stack, state: RequestState, query: string): Promise<Final
 async function countFrames(stack: Stack, final: FinalResult): Promise<number> {
   let n = 0;
   for (const c of final.clip_list) {
-    const key = `requests/${final.request_id}/sample-frames/${String(c.clip).padStart(4, '0')}/manifest.json`;
-    const { value } = await stack.store.getJson<{ output: { frames: unknown[] } }>(key);
-    n += value.output.frames.length;
+    const { output } = await loadManifest(stack.store, 'sample-frames', final.request_id, c.clip);
+    n += output.frames.length;
   }
   return n;
 }

@@ -20,7 +20,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { STAGE_NAMES } from '../common/contracts/stages.js';
+import { STAGE_NAMES } from '../common/contracts/pipeline.js';
 import { speechVideo } from '../test/helpers/media.js';
 import { mulberry32 } from '../test/helpers/seeded-random.js';
 import { type Stack, startStack } from '../test/helpers/stack-harness.js';

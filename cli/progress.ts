@@ -1,8 +1,9 @@
+import { isClipStage, STAGE_NAMES } from '../common/contracts/pipeline.js';
 import { TERMINAL_STATUSES } from '../common/contracts/request.js';
-import { isPerClipStage, PER_CLIP_STAGES, STAGE_NAMES, type StageName } from '../common/contracts/stages.js';
+import type { StageName } from '../common/contracts/stages.js';
 import type { RequestState } from '../common/contracts/state.js';
-import { clipId } from '../common/keys.js';
 import { waitsToCopyInput } from '../common/state/transitions.js';
+import { clipTaskKeys, parseTaskKey } from '../common/task-key.js';
 
 /**
  * Live progress from state.json: pure functions that turn a state into text
@@ -29,7 +30,7 @@ export interface StageRow {
 export function stageRows(state: RequestState): StageRow[] {
   return STAGE_NAMES.map((stage) => {
     const summary = state.stages[stage];
-    const total = summary?.total ?? (isPerClipStage(stage) ? (state.clips ?? undefined) : 1);
+    const total = summary?.total ?? (isClipStage(stage) ? (state.clips ?? undefined) : 1);
     return {
       stage,
       status: summary?.status ?? 'PENDING',
@@ -46,7 +47,7 @@ export function stageTaskTimes(
 ): Map<string, { totalMs: number; maxMs: number; retries: number }> {
   const times = new Map<string, { totalMs: number; maxMs: number; retries: number }>();
   for (const [key, task] of Object.entries(state.tasks)) {
-    const stage = key.split('/')[0]!;
+    const { stage } = parseTaskKey(key);
     const t = times.get(stage) ?? { totalMs: 0, maxMs: 0, retries: 0 };
     t.totalMs += task.duration_ms ?? 0;
     t.maxMs = Math.max(t.maxMs, task.duration_ms ?? 0);
@@ -61,8 +62,7 @@ export function clipProgress(state: RequestState): { done: number; total: number
   if (state.clips === null) return { done: 0, total: undefined };
   let done = 0;
   for (let clip = 0; clip < state.clips; clip++) {
-    const id = clipId(clip);
-    if (PER_CLIP_STAGES.every((stage) => state.tasks[`${stage}/${id}`]?.status === 'SUCCEEDED')) done++;
+    if (clipTaskKeys(clip).every((key) => state.tasks[key]?.status === 'SUCCEEDED')) done++;
   }
   return { done, total: state.clips };
 }

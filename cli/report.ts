@@ -1,6 +1,7 @@
 import type { FinalResult, Match } from '../common/contracts/final.js';
-import { STAGE_NAMES } from '../common/contracts/stages.js';
+import { STAGE_NAMES } from '../common/contracts/pipeline.js';
 import type { RequestState } from '../common/contracts/state.js';
+import { parseTaskKey } from '../common/task-key.js';
 
 /**
  * One self-contained HTML page per request: a timeline of the source with
@@ -250,7 +251,7 @@ function stageSpans(state: RequestState): Map<string, [number, number]> {
   const spans = new Map<string, [number, number]>();
   for (const [key, task] of Object.entries(state.tasks)) {
     if (!task.started_at || !task.finished_at) continue;
-    const stage = key.split('/')[0]!;
+    const { stage } = parseTaskKey(key);
     const a = Date.parse(task.started_at) - origin;
     const b = Date.parse(task.finished_at) - origin;
     const prev = spans.get(stage);

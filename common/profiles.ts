@@ -1,4 +1,6 @@
+import { ROWS, STAGE_NAMES } from './contracts/pipeline.js';
 import { Profile, ProfileOverrides } from './contracts/profile.js';
+import type { StageName } from './contracts/stages.js';
 import { InputError } from './errors.js';
 
 const base: Profile = {
@@ -25,15 +27,10 @@ const base: Profile = {
   },
   transcribe: { language: 'en-us' },
   run: {
-    stage_timeout_s: {
-      'extract-audio': 300,
-      'segment-speech': 120,
-      'cut-clips': 300,
-      'transcode-clip': 300,
-      'transcribe-clip': 300,
-      'sample-frames': 120,
-      'detect-objects': 300,
-    },
+    stage_timeout_s: Object.fromEntries(STAGE_NAMES.map((stage) => [stage, ROWS[stage].timeout_s])) as Record<
+      StageName,
+      number
+    >,
     max_attempts: 3,
     busy_retries: 30,
     backoff_base_ms: 200,

@@ -1,7 +1,7 @@
 import type { SubmitRequest } from './contracts/request.js';
 import type { RequestState } from './contracts/state.js';
 import { InputError, NotFoundError } from './errors.js';
-import { inputDigest } from './stage.js';
+import { inputDigest } from './manifests.js';
 import { readState } from './state/state-store.js';
 import type { ObjectStore } from './storage/types.js';
 

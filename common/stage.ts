@@ -1,15 +1,14 @@
-import { createHash } from 'node:crypto';
 import {
   type Manifest,
-  manifestSchema,
   STAGE_CONTRACTS,
   type StageInput,
   type StageName,
   type StageOutput,
 } from './contracts/stages.js';
-import { InputError, InternalError, NotFoundError } from './errors.js';
+import { InputError, InternalError } from './errors.js';
 import { requestKeys } from './keys.js';
 import type { Logger } from './logger.js';
+import { inputDigest, manifestKey, readManifestFor } from './manifests.js';
 import { claimOrWait } from './stage-claim.js';
 import { StageWriteGuard } from './stage-guard.js';
 import type { ObjectStore } from './storage/types.js';
@@ -41,43 +40,6 @@ export function defineStage<S extends StageName, D = object>(
   return def;
 }
 
-/** sha256 of JSON with sorted keys: the same input always gives the same digest. */
-export function inputDigest(value: unknown): string {
-  return createHash('sha256').update(canonicalJson(value)).digest('hex');
-}
-
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
-
-export function manifestKey(stage: StageName, requestId: string, clip: number | undefined): string {
-  return requestKeys(requestId).manifest(stage, clip);
-}
-
-/** Reads a stage's manifest if there is one and it is valid; undefined otherwise. */
-export async function readManifest<S extends StageName>(
-  store: ObjectStore,
-  stage: S,
-  requestId: string,
-  clip: number | undefined,
-): Promise<Manifest<S> | undefined> {
-  try {
-    const { value } = await store.getJson(manifestKey(stage, requestId, clip));
-    const parsed = manifestSchema(stage).safeParse(value);
-    return parsed.success ? (parsed.data as Manifest<S>) : undefined;
-  } catch (err) {
-    if (err instanceof NotFoundError) return undefined;
-    throw err;
-  }
-}
-
 /**
  * Runs a stage at most once per input: if its manifest exists for the same
  * input digest, that manifest is the answer and nothing runs. Otherwise the
@@ -100,8 +62,8 @@ export async function runStageOnce<S extends StageName, D>(
   const input = parsedInput.data as StageInput<S>;
   const clip = 'clip' in input && typeof input.clip === 'number' ? input.clip : undefined;
   const digest = inputDigest(input);
-  const existing = await readManifest(deps.store, stage.name, input.request_id, clip);
-  if (existing && existing.input_digest === digest) {
+  const existing = await readManifestFor(deps.store, stage.name, input.request_id, clip, digest);
+  if (existing) {
     deps.logger.info({ stage: stage.name, clip }, 'manifest exists for this input; reusing it');
     return { manifest: existing, reused: true };
   }
@@ -114,10 +76,7 @@ export async function runStageOnce<S extends StageName, D>(
       signal: deps.signal,
       logger: deps.logger,
     },
-    async () => {
-      const done = await readManifest(deps.store, stage.name, input.request_id, clip);
-      return done && done.input_digest === digest ? done : undefined;
-    },
+    () => readManifestFor(deps.store, stage.name, input.request_id, clip, digest),
   );
   if (claim.kind === 'done') return { manifest: claim.value, reused: true };
   const guard = new StageWriteGuard({

@@ -3,5 +3,7 @@ export interface ScaleProfile {
   /** Labels to set for one function; null removes the label. */
   labels(functionName: string): Record<string, string | number | boolean | null>;
 }
+/** The per-clip stages (the pipeline table's clip stages). */
+export const FAN_OUT: ReadonlySet<string>;
 export const SCALE_PROFILES: Record<'cold' | 'warm' | 'burst', ScaleProfile>;
 export function applyProfile(stackText: string, profileName: string): string;

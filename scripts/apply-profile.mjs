@@ -17,8 +17,12 @@ const MAX = 'com.openfaas.scale.max';
 const ZERO = 'com.openfaas.scale.zero';
 const ZERO_DURATION = 'com.openfaas.scale.zero-duration';
 
-/** The per-clip stages: the ones a long video fans out to. */
-const FAN_OUT = new Set(['transcode-clip', 'transcribe-clip', 'sample-frames', 'detect-objects']);
+/**
+ * The per-clip stages: the ones a long video fans out to. A plain node script
+ * cannot read the pipeline table (TypeScript), so test/unit/stack.test.ts
+ * checks that these are its clip stages.
+ */
+export const FAN_OUT = new Set(['transcode-clip', 'transcribe-clip', 'sample-frames', 'detect-objects']);
 
 /**
  * Each profile gives, per function, the labels to set (null removes one).

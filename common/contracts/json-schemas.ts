@@ -2,9 +2,10 @@ import { z } from 'zod';
 import { CallbackBody } from './callback.js';
 import { ErrorBody } from './common.js';
 import { FinalResult } from './final.js';
+import { STAGE_NAMES } from './pipeline.js';
 import { Profile } from './profile.js';
 import { OrchestratorCall, StatusResponse, SubmitRequest } from './request.js';
-import { manifestSchema, STAGE_CONTRACTS, STAGE_NAMES } from './stages.js';
+import { manifestSchema, STAGE_CONTRACTS } from './stages.js';
 import { RequestState } from './state.js';
 
 /** Every published schema, by file name (without .json). `npm run schemas` writes them to schemas/. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { STAGE_NAMES } from './pipeline.js';
 
 /**
  * Profiles are named parameter sets. A request picks one and may override
@@ -50,15 +51,14 @@ export const TranscribeParams = z.object({
   language: z.string().regex(/^[a-z]{2}(-[a-z]{2})?$/),
 });
 
-export const StageTimeouts = z.object({
-  'extract-audio': z.number().min(1).max(3600),
-  'segment-speech': z.number().min(1).max(3600),
-  'cut-clips': z.number().min(1).max(3600),
-  'transcode-clip': z.number().min(1).max(3600),
-  'transcribe-clip': z.number().min(1).max(3600),
-  'sample-frames': z.number().min(1).max(3600),
-  'detect-objects': z.number().min(1).max(3600),
-});
+/** Seconds per call, one per stage of the pipeline. */
+const StageTimeout = z.number().min(1).max(3600);
+export const StageTimeouts = z.object(
+  Object.fromEntries(STAGE_NAMES.map((stage) => [stage, StageTimeout])) as Record<
+    (typeof STAGE_NAMES)[number],
+    typeof StageTimeout
+  >,
+);
 
 export const RunParams = z.object({
   /** Seconds per stage call before it counts as a (retryable) timeout. */

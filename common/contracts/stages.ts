@@ -1,34 +1,15 @@
 import { z } from 'zod';
 import { ClipIndex, IsoTime, ObjectKey, RequestId, Seconds, TimeRange } from './common.js';
+import { STAGE_NAMES } from './pipeline.js';
 import { DetectParams, FrameParams, SegmentParams, TranscodeParams, TranscribeParams } from './profile.js';
 
 /**
- * Every stage's name, input and output. Times in per-clip stage outputs are
- * seconds from the start of that clip's rendition; `clip_start_s` converts
- * them to source time.
+ * Every stage's input and output (the stages themselves are the rows of
+ * pipeline.ts). Times in per-clip stage outputs are seconds from the start of
+ * that clip's rendition; `clip_start_s` converts them to source time.
  */
-export const STAGE_NAMES = [
-  'extract-audio',
-  'segment-speech',
-  'cut-clips',
-  'transcode-clip',
-  'transcribe-clip',
-  'sample-frames',
-  'detect-objects',
-] as const;
 export const StageName = z.enum(STAGE_NAMES);
 export type StageName = z.infer<typeof StageName>;
-
-/** Stages that run once per clip (fan-out). */
-export const PER_CLIP_STAGES = [
-  'transcode-clip',
-  'transcribe-clip',
-  'sample-frames',
-  'detect-objects',
-] as const;
-export type PerClipStage = (typeof PER_CLIP_STAGES)[number];
-export const isPerClipStage = (s: StageName): s is PerClipStage =>
-  (PER_CLIP_STAGES as readonly string[]).includes(s);
 
 // ---- extract-audio ---------------------------------------------------------
 
@@ -209,7 +190,7 @@ export const DetectObjectsOutput = z.object({
   labels: z.array(LabelEvidence),
 });
 
-// ---- the table ------------------------------------------------------------------
+// ---- by stage -------------------------------------------------------------------
 
 export const STAGE_CONTRACTS = {
   'extract-audio': { input: ExtractAudioInput, output: ExtractAudioOutput },
@@ -230,25 +211,28 @@ export type StageOutput<S extends StageName> = z.infer<(typeof STAGE_CONTRACTS)[
  * it instead of invoking the stage again. It is also the stage's HTTP response.
  */
 export const manifestSchema = <S extends StageName>(stage: S) =>
-  z.object({
+  manifestOf<z.ZodLiteral<S>, (typeof STAGE_CONTRACTS)[S]['output']>(
+    z.literal(stage),
+    STAGE_CONTRACTS[stage].output,
+  );
+/** Any stage's manifest, its output not checked yet (what a stage call answers). */
+export const AnyManifest = manifestOf(StageName, z.unknown());
+export type AnyManifest = z.infer<typeof AnyManifest>;
+export type Manifest<S extends StageName> = Omit<AnyManifest, 'stage' | 'output'> & {
+  stage: S;
+  output: StageOutput<S>;
+};
+
+function manifestOf<N extends z.ZodType<StageName>, O extends z.core.SomeType>(stage: N, output: O) {
+  return z.object({
     schema_version: z.literal(1),
-    stage: z.literal(stage),
+    stage,
     request_id: RequestId,
     clip: ClipIndex.nullable(),
     /** sha256 of the canonical JSON input the outputs were made from. */
     input_digest: z.string().regex(/^[a-f0-9]{64}$/),
     created_at: IsoTime,
     duration_ms: z.number().nonnegative(),
-    output: STAGE_CONTRACTS[stage].output as (typeof STAGE_CONTRACTS)[S]['output'],
+    output,
   });
-export type Manifest<S extends StageName> = z.infer<ReturnType<typeof manifestSchema<S>>>;
-export const AnyManifest = z.object({
-  schema_version: z.literal(1),
-  stage: StageName,
-  request_id: RequestId,
-  clip: ClipIndex.nullable(),
-  input_digest: z.string(),
-  created_at: IsoTime,
-  duration_ms: z.number().nonnegative(),
-  output: z.unknown(),
-});
+}

@@ -2,7 +2,7 @@ import type { Coverage, ErrorInfo } from '../../common/contracts/common.js';
 import type { ClipSummary, FinalResult } from '../../common/contracts/final.js';
 import type { StageName, StageOutput } from '../../common/contracts/stages.js';
 import type { RequestState } from '../../common/contracts/state.js';
-import { NotFoundError } from '../../common/errors.js';
+import { readManifest } from '../../common/manifests.js';
 import {
   type ClipEvidence,
   complement,
@@ -11,9 +11,8 @@ import {
   totalLength,
   understandQuery,
 } from '../../common/matching/index.js';
-import { manifestKey } from '../../common/stage.js';
 import type { ObjectStore } from '../../common/storage/types.js';
-import { taskKey } from './dag.js';
+import { parseTaskKey, taskKey } from '../../common/task-key.js';
 
 type ClipSummaryT = ReturnType<typeof ClipSummary.parse>;
 
@@ -31,13 +30,7 @@ export async function assembleFinal(
   const id = state.request_id;
   const read = async <S extends StageName>(stage: S, clip?: number): Promise<StageOutput<S> | undefined> => {
     if (state.tasks[taskKey(stage, clip)]?.status !== 'SUCCEEDED') return undefined;
-    try {
-      const { value } = await store.getJson<{ output: StageOutput<S> }>(manifestKey(stage, id, clip));
-      return value.output;
-    } catch (err) {
-      if (err instanceof NotFoundError) return undefined;
-      throw err;
-    }
+    return (await readManifest(store, stage, id, clip))?.output;
   };
 
   const audio = await read('extract-audio');
@@ -141,7 +134,7 @@ function cannotSeeNote(understood: FinalResult['understood']): string {
 function clipError(state: RequestState, clip: number): ErrorInfo {
   for (const [key, task] of Object.entries(state.tasks)) {
     if (
-      key.endsWith(`/${String(clip).padStart(4, '0')}`) &&
+      parseTaskKey(key).clip === clip &&
       task.status === 'FAILED' &&
       task.error?.code !== 'UPSTREAM_FAILED'
     ) {
@@ -155,7 +148,7 @@ function stageMetrics(state: RequestState): FinalResult['metrics']['stages'] {
   const stages: FinalResult['metrics']['stages'] = {};
   for (const [key, task] of Object.entries(state.tasks)) {
     if (task.duration_ms === undefined) continue;
-    const stage = key.split('/')[0]!;
+    const { stage } = parseTaskKey(key);
     const m = stages[stage] ?? { tasks: 0, total_ms: 0, max_ms: 0 };
     stages[stage] = m;
     m.tasks += 1;

@@ -1,89 +1,51 @@
-import type { Profile, TranscodeParams } from '../../common/contracts/profile.js';
 import {
-  type ClipPiece,
-  PER_CLIP_STAGES,
-  type PerClipStage,
-  type StageInput,
-  type StageName,
-  type StageOutput,
-} from '../../common/contracts/stages.js';
+  type ClipStageName,
+  type DependencyOf,
+  type FanOutStageName,
+  isClipStage,
+  ROWS,
+  STAGE_NAMES,
+} from '../../common/contracts/pipeline.js';
+import type { Profile, TranscodeParams } from '../../common/contracts/profile.js';
+import type { ClipPiece, StageInput, StageName, StageOutput } from '../../common/contracts/stages.js';
 import { InputError } from '../../common/errors.js';
-import { clipId } from '../../common/keys.js';
+import { parseTaskKey, type TaskKey, type TaskRef, taskKey } from '../../common/task-key.js';
 
 /**
- * The pipeline as data: for each stage, which tasks must have succeeded
- * before it may run, and how its input is built from their outputs.
- *
- *   extract-audio → segment-speech → cut-clips → per clip:
- *     transcode-clip → (transcribe-clip ∥ sample-frames → detect-objects)
+ * The pipeline's tasks, from its table (common/contracts/pipeline.ts): which
+ * tasks must have succeeded before a task may run, which become ready when it
+ * succeeds, and how its input is built from their outputs.
  */
-export const REQUEST_STAGES = ['extract-audio', 'segment-speech', 'cut-clips'] as const;
-export type RequestStage = (typeof REQUEST_STAGES)[number];
 
-/** "extract-audio" or "transcode-clip/0003". */
-export type TaskKey = string;
-
-export interface TaskRef {
-  stage: StageName;
-  clip?: number;
-}
-
-export function taskKey(stage: StageName, clip?: number): TaskKey {
-  return clip === undefined ? stage : `${stage}/${clipId(clip)}`;
-}
-
-export function parseTaskKey(key: TaskKey): TaskRef {
-  const slash = key.indexOf('/');
-  if (slash < 0) return { stage: key as StageName };
-  return { stage: key.slice(0, slash) as StageName, clip: Number(key.slice(slash + 1)) };
-}
-
-/** The tasks whose outputs a task needs. */
+/** The tasks whose outputs a task needs: its row's `after`, a clip stage there for the same clip. */
 export function dependenciesOf(ref: TaskRef): TaskKey[] {
-  switch (ref.stage) {
-    case 'extract-audio':
-      return [];
-    case 'segment-speech':
-      return ['extract-audio'];
-    case 'cut-clips':
-      return ['segment-speech'];
-    case 'transcode-clip':
-      return ['cut-clips'];
-    case 'transcribe-clip':
-    case 'sample-frames':
-      return [taskKey('transcode-clip', ref.clip)];
-    case 'detect-objects':
-      return [taskKey('sample-frames', ref.clip)];
-  }
+  return ROWS[ref.stage].after.map((stage) => taskKey(stage, isClipStage(stage) ? ref.clip : undefined));
 }
 
-/** The tasks that may become ready when `ref` succeeds (per-clip fan-out is created by the reducer). */
-export function dependentsOf(ref: TaskRef): TaskKey[] {
-  switch (ref.stage) {
-    case 'extract-audio':
-      return ['segment-speech'];
-    case 'segment-speech':
-      return ['cut-clips'];
-    case 'cut-clips':
-      return [];
-    case 'transcode-clip':
-      return [taskKey('transcribe-clip', ref.clip), taskKey('sample-frames', ref.clip)];
-    case 'sample-frames':
-      return [taskKey('detect-objects', ref.clip)];
-    case 'transcribe-clip':
-    case 'detect-objects':
-      return [];
-  }
+/** Stage → the stages that run after it: the table's `after`, inverted. */
+const DEPENDENTS = Object.fromEntries(
+  STAGE_NAMES.map((stage) => [stage, STAGE_NAMES.filter((later) => ROWS[later].after.includes(stage))]),
+) as Record<StageName, StageName[]>;
+
+/**
+ * The tasks that need `ref`'s output, in a request with these clips: the
+ * inverse of dependenciesOf. A request stage's clip dependents are the fan-out
+ * (one task per clip); a clip stage's are the same clip's.
+ */
+export function dependentsOf(ref: TaskRef, clips: readonly number[]): TaskKey[] {
+  return DEPENDENTS[ref.stage].flatMap((stage) =>
+    !isClipStage(stage)
+      ? [taskKey(stage)]
+      : ref.clip === undefined
+        ? clips.map((clip) => taskKey(stage, clip))
+        : [taskKey(stage, ref.clip)],
+  );
 }
 
-/** Every per-clip task downstream of `ref` (to fail them when `ref` fails for good). */
+/** Every task downstream of a clip task (to fail them when it fails for good). */
 export function downstreamOf(ref: TaskRef): TaskKey[] {
-  const direct = dependentsOf(ref);
+  const direct = dependentsOf(ref, []);
   return direct.flatMap((key) => [key, ...downstreamOf(parseTaskKey(key))]);
-}
-
-export function clipTaskKeys(clip: number): TaskKey[] {
-  return PER_CLIP_STAGES.map((stage: PerClipStage) => taskKey(stage, clip));
 }
 
 /** Outputs of the tasks a task depends on, by task key. */
@@ -95,68 +57,67 @@ export interface InputContext {
   profile: Profile;
 }
 
+/** A stage's input from the request, its clip (clip stages) and the outputs of the stages it runs after. */
+type InputBuilder<S extends StageName> = (
+  deps: { [D in DependencyOf<S>]: StageOutput<D> },
+  ctx: InputContext & { clip: S extends ClipStageName ? number : undefined },
+) => StageInput<S>;
+
+/** One builder per stage of the table (TypeScript refuses a missing one). Pure. */
+const INPUTS: { [S in StageName]: InputBuilder<S> } = {
+  'extract-audio': (_, ctx) => ({ request_id: ctx.requestId, source_key: ctx.sourceKey }),
+  'segment-speech': ({ 'extract-audio': audio }, ctx) => ({
+    request_id: ctx.requestId,
+    audio_key: audio.audio_key,
+    duration_s: audio.probe.duration_s,
+    params: ctx.profile.segment,
+  }),
+  'cut-clips': ({ 'segment-speech': { clips } }, ctx) => {
+    if (clips.length > ctx.profile.run.max_clips) {
+      // Refused rather than cut short: dropping the end of a video would answer a different question.
+      throw new InputError('TOO_MANY_CLIPS', `${clips.length} clips, more than run.max_clips`, {
+        details: { clips: clips.length, max_clips: ctx.profile.run.max_clips },
+      });
+    }
+    return { request_id: ctx.requestId, source_key: ctx.sourceKey, clips };
+  },
+  'transcode-clip': ({ 'cut-clips': { pieces } }, ctx) => {
+    const piece = pieces.find((p) => p.index === ctx.clip);
+    if (!piece) throw new Error(`cut-clips has no piece ${ctx.clip}`);
+    return transcodeInputOf(ctx.requestId, piece, ctx.profile.transcode);
+  },
+  'transcribe-clip': ({ 'transcode-clip': rendition }, ctx) => ({
+    request_id: ctx.requestId,
+    clip: ctx.clip,
+    audio_key: rendition.audio_key,
+    params: ctx.profile.transcribe,
+  }),
+  'sample-frames': ({ 'transcode-clip': rendition }, ctx) => ({
+    request_id: ctx.requestId,
+    clip: ctx.clip,
+    video_key: rendition.video_key,
+    duration_s: Math.max(rendition.duration_s, 0.04),
+    params: ctx.profile.frames,
+  }),
+  'detect-objects': ({ 'sample-frames': { frames } }, ctx) => ({
+    request_id: ctx.requestId,
+    clip: ctx.clip,
+    frames,
+    frame_interval_s: 1 / ctx.profile.frames.fps,
+    params: ctx.profile.detect,
+  }),
+};
+
 /** Builds a task's input from the request and its dependencies' outputs. Pure. */
 export function buildInput(ref: TaskRef, ctx: InputContext, deps: DependencyOutputs): unknown {
-  const out = <S extends StageName>(stage: S, clip?: number) => {
-    const value = deps.get(taskKey(stage, clip));
-    if (value === undefined) throw new Error(`missing output of ${taskKey(stage, clip)}`);
-    return value as StageOutput<S>;
-  };
-  const request_id = ctx.requestId;
-  const clip = ref.clip ?? 0;
-  switch (ref.stage) {
-    case 'extract-audio':
-      return { request_id, source_key: ctx.sourceKey } satisfies StageInput<'extract-audio'>;
-    case 'segment-speech': {
-      const audio = out('extract-audio');
-      return {
-        request_id,
-        audio_key: audio.audio_key,
-        duration_s: audio.probe.duration_s,
-        params: ctx.profile.segment,
-      } satisfies StageInput<'segment-speech'>;
-    }
-    case 'cut-clips': {
-      const { clips } = out('segment-speech');
-      if (clips.length > ctx.profile.run.max_clips) {
-        // Refused rather than cut short: dropping the end of a video would answer a different question.
-        throw new InputError('TOO_MANY_CLIPS', `${clips.length} clips, more than run.max_clips`, {
-          details: { clips: clips.length, max_clips: ctx.profile.run.max_clips },
-        });
-      }
-      return { request_id, source_key: ctx.sourceKey, clips } satisfies StageInput<'cut-clips'>;
-    }
-    case 'transcode-clip': {
-      const piece = out('cut-clips').pieces.find((p) => p.index === clip);
-      if (!piece) throw new Error(`cut-clips has no piece ${clip}`);
-      return transcodeInputOf(request_id, piece, ctx.profile.transcode);
-    }
-    case 'transcribe-clip':
-      return {
-        request_id,
-        clip,
-        audio_key: out('transcode-clip', clip).audio_key,
-        params: ctx.profile.transcribe,
-      } satisfies StageInput<'transcribe-clip'>;
-    case 'sample-frames': {
-      const rendition = out('transcode-clip', clip);
-      return {
-        request_id,
-        clip,
-        video_key: rendition.video_key,
-        duration_s: Math.max(rendition.duration_s, 0.04),
-        params: ctx.profile.frames,
-      } satisfies StageInput<'sample-frames'>;
-    }
-    case 'detect-objects':
-      return {
-        request_id,
-        clip,
-        frames: out('sample-frames', clip).frames,
-        frame_interval_s: 1 / ctx.profile.frames.fps,
-        params: ctx.profile.detect,
-      } satisfies StageInput<'detect-objects'>;
+  const outputs: Record<string, unknown> = {};
+  for (const key of dependenciesOf(ref)) {
+    const value = deps.get(key);
+    if (value === undefined) throw new Error(`missing output of ${key}`);
+    outputs[parseTaskKey(key).stage] = value;
   }
+  const build = INPUTS[ref.stage] as InputBuilder<StageName>;
+  return build(outputs as never, { ...ctx, clip: ref.clip as never });
 }
 
 /** transcode-clip's input for one piece that cut-clips made: the exact range, and what cut-clips measured. */
@@ -175,4 +136,14 @@ export function transcodeInputOf(
     duration_s: Math.max(piece.end - piece.start, 0.04),
     params,
   };
+}
+
+/** The clips a fan-out stage's output names: one task per clip stage for each (TypeScript refuses a missing one). */
+const CLIPS_OF: { [S in FanOutStageName]: (output: StageOutput<S>) => number[] } = {
+  'cut-clips': (output) => output.pieces.map((p) => p.index),
+};
+
+/** The clips that `stage`'s output fans out to; undefined for a stage that does not fan out. */
+export function clipsOf(stage: StageName, output: unknown): number[] | undefined {
+  return Object.hasOwn(CLIPS_OF, stage) ? CLIPS_OF[stage as FanOutStageName](output as never) : undefined;
 }

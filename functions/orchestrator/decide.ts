@@ -1,17 +1,10 @@
 import type { ErrorInfo } from '../../common/contracts/common.js';
-import { PER_CLIP_STAGES, type StageName } from '../../common/contracts/stages.js';
+import { CLIP_STAGES, isFanOutStage, REQUEST_STAGES } from '../../common/contracts/pipeline.js';
+import type { StageName } from '../../common/contracts/stages.js';
 import type { RequestState, StageSummary, TaskState } from '../../common/contracts/state.js';
 import { assertRequestTransition, assertTaskTransition, isTerminal } from '../../common/state/transitions.js';
-import {
-  clipTaskKeys,
-  dependenciesOf,
-  dependentsOf,
-  downstreamOf,
-  parseTaskKey,
-  REQUEST_STAGES,
-  type TaskKey,
-  taskKey,
-} from './dag.js';
+import { clipTaskKeys, parseTaskKey, type TaskKey, taskEntries } from '../../common/task-key.js';
+import { dependenciesOf, dependentsOf, downstreamOf } from './dag.js';
 
 /**
  * The orchestrator's decisions: deterministic functions of (state, event),
@@ -60,7 +53,7 @@ export function newTask(): TaskState {
 }
 
 /** The tasks a new request starts with (per-clip tasks appear once cut-clips has run). */
-export function initialTasks(): Record<TaskKey, TaskState> {
+export function initialTasks(): RequestState['tasks'] {
   return Object.fromEntries(REQUEST_STAGES.map((stage) => [stage, newTask()]));
 }
 
@@ -129,19 +122,19 @@ function onSucceeded(
   delete task.retry_at;
   countDone(state, ref.stage, 'done');
 
-  const ready = dependentsOf(ref).filter((key) => isReady(state, key));
-  if (ref.stage === 'cut-clips') ready.push(...fanOut(state, event.clips ?? []));
+  const clips = event.clips ?? [];
+  if (isFanOutStage(ref.stage)) fanOut(state, clips);
+  const ready = dependentsOf(ref, clips).filter((key) => isReady(state, key));
   return { ready, retry: [], ...finishIfDone(state) };
 }
 
-/** Creates every per-clip task once the clips are known; returns the ones ready now. */
-function fanOut(state: RequestState, clips: number[]): TaskKey[] {
+/** Creates every per-clip task once the clips are known. */
+function fanOut(state: RequestState, clips: number[]): void {
   state.clips = clips.length;
-  for (const stage of PER_CLIP_STAGES) {
+  for (const stage of CLIP_STAGES) {
     state.stages[stage] = { status: 'PENDING', done: 0, failed: 0, total: clips.length };
   }
   for (const clip of clips) for (const key of clipTaskKeys(clip)) state.tasks[key] ??= newTask();
-  return clips.map((clip) => taskKey('transcode-clip', clip)).filter((key) => isReady(state, key));
 }
 
 function onFailed(
@@ -232,8 +225,8 @@ function isReady(state: RequestState, key: TaskKey): boolean {
 }
 
 function finishIfDone(state: RequestState): Pick<Decisions, 'finish'> {
-  if (state.tasks['cut-clips']?.status !== 'SUCCEEDED') return {};
-  for (const stage of PER_CLIP_STAGES) {
+  if (REQUEST_STAGES.some((stage) => state.tasks[stage]?.status !== 'SUCCEEDED')) return {};
+  for (const stage of CLIP_STAGES) {
     const s = state.stages[stage];
     if (!s || s.done + s.failed < s.total) return {};
   }
@@ -254,7 +247,7 @@ export function resumeDecisions(state: RequestState, now: Date): Decisions {
     if (task.status === 'RUNNING') state.tasks[key] = { ...task, status: 'PENDING' };
   }
   recountStages(state);
-  for (const [key, task] of Object.entries(state.tasks)) {
+  for (const [key, task] of taskEntries(state.tasks)) {
     if (!isReady(state, key)) continue;
     if (task.retry_at && Date.parse(task.retry_at) > now.getTime())
       decisions.retry.push({ key, at: task.retry_at });
@@ -273,7 +266,8 @@ export function resumeDecisions(state: RequestState, now: Date): Decisions {
   // A driver that decided FAILED for too many failed clips may have died before saving that.
   if (tooManyFailedClips(state)) {
     const [key, task] = Object.entries(state.tasks).find(
-      ([k, t]) => k.includes('/') && t.status === 'FAILED' && t.error?.code !== 'UPSTREAM_FAILED',
+      ([k, t]) =>
+        parseTaskKey(k).clip !== undefined && t.status === 'FAILED' && t.error?.code !== 'UPSTREAM_FAILED',
     ) ?? ['clip', undefined];
     return {
       ...none(),

@@ -4,7 +4,7 @@ import { ConflictError, isRetryable } from '../../common/errors.js';
 import { StateJsonWriter } from '../../common/state/state-json.js';
 import { readState, updateState, type VersionedState, writeState } from '../../common/state/state-store.js';
 import { isTerminal } from '../../common/state/transitions.js';
-import type { TaskKey } from './dag.js';
+import type { TaskKey } from '../../common/task-key.js';
 import {
   applyEvent,
   type Decisions,

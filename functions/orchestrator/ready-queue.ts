@@ -1,19 +1,5 @@
-import type { StageName } from '../../common/contracts/stages.js';
-import { parseTaskKey, type TaskKey } from './dag.js';
-
-/** Within one rank: request-level stages, then a clip's stages in this order. */
-const STAGE_ORDER: Record<StageName, number> = {
-  'extract-audio': 0,
-  'segment-speech': 1,
-  'cut-clips': 2,
-  'transcode-clip': 3,
-  'sample-frames': 4,
-  'detect-objects': 5,
-  'transcribe-clip': 6,
-};
-
-/** How many clips ahead of the rest transcodes run (best of 0–4 on the 60 s bench input). */
-export const TRANSCODE_LEAD = 2;
+import { ROWS } from '../../common/contracts/pipeline.js';
+import { parseTaskKey, type TaskKey } from '../../common/task-key.js';
 
 /**
  * Ready tasks in the order they should start: request-level stages first,
@@ -30,6 +16,10 @@ export const TRANSCODE_LEAD = 2;
  *   - within a clip, frames → detection before transcription, which runs in
  *     its own processes and fills the other core.
  *
+ * The ranks and the order within one come from the pipeline table: a clip
+ * task ranks at its clip less its row's `clipsAhead`, request tasks before
+ * all; then the row's `order`.
+ *
  * A binary heap, so 40 000 tasks cost O(log n) each.
  */
 export class ReadyQueue {
@@ -44,11 +34,9 @@ export class ReadyQueue {
     if (this.members.has(key)) return;
     this.members.add(key);
     const { stage, clip } = parseTaskKey(key);
-    const rank =
-      clip === undefined
-        ? Number.NEGATIVE_INFINITY
-        : clip + (stage === 'transcode-clip' ? 0 : TRANSCODE_LEAD);
-    this.heap.push({ key, rank, order: STAGE_ORDER[stage] });
+    const row = ROWS[stage];
+    const rank = clip === undefined ? Number.NEGATIVE_INFINITY : clip - (row.clipsAhead ?? 0);
+    this.heap.push({ key, rank, order: row.order });
     let i = this.heap.length - 1;
     while (i > 0) {
       const parent = (i - 1) >> 1;

@@ -2,9 +2,10 @@ import type { Profile } from '../../common/contracts/profile.js';
 import { STAGE_CONTRACTS, type StageName } from '../../common/contracts/stages.js';
 import { RetryableError, toClipseekError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
-import { inputDigest, manifestKey } from '../../common/stage.js';
+import { loadManifest, manifestKey, readManifestFor, stageInputDigest } from '../../common/manifests.js';
 import type { ObjectStore } from '../../common/storage/types.js';
-import { buildInput, dependenciesOf, dependentsOf, parseTaskKey, type TaskKey } from './dag.js';
+import { parseTaskKey, type TaskKey, type TaskRef } from '../../common/task-key.js';
+import { buildInput, clipsOf, dependenciesOf, dependentsOf } from './dag.js';
 import type { OrchestratorEvent } from './decide.js';
 import type { StageInvoker } from './invoker.js';
 
@@ -50,9 +51,7 @@ export class OutputCache {
     let entry = this.entries.get(key);
     if (!entry) {
       const { stage, clip } = parseTaskKey(key);
-      const read = this.store
-        .getJson<{ output: unknown }>(manifestKey(stage, this.requestId, clip))
-        .then(({ value }) => value.output);
+      const read = loadManifest(this.store, stage, this.requestId, clip).then((m) => m.output);
       // A request-level output (cut-clips: every clip needs it) is kept; a per-clip one
       // read again here is for a retry or a resume, and its other readers may be long done.
       entry = clip === undefined ? this.keep(key, read) : undefined;
@@ -65,7 +64,7 @@ export class OutputCache {
 
   private keep(key: TaskKey, output: Promise<unknown>) {
     const ref = parseTaskKey(key);
-    const readsLeft = ref.clip === undefined ? Number.POSITIVE_INFINITY : dependentsOf(ref).length;
+    const readsLeft = ref.clip === undefined ? Number.POSITIVE_INFINITY : dependentsOf(ref, []).length;
     if (readsLeft <= 0) return undefined;
     const entry = { output, readsLeft };
     this.entries.set(key, entry);
@@ -90,9 +89,9 @@ export async function runTask(
   onStart: () => void,
   signal: AbortSignal,
 ): Promise<TaskOutcome> {
-  const ref = parseTaskKey(key);
   const started = Date.now();
   try {
+    const ref = parseTaskKey(key);
     const depOutputs = new Map<TaskKey, unknown>();
     for (const dep of dependenciesOf(ref)) depOutputs.set(dep, await cache.get(dep));
     const input = buildInput(ref, ctx, depOutputs);
@@ -100,7 +99,7 @@ export async function runTask(
 
     // Only a resumed request (a driver ran before) or a retried task can have a manifest this
     // driver has not seen; on a first run the check would be a wasted read per task.
-    const adopted = ctx.mayHaveOrphans ? await adoptable(deps.store, mKey, ref.stage, input) : undefined;
+    const adopted = ctx.mayHaveOrphans ? await adoptable(deps.store, ref, ctx.requestId, input) : undefined;
     if (adopted !== undefined) {
       deps.logger.info({ task: key }, 'adopting existing manifest');
       return succeeded(key, ref.stage, mKey, adopted, deps.now(), 0, true);
@@ -146,10 +145,7 @@ function succeeded(
   durationMs: number,
   adopted: boolean,
 ): TaskOutcome {
-  const clips =
-    stage === 'cut-clips'
-      ? (output as { pieces: Array<{ index: number }> }).pieces.map((p) => p.index)
-      : undefined;
+  const clips = clipsOf(stage, output);
   return {
     event: {
       type: 'task-succeeded',
@@ -167,14 +163,11 @@ function succeeded(
 /** The output of an existing manifest made from exactly this input, if any. */
 async function adoptable(
   store: ObjectStore,
-  key: string,
-  stage: StageName,
+  ref: TaskRef,
+  requestId: string,
   input: unknown,
 ): Promise<unknown> {
-  if (!(await store.head(key))) return undefined;
-  const { value } = await store.getJson<{ input_digest?: string; output?: unknown }>(key);
-  const parsedInput = STAGE_CONTRACTS[stage].input.safeParse(input);
-  if (!parsedInput.success || value.input_digest !== inputDigest(parsedInput.data)) return undefined;
-  const output = STAGE_CONTRACTS[stage].output.safeParse(value.output);
-  return output.success ? output.data : undefined;
+  const digest = stageInputDigest(ref.stage, input);
+  if (digest === undefined) return undefined;
+  return (await readManifestFor(store, ref.stage, requestId, ref.clip, digest))?.output;
 }

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FinalResult } from '../../common/contracts/final.js';
-import { STAGE_NAMES } from '../../common/contracts/stages.js';
+import { STAGE_NAMES } from '../../common/contracts/pipeline.js';
 import { RequestState } from '../../common/contracts/state.js';
 import { requestKeys } from '../../common/keys.js';
 import { createLogger } from '../../common/logger.js';

@@ -9,7 +9,7 @@ import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { STAGE_NAMES } from '../../common/contracts/stages.js';
+import { STAGE_NAMES } from '../../common/contracts/pipeline.js';
 import { requestIdFor, requestIdKeyFrom } from '../../functions/orchestrator/request-identity.js';
 import { type Stack, startStack, waitFor } from '../helpers/stack-harness.js';
 

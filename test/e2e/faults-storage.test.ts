@@ -7,12 +7,14 @@
  * cause, with each task's manifest written once.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { StageName } from '../../common/contracts/stages.js';
 import type { RequestState } from '../../common/contracts/state.js';
 import { type ClipseekError, toClipseekError } from '../../common/errors.js';
 import { indexKeys, requestKeys } from '../../common/keys.js';
 import { runStageOnce } from '../../common/stage.js';
 import { readState } from '../../common/state/state-store.js';
 import { isTerminal } from '../../common/state/transitions.js';
+import { taskKey } from '../../common/task-key.js';
 import type { StageInvoker } from '../../functions/orchestrator/invoker.js';
 import { OrchestratorService } from '../../functions/orchestrator/service.js';
 import { sweep } from '../../functions/sweeper/sweep.js';
@@ -39,7 +41,7 @@ afterAll(() => s3?.restore());
 /** The stages, in process, on the same throttled store; their failures come back as the gateway would classify them. */
 const invoke: StageInvoker = async (stage, input, { signal }) => {
   const { request_id, clip } = input as { request_id: string; clip?: number };
-  const task = `${request_id} ${clip === undefined ? stage : `${stage}/${String(clip).padStart(4, '0')}`}`;
+  const task = `${request_id} ${taskKey(stage, clip)}`;
   invocations.set(task, (invocations.get(task) ?? 0) + 1);
   try {
     const { manifest } = await runStageOnce(fakeStages[stage] as never, input, {
@@ -164,7 +166,7 @@ describe('storage answering 503 SlowDown', () => {
       // claim.json is the task's single-flight claim, rewritten by design while it is renewed.
       if (key.endsWith('/claim.json')) continue;
       if (root === 'requests' && stage !== 'metadata' && stage !== 'input' && times > 1) {
-        const task = /^\d{4}$/.test(clip ?? '') ? `${stage}/${clip}` : stage;
+        const task = /^\d{4}$/.test(clip ?? '') ? taskKey(stage as StageName, Number(clip)) : stage;
         expect(times).toBeLessThanOrEqual(invocations.get(`${id} ${task}`) ?? 0);
       }
     }

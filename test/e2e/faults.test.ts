@@ -15,23 +15,17 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REQUEST_STAGES } from '../../common/contracts/pipeline.js';
 import type { StageName } from '../../common/contracts/stages.js';
 import type { RequestState } from '../../common/contracts/state.js';
 import { indexKeys, requestKeys } from '../../common/keys.js';
-import { manifestKey } from '../../common/stage.js';
+import { manifestKey } from '../../common/manifests.js';
+import { clipTaskKeys, parseTaskKey, taskKey } from '../../common/task-key.js';
 import { FaultRule, faultFor } from '../fixtures/functions/faulty-stage.js';
 import { type Stack, startStack, waitFor } from '../helpers/stack-harness.js';
 
 const CLIPS = 3; // FAKE_DURATION_S 30 s in 10 s clips
-const PER_CLIP = ['transcode-clip', 'transcribe-clip', 'sample-frames', 'detect-objects'] as const;
-const ALL_TASKS = [
-  'extract-audio',
-  'segment-speech',
-  'cut-clips',
-  ...Array.from({ length: CLIPS }, (_, c) =>
-    PER_CLIP.map((s) => `${s}/${String(c).padStart(4, '0')}`),
-  ).flat(),
-];
+const ALL_TASKS = [...REQUEST_STAGES, ...Array.from({ length: CLIPS }, (_, c) => clipTaskKeys(c)).flat()];
 
 const FLAKY = { kind: 'status', status: 500, rate: 0.35, seed: 7, requestPrefix: 'flaky-' } as const;
 const RULES: FaultRule[] = [
@@ -117,8 +111,7 @@ function flakyExpectation(requestId: string, maxAttempts: number) {
   const calls = new Map<string, number>();
   const doomed: string[] = [];
   for (const task of ALL_TASKS) {
-    const [stage, clipText] = task.split('/') as [StageName, string | undefined];
-    const clip = clipText === undefined ? undefined : Number(clipText);
+    const { stage, clip } = parseTaskKey(task);
     let attempt = 1;
     while (attempt <= maxAttempts && faultFor(rules, { stage, requestId, clip, task, attempt })) attempt++;
     if (attempt > maxAttempts) doomed.push(task);
@@ -323,7 +316,7 @@ describe('fault injection through the gateway', () => {
       // claim.json is the task's single-flight claim, rewritten by design while it is renewed.
       if (times === 1 || key.endsWith('/claim.json')) continue;
       const [, id, stage, clip] = key.split('/');
-      const task = /^\d{4}$/.test(clip ?? '') ? `${stage}/${clip}` : (stage ?? '');
+      const task = /^\d{4}$/.test(clip ?? '') ? taskKey(stage as StageName, Number(clip)) : (stage ?? '');
       expect(times).toBeLessThanOrEqual(stack.invocations(id).get(task) ?? 0);
     }
   });

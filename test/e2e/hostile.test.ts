@@ -17,7 +17,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { STAGE_NAMES } from '../../common/contracts/stages.js';
+import { STAGE_NAMES } from '../../common/contracts/pipeline.js';
 import { indexKeys, requestKeys } from '../../common/keys.js';
 import {
   allCases,

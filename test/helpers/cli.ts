@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { STAGE_NAMES } from '../../common/contracts/stages.js';
+import { STAGE_NAMES } from '../../common/contracts/pipeline.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 /** The `clipseek` command as users run it (the bundle test/global-setup.ts builds). */

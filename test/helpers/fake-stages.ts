@@ -1,5 +1,5 @@
 import type { StageName } from '../../common/contracts/stages.js';
-import { requestKeys } from '../../common/keys.js';
+import { clipId, requestKeys } from '../../common/keys.js';
 import { defineStage, type StageDefinition } from '../../common/stage.js';
 
 /**
@@ -48,7 +48,7 @@ export const fakeStages: { [S in StageName]: StageDefinition<S> } = {
     async run(input, { store }) {
       const pieces = [];
       for (const clip of input.clips) {
-        const piece_key = file(input.request_id, 'cut-clips', `${String(clip.index).padStart(4, '0')}.mp4`);
+        const piece_key = file(input.request_id, 'cut-clips', `${clipId(clip.index)}.mp4`);
         await store.put(piece_key, Buffer.from(`piece ${clip.index}`));
         pieces.push({
           ...clip,

@@ -12,6 +12,7 @@ import {
 } from '../../common/errors.js';
 import { runStageOnce, type StageDefinition } from '../../common/stage.js';
 import { FolderStore } from '../../common/storage/folder-store.js';
+import { taskKey } from '../../common/task-key.js';
 import type { OrchestratorConfig } from '../../functions/orchestrator/config.js';
 import type { StageInvoker } from '../../functions/orchestrator/invoker.js';
 import { requestIdKeyFrom } from '../../functions/orchestrator/request-identity.js';
@@ -41,7 +42,7 @@ export class FakeGateway {
   invoker(): StageInvoker {
     return async (stage: StageName, input, { signal, timeoutMs }) => {
       const clip = (input as { clip?: number }).clip;
-      const key = clip === undefined ? stage : `${stage}/${String(clip).padStart(4, '0')}`;
+      const key = taskKey(stage, clip);
       this.invocations.set(key, (this.invocations.get(key) ?? 0) + 1);
       this.calls += 1;
       const fault = this.faults.get(key)?.shift() ?? 'ok';

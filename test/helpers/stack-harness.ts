@@ -14,7 +14,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
-import { STAGE_NAMES, type StageName } from '../../common/contracts/stages.js';
+import { STAGE_NAMES } from '../../common/contracts/pipeline.js';
+import type { StageName } from '../../common/contracts/stages.js';
 import type { RequestState } from '../../common/contracts/state.js';
 import { createLogger } from '../../common/logger.js';
 import { readState } from '../../common/state/state-store.js';

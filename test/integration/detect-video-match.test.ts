@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StageOutput } from '../../common/contracts/stages.js';
+import { clipId } from '../../common/keys.js';
 import { createLogger } from '../../common/logger.js';
 import { type ClipEvidence, rankRanges, understandQuery } from '../../common/matching/index.js';
 import { resolveProfile } from '../../common/profiles.js';
@@ -71,7 +72,7 @@ beforeAll(async () => {
     for (const [n, file] of files.entries()) {
       const t = n / FPS;
       if (t < c.start || t >= c.end) continue;
-      const key = `requests/r_video/sample-frames/${String(c.index).padStart(4, '0')}/${file}`;
+      const key = `requests/r_video/sample-frames/${clipId(c.index)}/${file}`;
       await store.put(key, await readFile(join(framesDir, file)), { contentType: 'image/jpeg' });
       frames.push({ key, t: t - c.start });
     }
@@ -106,8 +107,8 @@ describe('a query naming an object finds the time it is on screen', () => {
       detections: outputs[i]!.detections,
       frames: framesOf[i]!,
       transcript: '',
-      video_key: `requests/r_video/transcode-clip/${String(c.index).padStart(4, '0')}/clip.mp4`,
-      thumbnail_key: `requests/r_video/sample-frames/${String(c.index).padStart(4, '0')}/thumb.jpg`,
+      video_key: `requests/r_video/transcode-clip/${clipId(c.index)}/clip.mp4`,
+      thumbnail_key: `requests/r_video/sample-frames/${clipId(c.index)}/thumb.jpg`,
     }));
     const understood = understandQuery('find the motorbikes');
     expect(understood.labels).toEqual(['motorcycle']);

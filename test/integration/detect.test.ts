@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StageOutput } from '../../common/contracts/stages.js';
+import { clipId } from '../../common/keys.js';
 import { createLogger } from '../../common/logger.js';
 import { resolveProfile } from '../../common/profiles.js';
 import { runStageOnce } from '../../common/stage.js';
@@ -45,7 +46,7 @@ async function detectOn(jpegs: Buffer[], frameIntervalS = 1): Promise<StageOutpu
   const clip = clipCount++;
   const frames = [];
   for (const [i, jpeg] of jpegs.entries()) {
-    const key = `requests/r_detect/sample-frames/${String(clip).padStart(4, '0')}/frame-${i}.jpg`;
+    const key = `requests/r_detect/sample-frames/${clipId(clip)}/frame-${i}.jpg`;
     await store.put(key, jpeg, { contentType: 'image/jpeg' });
     frames.push({ key, t: i * frameIntervalS });
   }

@@ -11,6 +11,7 @@ import pLimit from 'p-limit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readWavInfo } from '../../common/audio/wav.js';
 import type { StageOutput, Word } from '../../common/contracts/stages.js';
+import { clipId } from '../../common/keys.js';
 import { createLogger } from '../../common/logger.js';
 import { runStageOnce } from '../../common/stage.js';
 import { FolderStore } from '../../common/storage/folder-store.js';
@@ -75,7 +76,7 @@ afterAll(async () => {
 
 /** Puts the WAV where transcode-clip would and runs the stage on it. */
 async function transcribe(clip: number, wavPath: string): Promise<StageOutput<'transcribe-clip'>> {
-  const audioKey = `requests/r_asr/transcode-clip/${String(clip).padStart(4, '0')}/audio.wav`;
+  const audioKey = `requests/r_asr/transcode-clip/${clipId(clip)}/audio.wav`;
   await store.put(audioKey, await readFile(wavPath));
   const { manifest } = await runStageOnce(
     transcribeClip,

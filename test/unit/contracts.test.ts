@@ -17,7 +17,6 @@ import {
   RequestState,
   ResumeRequest,
   STAGE_CONTRACTS,
-  STAGE_NAMES,
   type StageName,
   StatusRequest,
   StatusResponse,
@@ -25,6 +24,7 @@ import {
   TaskState,
   TimeRange,
 } from '../../common/contracts/index.js';
+import { STAGE_NAMES } from '../../common/contracts/pipeline.js';
 import { PROFILES } from '../../common/profiles.js';
 
 // Every contract accepts a realistic sample and rejects the obvious wrong ones:
@@ -410,7 +410,16 @@ const CASES: Record<string, Case> = {
     ],
   },
   Profile: { schema: Profile, sample: PROFILES.default },
-  AnyManifest: { schema: AnyManifest, sample: manifestOf('cut-clips'), anyType: ['output'] },
+  AnyManifest: {
+    schema: AnyManifest,
+    sample: manifestOf('cut-clips'),
+    anyType: ['output'],
+    // The same checks as each stage's manifest (derived from it), but for the output.
+    wrong: [
+      ['a bad digest', { ...manifestOf('cut-clips'), input_digest: 'abc' }],
+      ['an unknown stage', { ...manifestOf('cut-clips'), stage: 'read-minds' }],
+    ],
+  },
 };
 
 for (const stage of STAGE_NAMES) {

@@ -1,14 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { Match } from '../../common/contracts/final.js';
 import type { Detection, LabelEvidence, Word } from '../../common/contracts/stages.js';
+import { clipId } from '../../common/keys.js';
 import { type ClipEvidence, rankRanges, SCORING, understandQuery } from '../../common/matching/index.js';
 
 /** Words spoken one per second from `from` (clip-relative), 0.8 s each. */
 function spoken(text: string, from = 0): Word[] {
   return text.split(' ').map((word, i) => ({ word, start: from + i, end: from + i + 0.8 }));
 }
-
-const id = (i: number) => String(i).padStart(4, '0');
 
 function clip(index: number, start: number, end: number, parts: Partial<ClipEvidence> = {}): ClipEvidence {
   const words = parts.words ?? [];
@@ -19,8 +18,8 @@ function clip(index: number, start: number, end: number, parts: Partial<ClipEvid
     words,
     labels: [],
     transcript: words.map((w) => w.word).join(' '),
-    video_key: `requests/r_test/transcode-clip/${id(index)}/clip.mp4`,
-    thumbnail_key: `requests/r_test/sample-frames/${id(index)}/thumb.jpg`,
+    video_key: `requests/r_test/transcode-clip/${clipId(index)}/clip.mp4`,
+    thumbnail_key: `requests/r_test/sample-frames/${clipId(index)}/thumb.jpg`,
     ...parts,
   };
 }
@@ -42,7 +41,7 @@ function seeing(index: number, start: number, end: number, label: string, score:
     ? [{ label, best_score: score, ranges, frames: seconds.length }]
     : [];
   const frames = Array.from({ length: Math.ceil(end - start) }, (_, t) => ({
-    key: `requests/r_test/sample-frames/${id(index)}/frame-${String(t).padStart(5, '0')}.jpg`,
+    key: `requests/r_test/sample-frames/${clipId(index)}/frame-${String(t).padStart(5, '0')}.jpg`,
     t,
   }));
   return clip(index, start, end, { labels, detections, frames });

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { TRANSCODE_LEAD } from '../../common/contracts/pipeline.js';
 import type { RequestState } from '../../common/contracts/state.js';
+import { type TaskKey, taskKey } from '../../common/task-key.js';
 import { buildInput } from '../../functions/orchestrator/dag.js';
 import {
   applyEvent,
@@ -8,13 +10,13 @@ import {
   type OrchestratorEvent,
   resumeDecisions,
 } from '../../functions/orchestrator/decide.js';
-import { ReadyQueue, TRANSCODE_LEAD } from '../../functions/orchestrator/ready-queue.js';
+import { ReadyQueue } from '../../functions/orchestrator/ready-queue.js';
 import { makeState, T0 } from '../helpers/state.js';
 
 const at = (s: number) => new Date(Date.parse(T0) + s * 1000).toISOString();
-const started = (key: string, s = 0): OrchestratorEvent => ({ type: 'task-started', key, at: at(s) });
+const started = (key: TaskKey, s = 0): OrchestratorEvent => ({ type: 'task-started', key, at: at(s) });
 const ok = (
-  key: string,
+  key: TaskKey,
   s = 1,
   extra: Partial<Extract<OrchestratorEvent, { type: 'task-succeeded' }>> = {},
 ): OrchestratorEvent => ({
@@ -27,7 +29,7 @@ const ok = (
   ...extra,
 });
 const fail = (
-  key: string,
+  key: TaskKey,
   retryable: boolean,
   s = 1,
   code = retryable ? 'STAGE_UNAVAILABLE' : 'UNREADABLE_MEDIA',
@@ -59,7 +61,7 @@ function throughCut(state: RequestState, clips: number[]): Decisions {
 }
 
 describe('decide: the per-clip DAG', () => {
-  it.each([
+  it.each<[TaskKey, TaskKey[]]>([
     ['extract-audio', ['segment-speech']],
     ['segment-speech', ['cut-clips']],
   ])('%s succeeding makes %j ready', (key, expected) => {
@@ -77,7 +79,7 @@ describe('decide: the per-clip DAG', () => {
     expect(state.stages['detect-objects']).toEqual({ status: 'PENDING', done: 0, failed: 0, total: 3 });
   });
 
-  it.each([
+  it.each<[TaskKey, TaskKey[]]>([
     ['transcode-clip/0001', ['transcribe-clip/0001', 'sample-frames/0001']],
     ['sample-frames/0001', ['detect-objects/0001']],
     ['transcribe-clip/0001', []],
@@ -92,7 +94,7 @@ describe('decide: the per-clip DAG', () => {
   it('finishes SUCCEEDED exactly when the last per-clip task succeeds', () => {
     const state = makeState();
     throughCut(state, [0]);
-    const chain = ['transcode-clip/0000', 'transcribe-clip/0000', 'sample-frames/0000'];
+    const chain: TaskKey[] = ['transcode-clip/0000', 'transcribe-clip/0000', 'sample-frames/0000'];
     for (const key of chain) expect(play(state, [started(key), ok(key)]).finish).toBeUndefined();
     expect(play(state, [started('detect-objects/0000'), ok('detect-objects/0000')]).finish).toEqual({
       status: 'SUCCEEDED',
@@ -196,7 +198,12 @@ describe('decide: failures and retries', () => {
       play(state, [started('sample-frames/0001'), fail('sample-frames/0001', false)]).finish,
     ).toBeUndefined();
     expect(state.tasks['detect-objects/0001']?.error?.code).toBe('UPSTREAM_FAILED');
-    const rest = ['transcode-clip/0000', 'transcribe-clip/0000', 'sample-frames/0000', 'detect-objects/0000'];
+    const rest: TaskKey[] = [
+      'transcode-clip/0000',
+      'transcribe-clip/0000',
+      'sample-frames/0000',
+      'detect-objects/0000',
+    ];
     let d: Decisions = { ready: [], retry: [] };
     for (const key of rest) d = play(state, [started(key), ok(key)]);
     expect(d.finish).toBeUndefined(); // transcribe-clip/0001 still open
@@ -257,7 +264,7 @@ describe('decide: resume', () => {
       'transcribe-clip/0000',
       'sample-frames/0000',
       'detect-objects/0000',
-    ]) {
+    ] as const) {
       play(state, [started(key), ok(key)]);
     }
     expect(resumeDecisions(state, new Date(at(9))).finish?.status).toBe('SUCCEEDED');
@@ -272,7 +279,7 @@ describe('decide: resume', () => {
       'transcribe-clip/0000',
       'sample-frames/0000',
       'detect-objects/0000',
-    ]) {
+    ] as const) {
       play(state, [started(key), ok(key)]);
     }
     const d = resumeDecisions(state, new Date(at(9)));
@@ -304,7 +311,7 @@ describe('ready queue', () => {
       'detect-objects/0000',
       'sample-frames/0001',
       'transcribe-clip/0000',
-    ]) {
+    ] as const) {
       q.push(key);
     }
     q.push('sample-frames/0001'); // already queued: ignored
@@ -318,18 +325,17 @@ describe('ready queue', () => {
 
   it(`transcodes run ${TRANSCODE_LEAD} clips ahead of the rest; request-level stages come first`, () => {
     const q = new ReadyQueue();
-    const clip = (n: number) => String(n).padStart(4, '0');
-    for (let n = 0; n < 6; n++) q.push(`transcode-clip/${clip(n)}`);
+    for (let n = 0; n < 6; n++) q.push(taskKey('transcode-clip', n));
     q.push('sample-frames/0000');
     q.push('cut-clips');
     const order = drain(q);
     expect(order[0]).toBe('cut-clips');
     // sample-frames of clip 0 ranks with the transcode TRANSCODE_LEAD clips later, and after it.
     expect(order.indexOf('sample-frames/0000')).toBe(
-      order.indexOf(`transcode-clip/${clip(TRANSCODE_LEAD)}`) + 1,
+      order.indexOf(taskKey('transcode-clip', TRANSCODE_LEAD)) + 1,
     );
     expect(order.filter((k) => k.startsWith('transcode'))).toEqual(
-      [0, 1, 2, 3, 4, 5].map((n) => `transcode-clip/${clip(n)}`),
+      [0, 1, 2, 3, 4, 5].map((n) => taskKey('transcode-clip', n)),
     );
   });
 });
@@ -354,7 +360,7 @@ describe('dag: inputs', () => {
   it('refuses more clips than run.max_clips instead of dropping the end of the video', () => {
     const profile = makeState({ max_clips: 2 }).params;
     const clips = [0, 1, 2].map((index) => ({ index, start: index * 10, end: index * 10 + 10 }));
-    const deps = new Map([['segment-speech', { speech: [], clips, no_speech: true }]]);
+    const deps = new Map<TaskKey, unknown>([['segment-speech', { speech: [], clips, no_speech: true }]]);
     expect(() =>
       buildInput(
         { stage: 'cut-clips' },

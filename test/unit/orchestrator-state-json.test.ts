@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { RequestState } from '../../common/contracts/state.js';
 import { StateJsonWriter } from '../../common/state/state-json.js';
+import type { TaskKey } from '../../common/task-key.js';
 import { applyEvent, type OrchestratorEvent, resumeDecisions } from '../../functions/orchestrator/decide.js';
 import { makeState, T0 } from '../helpers/state.js';
 
 const at = (s: number) => new Date(Date.parse(T0) + s * 1000).toISOString();
-const started = (key: string): OrchestratorEvent => ({ type: 'task-started', key, at: at(1) });
-const ok = (key: string, clips?: number[]): OrchestratorEvent => ({
+const started = (key: TaskKey): OrchestratorEvent => ({ type: 'task-started', key, at: at(1) });
+const ok = (key: TaskKey, clips?: number[]): OrchestratorEvent => ({
   type: 'task-succeeded',
   key,
   at: at(2),
@@ -15,7 +16,7 @@ const ok = (key: string, clips?: number[]): OrchestratorEvent => ({
   adopted: false,
   ...(clips ? { clips } : {}),
 });
-const fail = (key: string, retryable: boolean): OrchestratorEvent => ({
+const fail = (key: TaskKey, retryable: boolean): OrchestratorEvent => ({
   type: 'task-failed',
   key,
   at: at(3),

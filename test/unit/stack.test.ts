@@ -11,12 +11,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { STAGE_NAMES, type StageName } from '../../common/contracts/stages.js';
+import { CLIP_STAGES, STAGE_NAMES } from '../../common/contracts/pipeline.js';
+import type { StageName } from '../../common/contracts/stages.js';
 import { parseDuration } from '../../common/openfaas/duration.js';
 import { PROFILES } from '../../common/profiles.js';
 import { parseCron } from '../../gateway/cron.js';
 import { loadStack } from '../../gateway/stack.js';
-import { applyProfile, SCALE_PROFILES } from '../../scripts/apply-profile.mjs';
+import { applyProfile, FAN_OUT, SCALE_PROFILES } from '../../scripts/apply-profile.mjs';
 import { syncTemplates } from '../../scripts/sync-templates.mjs';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -149,6 +150,10 @@ describe('scale profiles (scripts/apply-profile.mjs)', () => {
     for (const [name, labels] of Object.entries(labelsOf(applyProfile(stackText, 'cold')))) {
       expect(labels, name).toMatchObject({ 'com.openfaas.scale.min': 0, 'com.openfaas.scale.zero': true });
     }
+  });
+
+  it("burst's per-clip stages are the pipeline's clip stages", () => {
+    expect([...FAN_OUT].sort()).toEqual([...CLIP_STAGES].sort());
   });
 
   it('burst keeps more replicas of the per-clip stages only', () => {

@@ -1,0 +1,77 @@
+/**
+ * The pipeline, one row per stage. The stage names, which stages run once per
+ * request and which once per clip, what runs after what, the order ready tasks
+ * start in and each stage's default call timeout are all read from here.
+ *
+ *   extract-audio → segment-speech → cut-clips → per clip:
+ *     transcode-clip → (transcribe-clip ∥ sample-frames → detect-objects)
+ *
+ * Rows are in the order stages are shown (CLI, report, schemas), and a row
+ * comes after every stage it runs after (test/unit/pipeline.test.ts).
+ *
+ * Adding a stage: a row here; its contract in STAGE_CONTRACTS (stages.ts); how
+ * the orchestrator builds its input from its dependencies' outputs (INPUTS in
+ * functions/orchestrator/dag.ts); its function folder and stack.yml entry.
+ * TypeScript or a test points at each of them once the row exists.
+ */
+export interface StageRow<Name extends string = string> {
+  /** `request`: one task per request. `clip`: one task per clip, created once the clips are known. */
+  readonly scope: 'request' | 'clip';
+  /** The stages whose outputs its input is built from; for a clip stage, a clip stage here means the same clip. */
+  readonly after: readonly Name[];
+  /** Among ready tasks of one rank, the lower starts first (ready-queue.ts). */
+  readonly order: number;
+  /** A clip stage's tasks rank this many clips earlier than their clip (ready-queue.ts). */
+  readonly clipsAhead?: number;
+  /** Seconds a call may take unless a profile or a request says otherwise (run.stage_timeout_s). */
+  readonly timeout_s: number;
+}
+
+/** How many clips ahead of the rest transcodes run (best of 0–4 on the 60 s bench input). */
+export const TRANSCODE_LEAD = 2;
+
+/** Checks that every `after` names a row of the same table. */
+const pipeline = <const T extends { readonly [S in keyof T]: StageRow<Extract<keyof T, string>> }>(rows: T) =>
+  rows;
+
+export const PIPELINE = pipeline({
+  'extract-audio': { scope: 'request', after: [], order: 0, timeout_s: 300 },
+  'segment-speech': { scope: 'request', after: ['extract-audio'], order: 1, timeout_s: 120 },
+  'cut-clips': { scope: 'request', after: ['segment-speech'], order: 2, timeout_s: 300 },
+  'transcode-clip': {
+    scope: 'clip',
+    after: ['cut-clips'],
+    order: 3,
+    clipsAhead: TRANSCODE_LEAD,
+    timeout_s: 300,
+  },
+  // Within a clip, frames → detection before transcription, which runs in its own processes.
+  'transcribe-clip': { scope: 'clip', after: ['transcode-clip'], order: 6, timeout_s: 300 },
+  'sample-frames': { scope: 'clip', after: ['transcode-clip'], order: 4, timeout_s: 120 },
+  'detect-objects': { scope: 'clip', after: ['sample-frames'], order: 5, timeout_s: 300 },
+});
+
+type Pipeline = typeof PIPELINE;
+/** The rows' names (stages.ts's StageName, the zod enum of them, is what the rest of the code uses). */
+type StageName = keyof Pipeline;
+export type RequestStageName = {
+  [S in StageName]: Pipeline[S]['scope'] extends 'request' ? S : never;
+}[StageName];
+export type ClipStageName = Exclude<StageName, RequestStageName>;
+/** The stages whose outputs stage S's input is built from. */
+export type DependencyOf<S extends StageName> = Pipeline[S]['after'][number];
+/** Request stages that clip stages run after: when one succeeds, the clips fan out. */
+export type FanOutStageName = {
+  [S in ClipStageName]: Extract<DependencyOf<S>, RequestStageName>;
+}[ClipStageName];
+
+/** The rows with their optional fields, for code that reads any stage's row. */
+export const ROWS: Readonly<Record<StageName, StageRow<StageName>>> = PIPELINE;
+
+export const STAGE_NAMES = Object.keys(PIPELINE) as [StageName, ...StageName[]];
+export const REQUEST_STAGES = STAGE_NAMES.filter((s) => ROWS[s].scope === 'request') as RequestStageName[];
+export const CLIP_STAGES = STAGE_NAMES.filter((s) => ROWS[s].scope === 'clip') as ClipStageName[];
+
+export const isClipStage = (stage: StageName): stage is ClipStageName => ROWS[stage].scope === 'clip';
+export const isFanOutStage = (stage: StageName): stage is FanOutStageName =>
+  !isClipStage(stage) && CLIP_STAGES.some((c) => ROWS[c].after.includes(stage));
