@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TRANSCODE_LEAD } from '../../common/contracts/pipeline.js';
 import type { RequestState } from '../../common/contracts/state.js';
-import { type TaskKey, taskKey } from '../../common/task-key.js';
+import { clipTaskKeys, type TaskKey, taskKey } from '../../common/task-key.js';
 import { buildInput } from '../../functions/orchestrator/dag.js';
 import {
   applyEvent,
@@ -58,6 +58,14 @@ function throughCut(state: RequestState, clips: number[]): Decisions {
     started('cut-clips'),
     ok('cut-clips', 3, { clips }),
   ]);
+}
+
+/** Every task of one clip succeeds, in the order the pipeline lists them. */
+function succeedClip(state: RequestState, clip: number): Decisions {
+  return play(
+    state,
+    clipTaskKeys(clip).flatMap((key) => [started(key), ok(key)]),
+  );
 }
 
 describe('decide: the per-clip DAG', () => {
@@ -198,14 +206,7 @@ describe('decide: failures and retries', () => {
       play(state, [started('sample-frames/0001'), fail('sample-frames/0001', false)]).finish,
     ).toBeUndefined();
     expect(state.tasks['detect-objects/0001']?.error?.code).toBe('UPSTREAM_FAILED');
-    const rest: TaskKey[] = [
-      'transcode-clip/0000',
-      'transcribe-clip/0000',
-      'sample-frames/0000',
-      'detect-objects/0000',
-    ];
-    let d: Decisions = { ready: [], retry: [] };
-    for (const key of rest) d = play(state, [started(key), ok(key)]);
+    let d = succeedClip(state, 0);
     expect(d.finish).toBeUndefined(); // transcribe-clip/0001 still open
     d = play(state, [started('transcribe-clip/0001'), ok('transcribe-clip/0001')]);
     expect(d.finish).toEqual({ status: 'SUCCEEDED', error: null });
@@ -259,14 +260,7 @@ describe('decide: resume', () => {
   it('finishes a request whose work was all done when its driver died', () => {
     const state = makeState();
     throughCut(state, [0]);
-    for (const key of [
-      'transcode-clip/0000',
-      'transcribe-clip/0000',
-      'sample-frames/0000',
-      'detect-objects/0000',
-    ] as const) {
-      play(state, [started(key), ok(key)]);
-    }
+    succeedClip(state, 0);
     expect(resumeDecisions(state, new Date(at(9))).finish?.status).toBe('SUCCEEDED');
   });
 
@@ -274,14 +268,7 @@ describe('decide: resume', () => {
     const state = makeState({ tolerated_clip_failures: 0 });
     throughCut(state, [0, 1]);
     play(state, [started('transcode-clip/0001'), fail('transcode-clip/0001', false, 4, 'FFMPEG_FAILED')]);
-    for (const key of [
-      'transcode-clip/0000',
-      'transcribe-clip/0000',
-      'sample-frames/0000',
-      'detect-objects/0000',
-    ] as const) {
-      play(state, [started(key), ok(key)]);
-    }
+    succeedClip(state, 0);
     const d = resumeDecisions(state, new Date(at(9)));
     expect(d.finish).toMatchObject({ status: 'FAILED', error: { code: 'FFMPEG_FAILED' } });
   });
