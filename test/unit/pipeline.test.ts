@@ -70,11 +70,13 @@ describe('dependentsOf is the inverse of dependenciesOf', () => {
     expect(new Set(forward).size).toBe(forward.length);
   });
 
-  it("a clip task's downstream stays in its clip", () => {
-    expect(downstreamOf(parseTaskKey(taskKey('transcode-clip', 7)))).toEqual([
-      'transcribe-clip/0007',
-      'sample-frames/0007',
-      'detect-objects/0007',
-    ]);
-  });
+  it.each(CLIP_STAGES)(
+    '%s: its downstream is every task of its clip that needs it, through dependenciesOf',
+    (stage) => {
+      const key = taskKey(stage, 7);
+      const needs = (later: TaskKey): boolean =>
+        dependenciesOf(parseTaskKey(later)).some((dep) => dep === key || needs(dep));
+      expect(new Set(downstreamOf(parseTaskKey(key)))).toEqual(new Set(clipTaskKeys(7).filter(needs)));
+    },
+  );
 });
