@@ -1,28 +1,22 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FinalResult } from '../../common/contracts/final.js';
 import { requestKeys } from '../../common/keys.js';
 import { finishRequest } from '../../common/state/lifecycle.js';
 import { createState, readState, updateState } from '../../common/state/state-store.js';
-import { FolderStore } from '../../common/storage/folder-store.js';
 import { writeFinish } from '../../functions/orchestrator/finish.js';
+import { type Harness, makeHarness } from '../helpers/orchestrator-harness.js';
 import { makeState, T0 } from '../helpers/state.js';
 
 const AT = new Date(Date.parse(T0) + 5_000);
 const ID = 'r_test0001';
-let root: string;
-let store: FolderStore;
-
-beforeEach(() => {
-  root = mkdtempSync(join(tmpdir(), 'clipseek-finish-'));
-  store = new FolderStore(join(root, 'bucket'));
+let h: Harness;
+beforeEach(async () => {
+  h = await makeHarness();
 });
-afterEach(() => rmSync(root, { recursive: true, force: true }));
+afterEach(() => h.cleanup());
 
 async function finalJson() {
-  return FinalResult.parse((await store.getJson(requestKeys(ID).final)).value);
+  return FinalResult.parse((await h.store.getJson(requestKeys(ID).final)).value);
 }
 
 describe('writeFinish: the driver ends the request, final.json first, then state.json', () => {
@@ -34,9 +28,9 @@ describe('writeFinish: the driver ends the request, final.json first, then state
   ] as const)(
     '%s: stored as decided, beside its final.json, with the coverage of final.json',
     async (status, err) => {
-      const driven = await createState(store, makeState());
-      const done = await writeFinish(store, driven, { status, error: err }, 'test', AT);
-      const { state } = await readState(store, ID);
+      const driven = await createState(h.store, makeState());
+      const done = await writeFinish(h.store, driven, { status, error: err }, 'test', AT);
+      const { state } = await readState(h.store, ID);
       expect(done).toMatchObject({ outcome: 'finished', state: { status } });
       expect(state).toMatchObject({ status, error: err, lease: null, updated_at: AT.toISOString() });
       const final = await finalJson();
@@ -47,37 +41,37 @@ describe('writeFinish: the driver ends the request, final.json first, then state
   );
 
   it('someone wrote in between but the lease is still ours (a cancel flag): finished on the stored state', async () => {
-    const driven = await createState(store, makeState());
-    await updateState(store, ID, (s) => {
+    const driven = await createState(h.store, makeState());
+    await updateState(h.store, ID, (s) => {
       s.cancel_requested = true;
       return true;
     });
-    const done = await writeFinish(store, driven, { status: 'SUCCEEDED', error: null }, 'test', AT);
-    const { state } = await readState(store, ID);
+    const done = await writeFinish(h.store, driven, { status: 'SUCCEEDED', error: null }, 'test', AT);
+    const { state } = await readState(h.store, ID);
     expect(done.outcome).toBe('finished');
     expect(state).toMatchObject({ status: 'SUCCEEDED', cancel_requested: true, lease: null });
   });
 
   it('the sweeper expired it in between: overtaken, and its status stays', async () => {
-    const driven = await createState(store, makeState());
-    await updateState(store, ID, (s) => {
+    const driven = await createState(h.store, makeState());
+    await updateState(h.store, ID, (s) => {
       finishRequest(s, 'EXPIRED', { code: 'REQUEST_EXPIRED', message: 'ttl' }, T0);
       return true;
     });
-    const done = await writeFinish(store, driven, { status: 'SUCCEEDED', error: null }, 'test', AT);
+    const done = await writeFinish(h.store, driven, { status: 'SUCCEEDED', error: null }, 'test', AT);
     expect(done).toMatchObject({ outcome: 'overtaken', state: { status: 'EXPIRED' } });
-    expect((await readState(store, ID)).state.status).toBe('EXPIRED');
+    expect((await readState(h.store, ID)).state.status).toBe('EXPIRED');
   });
 
   it('another driver took the lease in between: overtaken, and nothing of ours is written', async () => {
-    const driven = await createState(store, makeState());
-    await updateState(store, ID, (s) => {
+    const driven = await createState(h.store, makeState());
+    await updateState(h.store, ID, (s) => {
       s.lease = { owner: 'other', expires_at: AT.toISOString() };
       return true;
     });
-    const done = await writeFinish(store, driven, { status: 'FAILED', error }, 'test', AT);
+    const done = await writeFinish(h.store, driven, { status: 'FAILED', error }, 'test', AT);
     expect(done).toMatchObject({ outcome: 'overtaken', state: { status: 'RUNNING' } });
-    expect((await readState(store, ID)).state).toMatchObject({
+    expect((await readState(h.store, ID)).state).toMatchObject({
       status: 'RUNNING',
       lease: { owner: 'other' },
     });
