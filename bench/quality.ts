@@ -24,7 +24,7 @@ import type { FinalResult } from '../common/contracts/final.js';
 import type { ProfileOverrides } from '../common/contracts/profile.js';
 import type { RequestState } from '../common/contracts/state.js';
 import { loadManifest } from '../common/manifests.js';
-import { isTerminal } from '../common/state/transitions.js';
+import { isTerminal } from '../common/state/lifecycle.js';
 import { assembleFinal } from '../functions/orchestrator/assemble.js';
 import { MEDIA_CACHE_DIR, speechVideo } from '../test/helpers/media.js';
 import { librivoxClips, wordErrorRate } from '../test/helpers/speech.js';

@@ -1,9 +1,9 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { FinalResult } from '../common/contracts/final.js';
-import { TERMINAL_STATUSES } from '../common/contracts/request.js';
 import type { RequestState } from '../common/contracts/state.js';
 import { ClipseekError, NotFoundError } from '../common/errors.js';
 import { requestKeys } from '../common/keys.js';
+import { isTerminal } from '../common/state/lifecycle.js';
 import { readState } from '../common/state/state-store.js';
 import type { ObjectStore } from '../common/storage/types.js';
 import type { Answer } from './orchestrator-client.js';
@@ -73,8 +73,7 @@ export async function follow(opts: FollowOptions): Promise<Followed> {
       phase: opts.phase,
       elapsedMs: state ? elapsedOf(state, now()) : Date.now() - started,
     });
-    if (state && TERMINAL_STATUSES.includes(state.status))
-      return { state, ...(await readFinal(store, requestId)) };
+    if (state && isTerminal(state.status)) return { state, ...(await readFinal(store, requestId)) };
     if (answered && !state) {
       // Refused before anything was stored (bad input, unknown id, nothing listening).
       if (answered.error !== undefined) throw answered.error;

@@ -1,8 +1,7 @@
 import { isClipStage, STAGE_NAMES } from '../common/contracts/pipeline.js';
-import { TERMINAL_STATUSES } from '../common/contracts/request.js';
 import type { StageName } from '../common/contracts/stages.js';
 import type { RequestState } from '../common/contracts/state.js';
-import { waitsToCopyInput } from '../common/state/transitions.js';
+import { isTerminal, leaseState, waitsToCopyInput } from '../common/state/lifecycle.js';
 import { clipTaskKeys, parseTaskKey } from '../common/task-key.js';
 
 /**
@@ -72,8 +71,7 @@ export function clipProgress(state: RequestState): { done: number; total: number
  * a resume. Not while it waits out the backoff before copying its source again.
  */
 export function isStalled(state: RequestState, now: Date): boolean {
-  if (TERMINAL_STATUSES.includes(state.status) || waitsToCopyInput(state, now)) return false;
-  return !state.lease || Date.parse(state.lease.expires_at) < now.getTime();
+  return !isTerminal(state.status) && !waitsToCopyInput(state, now) && leaseState(state, now) !== 'live';
 }
 
 /** Why and until when a request waits to copy its source again; undefined when it does not. */
@@ -85,7 +83,7 @@ export function sourceWaitNote(state: RequestState, now: Date): string | undefin
 }
 
 export function elapsedOf(state: RequestState, now: Date): number {
-  const end = TERMINAL_STATUSES.includes(state.status) ? Date.parse(state.updated_at) : now.getTime();
+  const end = isTerminal(state.status) ? Date.parse(state.updated_at) : now.getTime();
   return Math.max(0, end - Date.parse(state.created_at));
 }
 

@@ -1,4 +1,4 @@
-import { TERMINAL_STATUSES } from '../../common/contracts/request.js';
+import { isTerminal } from '../../common/state/lifecycle.js';
 import { defineCommand, makeContext, requestArg, writeLines } from '../command.js';
 import { EXIT } from '../errors.js';
 import { follow, tryReadState } from '../follow.js';
@@ -35,7 +35,7 @@ export const cancelCommand = defineCommand({
       ? await tryReadState(ctx.store, requestId)
       : (await follow({ store: ctx.store, requestId, view: new ProgressView(io.err) })).state;
     if (!state) throw new Error(`${requestId} has no state.json in ${ctx.store.url}`);
-    const wasDone = before !== undefined && TERMINAL_STATUSES.includes(before.status);
+    const wasDone = before !== undefined && isTerminal(before.status);
     if (values.json) io.out.write(`${JSON.stringify(state, null, 2)}\n`);
     else if (wasDone)
       writeLines(io.out, [`${requestId} had already finished: ${paintStatus(state.status, ctx.style)}`]);

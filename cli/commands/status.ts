@@ -1,6 +1,6 @@
-import { TERMINAL_STATUSES } from '../../common/contracts/request.js';
 import { NotFoundError } from '../../common/errors.js';
 import { requestKeys } from '../../common/keys.js';
+import { isTerminal } from '../../common/state/lifecycle.js';
 import { defineCommand, makeContext, requestArg, writeLines } from '../command.js';
 import { EXIT } from '../errors.js';
 import { readFinal, tryReadState } from '../follow.js';
@@ -35,7 +35,7 @@ export const statusCommand = defineCommand({
     const state = await tryReadState(ctx.store, requestId);
     if (!state) throw notFound(requestId, ctx.store.url);
     writeLines(io.out, statusLines(state, new Date(), ctx.style));
-    if (TERMINAL_STATUSES.includes(state.status)) {
+    if (isTerminal(state.status)) {
       const { final } = await readFinal(ctx.store, requestId);
       if (final) writeLines(io.out, ['', ...resultLines(final, state, ctx.style)]);
     }

@@ -46,9 +46,11 @@ export const CancelRequest = z.object({ cancel: RequestId }).strict();
 export const StatusRequest = z.object({ status: RequestId }).strict();
 export const OrchestratorCall = z.union([SubmitRequest, ResumeRequest, CancelRequest, StatusRequest]);
 
-export const RequestStatus = z.enum(['INIT', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED', 'EXPIRED']);
+/** The statuses a request ends in: nothing moves it out of one (common/state/lifecycle.ts). */
+export const FINAL_STATUSES = ['SUCCEEDED', 'FAILED', 'CANCELLED', 'EXPIRED'] as const;
+export type FinalStatus = (typeof FINAL_STATUSES)[number];
+export const RequestStatus = z.enum(['INIT', 'RUNNING', ...FINAL_STATUSES]);
 export type RequestStatus = z.infer<typeof RequestStatus>;
-export const TERMINAL_STATUSES: readonly RequestStatus[] = ['SUCCEEDED', 'FAILED', 'CANCELLED', 'EXPIRED'];
 
 /** The orchestrator's answer when it does not (yet) have the final result. */
 export const StatusResponse = z.object({

@@ -1,8 +1,10 @@
 import type { ErrorInfo } from '../../common/contracts/common.js';
 import { CLIP_STAGES, isFanOutStage, REQUEST_STAGES } from '../../common/contracts/pipeline.js';
+import type { FinalStatus } from '../../common/contracts/request.js';
 import type { StageName } from '../../common/contracts/stages.js';
 import type { RequestState, StageSummary, TaskState } from '../../common/contracts/state.js';
-import { assertRequestTransition, assertTaskTransition, isTerminal } from '../../common/state/transitions.js';
+import { isTerminal } from '../../common/state/lifecycle.js';
+import { assertTaskTransition } from '../../common/state/transitions.js';
 import { clipTaskKeys, parseTaskKey, type TaskKey, taskEntries } from '../../common/task-key.js';
 import { dependenciesOf, dependentsOf, downstreamOf } from './dag.js';
 
@@ -35,15 +37,13 @@ export type OrchestratorEvent =
     }
   | { type: 'cancel-requested'; at: string };
 
-export type FinishStatus = 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
-
 export interface Decisions {
   /** Tasks whose inputs now exist: they may be launched. */
   ready: TaskKey[];
   /** Tasks to launch once their backoff has passed. */
   retry: Array<{ key: TaskKey; at: string }>;
-  /** Set when the request is done. */
-  finish?: { status: FinishStatus; error: ErrorInfo | null };
+  /** Set when the request is done (the driver finishes it: lifecycle.ts finishRequest). */
+  finish?: { status: FinalStatus; error: ErrorInfo | null };
 }
 
 const none = (): Decisions => ({ ready: [], retry: [] });
@@ -297,18 +297,4 @@ function recountStages(state: RequestState): void {
     if (s.done + s.failed >= s.total) s.status = s.done > 0 ? 'SUCCEEDED' : 'FAILED';
     state.stages[stage] = { ...state.stages[stage], ...s };
   }
-}
-
-/** Moves the request to a final status (checked). */
-export function finishRequest(
-  state: RequestState,
-  status: FinishStatus,
-  error: ErrorInfo | null,
-  at: string,
-): void {
-  assertRequestTransition(state.status, status);
-  state.status = status;
-  state.error = error;
-  state.updated_at = at;
-  state.lease = null;
 }

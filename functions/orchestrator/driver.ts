@@ -1,18 +1,11 @@
-import type { ErrorInfo } from '../../common/contracts/common.js';
 import type { RequestState } from '../../common/contracts/state.js';
 import { ConflictError, isRetryable } from '../../common/errors.js';
+import { isTerminal, ownsLease, renewLease, takeLease } from '../../common/state/lifecycle.js';
 import { StateJsonWriter } from '../../common/state/state-json.js';
 import { readState, updateState, type VersionedState, writeState } from '../../common/state/state-store.js';
-import { isTerminal } from '../../common/state/transitions.js';
 import type { TaskKey } from '../../common/task-key.js';
-import {
-  applyEvent,
-  type Decisions,
-  type FinishStatus,
-  type OrchestratorEvent,
-  resumeDecisions,
-} from './decide.js';
-import { leaseHeldByOther, takeLease } from './lease.js';
+import { applyEvent, type Decisions, type OrchestratorEvent, resumeDecisions } from './decide.js';
+import { type FinishResult, writeFinish } from './finish.js';
 import { ReadyQueue } from './ready-queue.js';
 import { OutputCache, runTask, type TaskRunnerDeps } from './task-runner.js';
 
@@ -35,14 +28,7 @@ export interface DriverOptions extends TaskRunnerDeps {
 }
 
 export type DriveResult =
-  | {
-      outcome: 'finished';
-      /** As last written, under `etag`. */
-      state: RequestState;
-      etag: string;
-      status: FinishStatus;
-      error: ErrorInfo | null;
-    }
+  | FinishResult
   | { outcome: 'already-final'; state: RequestState }
   | { outcome: 'busy'; state: RequestState }
   | { outcome: 'lease-lost'; state: RequestState }
@@ -50,11 +36,12 @@ export type DriveResult =
   | { outcome: 'abandoned'; state: RequestState };
 
 /**
- * Drives one request until it finishes, its time budget runs out, or another
- * driver takes over. All decisions come from decide.ts; this class only does
- * the effects: invocations (under one concurrency cap), timers, and
- * compare-and-swap writes of state.json that re-apply this driver's events
- * when someone else wrote in between (a cancel, the sweeper).
+ * Drives one request until it finishes (and makes the final write: the final
+ * status, final.json), its time budget runs out, or another driver takes over.
+ * All decisions come from decide.ts; this class only does the effects:
+ * invocations (under one concurrency cap), timers, and compare-and-swap
+ * writes of state.json that re-apply this driver's events when someone else
+ * wrote in between (a cancel, the sweeper).
  */
 export class RequestDriver {
   private current!: VersionedState;
@@ -84,7 +71,7 @@ export class RequestDriver {
     const taken = await updateState(store, this.requestId, (s) => takeLease(s, owner, now(), leaseMs));
     this.current = taken;
     if (isTerminal(taken.state.status)) return { outcome: 'already-final', state: taken.state };
-    if (taken.state.lease?.owner !== owner || leaseHeldByOther(taken.state, owner, now())) {
+    if (!ownsLease(taken.state, owner)) {
       return { outcome: 'busy', state: taken.state };
     }
     const state = taken.state;
@@ -211,9 +198,7 @@ export class RequestDriver {
     const { store, owner, now, leaseMs } = this.opts;
     for (let failures = 0; ; ) {
       const state = this.state;
-      if (state.lease?.owner === owner) {
-        state.lease.expires_at = new Date(now().getTime() + leaseMs).toISOString();
-      }
+      renewLease(state, owner, now(), leaseMs);
       try {
         const started = Date.now();
         this.current = await writeState(store, state, this.current.etag, this.toJson);
@@ -234,7 +219,7 @@ export class RequestDriver {
         }
       }
       const fresh = await readState(store, this.requestId);
-      if (fresh.state.lease?.owner !== owner || isTerminal(fresh.state.status)) {
+      if (!ownsLease(fresh.state, owner)) {
         this.opts.logger.warn({ request_id: this.requestId }, 'lease lost: another driver or a final status');
         this.aborter.abort();
         return { outcome: 'lease-lost', state: fresh.state };
@@ -246,11 +231,12 @@ export class RequestDriver {
     }
   }
 
+  /** Saves the last events, then makes the final write (finish.ts). */
   private async complete(finish: NonNullable<Decisions['finish']>): Promise<DriveResult> {
     const lost = await this.persistIfDue(true);
     if (lost) return lost;
-    const { state, etag } = this.current;
-    return { outcome: 'finished', state, etag, status: finish.status, error: finish.error };
+    const { store, owner, now } = this.opts;
+    return writeFinish(store, this.current, finish, owner, now());
   }
 
   /** Budget spent: release the lease so the continuation (or the sweeper) can take over at once. */

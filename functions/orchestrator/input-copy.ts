@@ -3,12 +3,20 @@ import type { RequestState, TaskState } from '../../common/contracts/state.js';
 import { ClipseekError, RetryableError, toClipseekError } from '../../common/errors.js';
 import { requestKeys } from '../../common/keys.js';
 import type { Logger } from '../../common/logger.js';
+import {
+  finishRequest,
+  isTerminal,
+  leaseFor,
+  leaseHeldByOther,
+  ownsLease,
+  renewLease,
+  waitsToCopyInput,
+} from '../../common/state/lifecycle.js';
 import { updateState } from '../../common/state/state-store.js';
-import { assertTaskTransition, isTerminal, waitsToCopyInput } from '../../common/state/transitions.js';
+import { assertTaskTransition } from '../../common/state/transitions.js';
 import type { ObjectStore } from '../../common/storage/types.js';
 import type { OrchestratorConfig } from './config.js';
-import { exponentialBackoff, finishRequest } from './decide.js';
-import { leaseHeldByOther } from './lease.js';
+import { exponentialBackoff } from './decide.js';
 import { copySource, inputFileName, parseSource } from './source.js';
 
 /**
@@ -134,7 +142,7 @@ export function claimCopy(
     attempts: previous.attempts + 1,
     started_at: now.toISOString(),
   };
-  s.lease = { owner: opts.owner, expires_at: new Date(now.getTime() + opts.leaseMs).toISOString() };
+  s.lease = leaseFor(opts.owner, now, opts.leaseMs);
   s.updated_at = now.toISOString();
   return 'copy';
 }
@@ -214,12 +222,8 @@ async function underLease(
   const signal = stopSignal ? AbortSignal.any([lost.signal, stopSignal]) : lost.signal;
   let renewing: Promise<void> | undefined;
   const renew = async () => {
-    const { state } = await updateState(store, id, (s) => {
-      if (s.lease?.owner !== config.owner || isTerminal(s.status)) return false;
-      s.lease.expires_at = new Date(now().getTime() + config.leaseMs).toISOString();
-      return true;
-    });
-    if (state.lease?.owner !== config.owner || isTerminal(state.status)) lost.abort();
+    const { state } = await updateState(store, id, (s) => renewLease(s, config.owner, now(), config.leaseMs));
+    if (!ownsLease(state, config.owner)) lost.abort();
   };
   const timer = setInterval(() => {
     if (renewing || signal.aborted) return;

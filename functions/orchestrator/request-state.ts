@@ -1,5 +1,6 @@
 import type { Profile } from '../../common/contracts/profile.js';
 import type { RequestState } from '../../common/contracts/state.js';
+import { leaseFor } from '../../common/state/lifecycle.js';
 import { initialTasks } from './decide.js';
 
 /** What a new request is made of: everything else in its state.json starts empty. */
@@ -36,7 +37,7 @@ export function newRequestState(n: NewRequest): RequestState {
     profile: n.profile,
     params: n.params,
     request: n.request,
-    lease: { owner: n.owner, expires_at: after(n.leaseMs) },
+    lease: leaseFor(n.owner, n.at, n.leaseMs),
     runs: 0,
     clips: null,
     failed_clips: [],

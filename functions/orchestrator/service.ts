@@ -1,18 +1,15 @@
-import type { ErrorInfo } from '../../common/contracts/common.js';
 import type { FinalResult } from '../../common/contracts/final.js';
-import { type SubmitRequest, TERMINAL_STATUSES } from '../../common/contracts/request.js';
+import type { SubmitRequest } from '../../common/contracts/request.js';
 import type { RequestState } from '../../common/contracts/state.js';
 import { ConflictError, InputError, NotFoundError } from '../../common/errors.js';
 import { indexKeys, requestKeys } from '../../common/keys.js';
 import { assertUrlAllowed } from '../../common/net-policy.js';
 import { resolveProfile } from '../../common/profiles.js';
 import { checkRepeat, requestDigest } from '../../common/request-digest.js';
-import { createState, readState, updateState, writeState } from '../../common/state/state-store.js';
-import { isTerminal } from '../../common/state/transitions.js';
-import { assembleFinal } from './assemble.js';
+import { finishRequest, isTerminal, leaseState } from '../../common/state/lifecycle.js';
+import { createState, readState, updateState } from '../../common/state/state-store.js';
 import { CallbackOutbox, enqueueCallback } from './callback-outbox.js';
 import type { OrchestratorConfig } from './config.js';
-import { finishRequest } from './decide.js';
 import { type DriveResult, RequestDriver } from './driver.js';
 import { ensureInputCopy } from './input-copy.js';
 import { requestIdFor } from './request-identity.js';
@@ -120,8 +117,7 @@ export class OrchestratorService {
       s.cancel_requested = true;
       s.updated_at = now().toISOString();
       // Nobody is driving it: cancel at once. Otherwise the driver sees the flag on its next write.
-      const driven = s.lease && Date.parse(s.lease.expires_at) > now().getTime();
-      if (!driven) finishRequest(s, 'CANCELLED', null, now().toISOString());
+      if (leaseState(s, now()) !== 'live') finishRequest(s, 'CANCELLED', null, now().toISOString());
       return true;
     });
     if (state.status === 'CANCELLED') await this.afterFinish(state, config.owner);
@@ -177,8 +173,10 @@ export class OrchestratorService {
   private async settle(id: string, result: DriveResult): Promise<Outcome> {
     switch (result.outcome) {
       case 'finished':
-        return this.finish(id, result, result.status, result.error);
+        await this.afterFinish(result.state, this.deps.config.owner, result.result);
+        return { kind: 'final', result: result.result };
       case 'already-final':
+      case 'overtaken':
         return this.existing(id);
       case 'busy':
       case 'lease-lost':
@@ -219,50 +217,6 @@ export class OrchestratorService {
       throw copied.error;
     }
     return undefined;
-  }
-
-  private async finish(
-    id: string,
-    driven: { state: RequestState; etag: string },
-    status: RequestState['status'],
-    error: ErrorInfo | null,
-  ) {
-    const { store, now, config } = this.deps;
-    const at = now();
-    // finishRequest changes top-level fields only: a shallow copy keeps the driver's
-    // state as written (a deep copy of 40 000 tasks was the peak of a large request's memory).
-    const snapshot = { ...driven.state };
-    finishRequest(snapshot, status as 'SUCCEEDED' | 'FAILED' | 'CANCELLED', error, at.toISOString());
-    const result = await assembleFinal(store, snapshot, at);
-    if (result.coverage) snapshot.coverage = result.coverage;
-    await store.put(requestKeys(id).final, JSON.stringify(result, null, 2), JSON_TYPE);
-    const state = await this.writeFinal(id, driven.etag, snapshot);
-    if (state.status !== snapshot.status) return this.existing(id);
-    await this.afterFinish(state, config.owner, result);
-    return { kind: 'final', result } as const;
-  }
-
-  /**
-   * Writes the final status. Nobody else wrote since the driver's last write
-   * (the usual case): its state, finished, goes straight in. Otherwise (a
-   * cancel, the sweeper) the stored state is re-read and finished only if it
-   * is still ours and not final.
-   */
-  private async writeFinal(id: string, etag: string, finished: RequestState): Promise<RequestState> {
-    const { store, config } = this.deps;
-    try {
-      return (await writeState(store, finished, etag)).state;
-    } catch (err) {
-      if (!(err instanceof ConflictError)) throw err;
-    }
-    const { state } = await updateState(store, id, (s) => {
-      if (isTerminal(s.status) || s.lease?.owner !== config.owner) return false;
-      finishRequest(s, finished.status as 'SUCCEEDED', finished.error, finished.updated_at);
-      s.stages = finished.stages;
-      if (finished.coverage) s.coverage = finished.coverage;
-      return true;
-    });
-    return state;
   }
 
   /** Callback deliveries running after their request's answer. */
@@ -322,7 +276,7 @@ export class OrchestratorService {
   private async existing(id: string, finalIfDone = true): Promise<Outcome> {
     const { store } = this.deps;
     const { state } = await readState(store, id);
-    if (finalIfDone && TERMINAL_STATUSES.includes(state.status)) {
+    if (finalIfDone && isTerminal(state.status)) {
       try {
         const { value } = await store.getJson<FinalResult>(requestKeys(id).final);
         return { kind: 'final', result: value };

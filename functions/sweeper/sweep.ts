@@ -3,8 +3,8 @@ import type { RequestState } from '../../common/contracts/state.js';
 import { NotFoundError, StateCorruptError, toClipseekError } from '../../common/errors.js';
 import { indexKeys, requestKeys } from '../../common/keys.js';
 import type { Logger } from '../../common/logger.js';
+import { finishRequest, isTerminal, leaseState, waitsToCopyInput } from '../../common/state/lifecycle.js';
 import { readState, updateState } from '../../common/state/state-store.js';
-import { assertRequestTransition, isTerminal, waitsToCopyInput } from '../../common/state/transitions.js';
 import type { ObjectInfo, ObjectStore } from '../../common/storage/types.js';
 import { type CallbackOutbox, enqueueCallback } from '../orchestrator/callback-outbox.js';
 
@@ -100,15 +100,12 @@ async function sweepRequest(deps: SweepDeps, id: string, marker: ObjectInfo, rep
     report.cleaned.push(id);
     return;
   }
-  const leaseLive = state.lease !== null && Date.parse(state.lease.expires_at) + deps.graceMs > now.getTime();
+  const leaseLive = leaseState(state, now, deps.graceMs) === 'live';
   if (Date.parse(state.expires_at) <= now.getTime() && !leaseLive) {
     const { state: after } = await updateState(deps.store, id, (s) => {
       if (isTerminal(s.status)) return false;
-      assertRequestTransition(s.status, 'EXPIRED');
-      s.status = 'EXPIRED';
-      s.lease = null;
-      s.updated_at = now.toISOString();
-      s.error = { code: 'REQUEST_EXPIRED', message: 'the request passed its time to live unfinished' };
+      const error = { code: 'REQUEST_EXPIRED', message: 'the request passed its time to live unfinished' };
+      finishRequest(s, 'EXPIRED', error, now.toISOString());
       return true;
     });
     if (after.status === 'EXPIRED') {
