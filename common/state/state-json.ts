@@ -32,4 +32,9 @@ export class StateJsonWriter {
     // The tasks go last: the small, human-interesting fields stay at the top of the file.
     return `${JSON.stringify(rest).slice(0, -1)},"tasks":{${parts.join(',')}}}`;
   }
+
+  /** Lets go of the kept JSON (as much again as the state's tasks), once no more writes follow. */
+  clear(): void {
+    this.fragments.clear();
+  }
 }

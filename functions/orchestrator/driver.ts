@@ -235,6 +235,9 @@ export class RequestDriver {
   private async complete(finish: NonNullable<Decisions['finish']>): Promise<DriveResult> {
     const lost = await this.persistIfDue(true);
     if (lost) return lost;
+    // No more running writes: the tasks' kept JSON goes before final.json is assembled and the
+    // final state written, the peak of a large request's memory.
+    this.json.clear();
     const { store, owner, now } = this.opts;
     return writeFinish(store, this.current, finish, owner, now());
   }
