@@ -1,18 +1,22 @@
 import { createHash } from 'node:crypto';
-import { type Manifest, manifestSchema, STAGE_CONTRACTS, type StageName } from './contracts/stages.js';
+import { ROWS } from './contracts/pipeline.js';
+import {
+  type Manifest,
+  manifestSchema,
+  STAGE_CONTRACTS,
+  type StageInput,
+  type StageName,
+} from './contracts/stages.js';
 import { CorruptDataError, NotFoundError } from './errors.js';
-import { requestKeys } from './keys.js';
+import { type ResultKeys, resultKeys } from './keys.js';
 import type { ObjectStore } from './storage/types.js';
 
 /**
- * A stage's manifest (requests/{id}/<stage>/[<clip>/]manifest.json) is what
- * it writes last: it names the outputs and the digest of the input they were
- * made from. Everything that reads one reads it here, checked against the
- * stage's manifest schema.
+ * A stage's manifest (results/<ns>/<stage>/<digest>/manifest.json) is what it
+ * writes last: it names the outputs and the task digest they were made for.
+ * Everything that reads one reads it here, checked against the stage's
+ * manifest schema.
  */
-export function manifestKey(stage: StageName, requestId: string, clip: number | undefined): string {
-  return requestKeys(requestId).manifest(stage, clip);
-}
 
 /** sha256 of JSON with sorted keys: the same input always gives the same digest. */
 export function inputDigest(value: unknown): string {
@@ -30,32 +34,42 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/** The digest a manifest made from `input` records: of the input as its stage's contract reads it; undefined when it breaks the contract. */
-export function stageInputDigest(stage: StageName, input: unknown): string | undefined {
+/**
+ * What names a task's results: the stage, its row's version and its input as
+ * the stage's contract reads it, without the request id. A later stage's input
+ * names its upstream outputs by key, and those keys contain the upstream
+ * digests, so the digest covers everything upstream as well as the stage's own
+ * settings (and the namespace: nothing is shared across namespaces).
+ */
+export function taskDigest<S extends StageName>(stage: S, input: StageInput<S>): string {
+  const { request_id: _, ...shared } = input;
+  return inputDigest({ stage, version: ROWS[stage].version, input: shared });
+}
+
+/** A task's digest and result keys; undefined when its input breaks the contract (the stage refuses it). */
+export function taskResults(
+  stage: StageName,
+  input: unknown,
+): { digest: string; keys: ResultKeys } | undefined {
   const parsed = STAGE_CONTRACTS[stage].input.safeParse(input);
-  return parsed.success ? inputDigest(parsed.data) : undefined;
+  if (!parsed.success) return undefined;
+  const digest = taskDigest(stage, parsed.data as StageInput<StageName>);
+  return { digest, keys: resultKeys(parsed.data.namespace, stage, digest) };
 }
 
-async function fetchManifest<S extends StageName>(
-  store: ObjectStore,
-  stage: S,
-  requestId: string,
-  clip: number | undefined,
-) {
-  const key = manifestKey(stage, requestId, clip);
+async function fetchManifest<S extends StageName>(store: ObjectStore, stage: S, key: string) {
   const { value } = await store.getJson(key);
-  return { key, parsed: manifestSchema(stage).safeParse(value) };
+  return manifestSchema(stage).safeParse(value);
 }
 
-/** A stage's manifest; undefined when there is none or it breaks its schema (the stage runs again and replaces it). */
+/** The manifest at `key`; undefined when there is none or it breaks its schema. */
 export async function readManifest<S extends StageName>(
   store: ObjectStore,
   stage: S,
-  requestId: string,
-  clip: number | undefined,
+  key: string,
 ): Promise<Manifest<S> | undefined> {
   try {
-    const { parsed } = await fetchManifest(store, stage, requestId, clip);
+    const parsed = await fetchManifest(store, stage, key);
     return parsed.success ? (parsed.data as Manifest<S>) : undefined;
   } catch (err) {
     if (err instanceof NotFoundError) return undefined;
@@ -63,26 +77,31 @@ export async function readManifest<S extends StageName>(
   }
 }
 
-/** A stage's manifest made from the input with this digest, if there is one. */
+/**
+ * The manifest at `key` made for the task with this digest; undefined when
+ * there is none, it breaks its schema or names another digest (the stage runs
+ * again and replaces it).
+ */
 export async function readManifestFor<S extends StageName>(
   store: ObjectStore,
   stage: S,
-  requestId: string,
-  clip: number | undefined,
+  key: string,
   digest: string,
 ): Promise<Manifest<S> | undefined> {
-  const manifest = await readManifest(store, stage, requestId, clip);
-  return manifest?.input_digest === digest ? manifest : undefined;
+  const manifest = await readManifest(store, stage, key);
+  return manifest?.digest === digest ? manifest : undefined;
 }
 
-/** A manifest that must be there (its task succeeded): NotFoundError when it is not, CorruptDataError when it breaks its schema. */
+/**
+ * A manifest that must be there (its task succeeded, and state.json recorded
+ * its key): NotFoundError when it is not, CorruptDataError when it breaks its schema.
+ */
 export async function loadManifest<S extends StageName>(
   store: ObjectStore,
   stage: S,
-  requestId: string,
-  clip: number | undefined,
+  key: string,
 ): Promise<Manifest<S>> {
-  const { key, parsed } = await fetchManifest(store, stage, requestId, clip);
+  const parsed = await fetchManifest(store, stage, key);
   if (!parsed.success) {
     throw new CorruptDataError('MANIFEST_INVALID', `${key} breaks the ${stage} manifest schema`, {
       details: { key, issues: parsed.error.issues },

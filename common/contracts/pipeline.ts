@@ -25,6 +25,11 @@ export interface StageRow<Name extends string = string> {
   readonly clipsAhead?: number;
   /** Seconds a call may take unless a profile or a request says otherwise (run.stage_timeout_s). */
   readonly timeout_s: number;
+  /**
+   * Part of every task digest (manifests.ts taskDigest): bump it when the stage's
+   * output for the same input changes, so results made by the old code are not reused.
+   */
+  readonly version: number;
 }
 
 /** How many clips ahead of the rest transcodes run (best of 0–4 on the 60 s bench input). */
@@ -35,20 +40,21 @@ const pipeline = <const T extends { readonly [S in keyof T]: StageRow<Extract<ke
   rows;
 
 export const PIPELINE = pipeline({
-  'extract-audio': { scope: 'request', after: [], order: 0, timeout_s: 300 },
-  'segment-speech': { scope: 'request', after: ['extract-audio'], order: 1, timeout_s: 120 },
-  'cut-clips': { scope: 'request', after: ['segment-speech'], order: 2, timeout_s: 300 },
+  'extract-audio': { scope: 'request', after: [], order: 0, timeout_s: 300, version: 1 },
+  'segment-speech': { scope: 'request', after: ['extract-audio'], order: 1, timeout_s: 120, version: 1 },
+  'cut-clips': { scope: 'request', after: ['segment-speech'], order: 2, timeout_s: 300, version: 1 },
   'transcode-clip': {
     scope: 'clip',
     after: ['cut-clips'],
     order: 3,
     clipsAhead: TRANSCODE_LEAD,
     timeout_s: 300,
+    version: 1,
   },
   // Within a clip, frames → detection before transcription, which runs in its own processes.
-  'transcribe-clip': { scope: 'clip', after: ['transcode-clip'], order: 6, timeout_s: 300 },
-  'sample-frames': { scope: 'clip', after: ['transcode-clip'], order: 4, timeout_s: 120 },
-  'detect-objects': { scope: 'clip', after: ['sample-frames'], order: 5, timeout_s: 300 },
+  'transcribe-clip': { scope: 'clip', after: ['transcode-clip'], order: 6, timeout_s: 300, version: 1 },
+  'sample-frames': { scope: 'clip', after: ['transcode-clip'], order: 4, timeout_s: 120, version: 1 },
+  'detect-objects': { scope: 'clip', after: ['sample-frames'], order: 5, timeout_s: 300, version: 1 },
 });
 
 type Pipeline = typeof PIPELINE;

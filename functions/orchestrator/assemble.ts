@@ -17,7 +17,8 @@ import { parseTaskKey, taskKey } from '../../common/task-key.js';
 type ClipSummaryT = ReturnType<typeof ClipSummary.parse>;
 
 /**
- * Builds final.json from the stage manifests in the bucket: the clips, what
+ * Builds final.json from the manifests its tasks recorded in state.json (the
+ * shared results, whichever request made them): the clips, what
  * was heard and seen in each, the time ranges that answer the query (ranked),
  * how much of the video was analysed, and whether the question could be
  * answered from it at all. Reads only; the caller writes it.
@@ -29,8 +30,9 @@ export async function assembleFinal(
 ): Promise<FinalResult> {
   const id = state.request_id;
   const read = async <S extends StageName>(stage: S, clip?: number): Promise<StageOutput<S> | undefined> => {
-    if (state.tasks[taskKey(stage, clip)]?.status !== 'SUCCEEDED') return undefined;
-    return (await readManifest(store, stage, id, clip))?.output;
+    const task = state.tasks[taskKey(stage, clip)];
+    if (task?.status !== 'SUCCEEDED' || !task.manifest) return undefined;
+    return (await readManifest(store, stage, task.manifest))?.output;
   };
 
   const audio = await read('extract-audio');

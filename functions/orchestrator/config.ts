@@ -1,12 +1,15 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { parseConfig, readSecret } from '../../common/config.js';
+import { DEFAULT_NAMESPACE, Namespace } from '../../common/contracts/common.js';
 import { gatewayAuthorization } from '../../common/gateway-client.js';
 import { parseAllowedHosts } from '../../common/net-policy.js';
 import { parseDuration } from '../../common/openfaas/duration.js';
 import { requestIdKeyFrom } from './request-identity.js';
 
 const Env = z.object({
+  /** Requests share stage results within one namespace only (README: tenancy). */
+  CLIPSEEK_NAMESPACE: Namespace.default(DEFAULT_NAMESPACE),
   GATEWAY_URL: z.url().default('http://127.0.0.1:8080'),
   MAX_CONCURRENT_INVOCATIONS: z.coerce.number().int().min(1).max(256).default(3),
   /** of-watchdog's exec_timeout for this function; the time budget stays below it. */
@@ -59,6 +62,8 @@ export function loadCallbackSettings(env: NodeJS.ProcessEnv): CallbackSettings {
 }
 
 export interface OrchestratorConfig {
+  /** Where new requests keep and look for shared results: results/<namespace>/…. */
+  namespace: string;
   gatewayUrl: string;
   gatewayAuth?: string;
   maxConcurrent: number;
@@ -89,6 +94,7 @@ export function loadOrchestratorConfig(env: NodeJS.ProcessEnv): OrchestratorConf
   const gatewayAuth = gatewayAuthorization(env);
   const callbacks = loadCallbackSettings(env);
   return {
+    namespace: e.CLIPSEEK_NAMESPACE,
     gatewayUrl: e.GATEWAY_URL,
     ...(gatewayAuth ? { gatewayAuth } : {}),
     maxConcurrent: e.MAX_CONCURRENT_INVOCATIONS,

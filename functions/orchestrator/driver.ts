@@ -76,7 +76,7 @@ export class RequestDriver {
     }
     const state = taken.state;
     if (!state.input_key) throw new Error(`request ${this.requestId} has no input_key`);
-    this.cache = new OutputCache(store, this.requestId);
+    this.cache = new OutputCache(store, (key) => this.state.tasks[key]?.manifest);
     this.lastWrite = Date.now();
     this.absorb(resumeDecisions(state, now()));
     this.dirty = true;
@@ -130,10 +130,10 @@ export class RequestDriver {
   private launch(key: TaskKey): void {
     this.inFlight += 1;
     const ctx = {
+      namespace: this.state.namespace,
       requestId: this.requestId,
       sourceKey: this.state.input_key!,
       profile: this.state.params,
-      mayHaveOrphans: this.state.runs > 1 || (this.state.tasks[key]?.attempts ?? 0) > 0,
     };
     const onStart = () => this.record({ type: 'task-started', key, at: this.opts.now().toISOString() });
     runTask(key, ctx, this.cache, this.opts, onStart, this.aborter.signal)

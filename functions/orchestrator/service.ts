@@ -69,6 +69,7 @@ export class OrchestratorService {
 
     const state = newRequestState({
       id,
+      namespace: config.namespace,
       profile: body.profile,
       params: profile,
       request: {

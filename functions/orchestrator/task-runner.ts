@@ -1,10 +1,11 @@
 import type { Profile } from '../../common/contracts/profile.js';
 import { STAGE_CONTRACTS, type StageName } from '../../common/contracts/stages.js';
 import { RetryableError, toClipseekError } from '../../common/errors.js';
+import { resultKeys } from '../../common/keys.js';
 import type { Logger } from '../../common/logger.js';
-import { loadManifest, manifestKey, readManifestFor, stageInputDigest } from '../../common/manifests.js';
+import { loadManifest, readManifestFor, taskResults } from '../../common/manifests.js';
 import type { ObjectStore } from '../../common/storage/types.js';
-import { parseTaskKey, type TaskKey, type TaskRef } from '../../common/task-key.js';
+import { parseTaskKey, type TaskKey } from '../../common/task-key.js';
 import { buildInput, clipsOf, dependenciesOf, dependentsOf } from './dag.js';
 import type { OrchestratorEvent } from './decide.js';
 import type { StageInvoker } from './invoker.js';
@@ -18,25 +19,25 @@ export interface TaskRunnerDeps {
 }
 
 export interface TaskContext {
+  namespace: string;
   requestId: string;
   sourceKey: string;
   profile: Profile;
-  /** True unless this is the first driver of the request and the task's first attempt. */
-  mayHaveOrphans: boolean;
 }
 
 /**
  * Outputs of finished tasks, kept until every task that needs them has built
  * its input (a per-clip output is dropped after its last dependent read it;
  * request-level outputs stay). What is not here — a resumed request, a retried
- * dependent — is read from the task's manifest in the bucket.
+ * dependent — is read from the manifest state.json recorded for the task.
  */
 export class OutputCache {
   /** A promise, so that tasks starting together share one read of a manifest. */
   private readonly entries = new Map<TaskKey, { output: Promise<unknown>; readsLeft: number }>();
   constructor(
     private readonly store: ObjectStore,
-    private readonly requestId: string,
+    /** The manifest key recorded for a succeeded task (the current state.json's). */
+    private readonly manifestOf: (key: TaskKey) => string | undefined,
   ) {}
 
   get size(): number {
@@ -51,7 +52,10 @@ export class OutputCache {
     let entry = this.entries.get(key);
     if (!entry) {
       const { stage, clip } = parseTaskKey(key);
-      const read = loadManifest(this.store, stage, this.requestId, clip).then((m) => m.output);
+      const manifest = this.manifestOf(key);
+      const read = manifest
+        ? loadManifest(this.store, stage, manifest).then((m) => m.output)
+        : Promise.reject(new Error(`${key} has no manifest recorded`));
       // A request-level output (cut-clips: every clip needs it) is kept; a per-clip one
       // read again here is for a retry or a resume, and its other readers may be long done.
       entry = clip === undefined ? this.keep(key, read) : undefined;
@@ -75,10 +79,11 @@ export class OutputCache {
 export type TaskOutcome = { event: OrchestratorEvent; output?: unknown };
 
 /**
- * Runs one task: builds its input from its dependencies' outputs, adopts the
- * stage's manifest when one already exists for that very input (work finished
- * while no orchestrator was watching), and otherwise invokes the stage through
- * the gateway. `onStart` is called just before an invocation. Never throws:
+ * Runs one task: builds its input from its dependencies' outputs, reuses the
+ * manifest at the task's digest when there is one (made by another request
+ * with the same video and settings, or by this one before a resume: one read
+ * per task, nothing invoked), and otherwise invokes the stage through the
+ * gateway. `onStart` is called just before an invocation. Never throws:
  * failures come back as a task-failed event.
  */
 export async function runTask(
@@ -95,14 +100,12 @@ export async function runTask(
     const depOutputs = new Map<TaskKey, unknown>();
     for (const dep of dependenciesOf(ref)) depOutputs.set(dep, await cache.get(dep));
     const input = buildInput(ref, ctx, depOutputs);
-    const mKey = manifestKey(ref.stage, ctx.requestId, ref.clip);
-
-    // Only a resumed request (a driver ran before) or a retried task can have a manifest this
-    // driver has not seen; on a first run the check would be a wasted read per task.
-    const adopted = ctx.mayHaveOrphans ? await adoptable(deps.store, ref, ctx.requestId, input) : undefined;
-    if (adopted !== undefined) {
-      deps.logger.info({ task: key }, 'adopting existing manifest');
-      return succeeded(key, ref.stage, mKey, adopted, deps.now(), 0, true);
+    // An input that breaks its contract has no digest: the stage is called and refuses it.
+    const task = taskResults(ref.stage, input);
+    const existing = task && (await readManifestFor(deps.store, ref.stage, task.keys.manifest, task.digest));
+    if (task && existing) {
+      deps.logger.info({ task: key, digest: task.digest }, 'reusing the results at this digest');
+      return succeeded(key, ctx, ref.stage, existing, deps.now(), 0, true);
     }
     onStart();
     const manifest = await deps.invoke(ref.stage, input, {
@@ -110,8 +113,10 @@ export async function runTask(
       callId: `${ctx.requestId}.${key.replace('/', '.')}.${Date.now().toString(36)}`,
       signal,
     });
-    const output = STAGE_CONTRACTS[ref.stage].output.parse(manifest.output);
-    return succeeded(key, ref.stage, mKey, output, deps.now(), Date.now() - started, false);
+    const checked = { ...manifest, output: STAGE_CONTRACTS[ref.stage].output.parse(manifest.output) };
+    // A call that waited on another request's claim answers with that request's manifest.
+    const madeElsewhere = manifest.request_id !== ctx.requestId;
+    return succeeded(key, ctx, ref.stage, checked, deps.now(), Date.now() - started, madeElsewhere);
   } catch (err) {
     const e = toClipseekError(err);
     deps.logger.warn({ task: key, code: e.code, retryable: e.retryable, err: e.message }, 'task failed');
@@ -136,38 +141,29 @@ export async function runTask(
   }
 }
 
+/** The manifest's key from its digest: where the stage that made it wrote it, whoever computed which digest. */
 function succeeded(
   key: TaskKey,
+  ctx: TaskContext,
   stage: StageName,
-  manifest: string,
-  output: unknown,
+  manifest: { digest: string; output: unknown },
   at: Date,
   durationMs: number,
-  adopted: boolean,
+  reused: boolean,
 ): TaskOutcome {
+  const { output, digest } = manifest;
   const clips = clipsOf(stage, output);
   return {
     event: {
       type: 'task-succeeded',
       key,
       at: at.toISOString(),
-      manifest,
+      manifest: resultKeys(ctx.namespace, stage, digest).manifest,
+      digest,
       duration_ms: durationMs,
-      adopted,
+      reused,
       ...(clips ? { clips } : {}),
     },
     output,
   };
-}
-
-/** The output of an existing manifest made from exactly this input, if any. */
-async function adoptable(
-  store: ObjectStore,
-  ref: TaskRef,
-  requestId: string,
-  input: unknown,
-): Promise<unknown> {
-  const digest = stageInputDigest(ref.stage, input);
-  if (digest === undefined) return undefined;
-  return (await readManifestFor(store, ref.stage, requestId, ref.clip, digest))?.output;
 }

@@ -77,6 +77,7 @@ export class FakeGateway {
 
 export function testConfig(overrides: Partial<OrchestratorConfig> = {}): OrchestratorConfig {
   return {
+    namespace: 'default',
     gatewayUrl: 'http://127.0.0.1:9',
     maxConcurrent: 3,
     budgetMs: 60_000,

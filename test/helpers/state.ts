@@ -10,6 +10,7 @@ export function makeState(run: Partial<RequestState['params']['run']> = {}): Req
   Object.assign(params.run, run);
   const state = newRequestState({
     id: 'r_test0001',
+    namespace: 'default',
     profile: 'default',
     params,
     request: { video_uri: 'store://uploads/a.mp4', query: 'find cars' },

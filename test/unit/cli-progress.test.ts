@@ -19,6 +19,7 @@ const plain = styleFor(false, {});
 function state(overrides: Partial<RequestState> = {}): RequestState {
   const accepted = newRequestState({
     id: 'r_test',
+    namespace: 'default',
     profile: 'default',
     params: resolveProfile('default'),
     request: { video_uri: 'store://v.mp4', query: 'cars' },

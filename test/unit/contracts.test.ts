@@ -39,7 +39,7 @@ const DIGEST = 'a'.repeat(64);
 
 const STAGE_SAMPLES: { [S in StageName]: { input: unknown; output: unknown } } = {
   'extract-audio': {
-    input: { request_id: RID, source_key: k('input/video.mp4') },
+    input: { namespace: 'default', request_id: RID, source_key: k('input/video.mp4') },
     output: {
       probe: {
         format_name: 'mov,mp4,m4a,3gp,3g2,mj2',
@@ -54,6 +54,7 @@ const STAGE_SAMPLES: { [S in StageName]: { input: unknown; output: unknown } } =
   },
   'segment-speech': {
     input: {
+      namespace: 'default',
       request_id: RID,
       audio_key: k('extract-audio/audio.wav'),
       duration_s: 63.2,
@@ -73,6 +74,7 @@ const STAGE_SAMPLES: { [S in StageName]: { input: unknown; output: unknown } } =
   },
   'cut-clips': {
     input: {
+      namespace: 'default',
       request_id: RID,
       source_key: k('input/video.mp4'),
       clips: [{ index: 0, start: 0.15, end: 13.15 }],
@@ -94,6 +96,7 @@ const STAGE_SAMPLES: { [S in StageName]: { input: unknown; output: unknown } } =
   },
   'transcode-clip': {
     input: {
+      namespace: 'default',
       request_id: RID,
       clip: 0,
       piece_key: k('cut-clips/0000/piece.mp4'),
@@ -114,6 +117,7 @@ const STAGE_SAMPLES: { [S in StageName]: { input: unknown; output: unknown } } =
   },
   'transcribe-clip': {
     input: {
+      namespace: 'default',
       request_id: RID,
       clip: 0,
       audio_key: k('transcode-clip/0000/clip.wav'),
@@ -132,6 +136,7 @@ const STAGE_SAMPLES: { [S in StageName]: { input: unknown; output: unknown } } =
   },
   'sample-frames': {
     input: {
+      namespace: 'default',
       request_id: RID,
       clip: 0,
       video_key: k('transcode-clip/0000/clip.mp4'),
@@ -149,6 +154,7 @@ const STAGE_SAMPLES: { [S in StageName]: { input: unknown; output: unknown } } =
   },
   'detect-objects': {
     input: {
+      namespace: 'default',
       request_id: RID,
       clip: 0,
       frames: [{ key: k('sample-frames/0000/f0000.jpg'), t: 0 }],
@@ -225,6 +231,7 @@ const STATE = {
   created_at: T0,
   updated_at: T1,
   expires_at: '2026-03-02T12:00:00.000Z',
+  namespace: 'default',
   profile: 'default',
   params: PROFILES.default,
   request: {
@@ -244,7 +251,9 @@ const STATE = {
       attempts: 1,
       started_at: T0,
       finished_at: T1,
-      manifest: k('extract-audio/manifest.json'),
+      manifest: `results/default/extract-audio/${DIGEST}/manifest.json`,
+      digest: DIGEST,
+      reused: true,
     },
     'transcode-clip/0001': {
       status: 'PENDING',
@@ -272,7 +281,7 @@ const manifestOf = (stage: StageName) => ({
   stage,
   request_id: RID,
   clip: stage === 'extract-audio' || stage === 'segment-speech' || stage === 'cut-clips' ? null : 0,
-  input_digest: DIGEST,
+  digest: DIGEST,
   created_at: T0,
   duration_ms: 812,
   output: STAGE_SAMPLES[stage].output,
@@ -416,7 +425,7 @@ const CASES: Record<string, Case> = {
     anyType: ['output'],
     // The same checks as each stage's manifest (derived from it), but for the output.
     wrong: [
-      ['a bad digest', { ...manifestOf('cut-clips'), input_digest: 'abc' }],
+      ['a bad digest', { ...manifestOf('cut-clips'), digest: 'abc' }],
       ['an unknown stage', { ...manifestOf('cut-clips'), stage: 'read-minds' }],
     ],
   },
@@ -427,6 +436,8 @@ for (const stage of STAGE_NAMES) {
   const contract = STAGE_CONTRACTS[stage];
   const inputWrong: Array<[string, unknown]> = [
     ['a path-traversal request_id', { ...(input as object), request_id: '../other' }],
+    ['a path-traversal namespace', { ...(input as object), namespace: '../other' }],
+    ['an upper-case namespace', { ...(input as object), namespace: 'Tenant' }],
   ];
   for (const [field, value] of Object.entries(input as Record<string, unknown>)) {
     if (field.endsWith('_key')) {
@@ -450,7 +461,7 @@ for (const stage of STAGE_NAMES) {
     sample: manifest,
     wrong: [
       ['another stage name', { ...manifest, stage: stage === 'cut-clips' ? 'extract-audio' : 'cut-clips' }],
-      ['a bad digest', { ...manifest, input_digest: 'abc' }],
+      ['a bad digest', { ...manifest, digest: 'abc' }],
       ['a future schema_version', { ...manifest, schema_version: 2 }],
       ['an output of the wrong shape', { ...manifest, output: { nope: true } }],
     ],

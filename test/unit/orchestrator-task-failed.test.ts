@@ -1,14 +1,19 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { ClipseekError, RetryableError } from '../../common/errors.js';
+import { ClipseekError, NotFoundError, RetryableError } from '../../common/errors.js';
 import { PROFILES } from '../../common/profiles.js';
 import type { ObjectStore } from '../../common/storage/types.js';
 import { OutputCache, runTask } from '../../functions/orchestrator/task-runner.js';
 
-/** The task-failed event of an extract-audio whose invocation throws `err` (no store read on a first run). */
+/** The task-failed event of an extract-audio whose invocation throws `err` (no results at its digest yet). */
 async function failedWith(err: unknown) {
-  const store = {} as ObjectStore;
+  const store = {
+    getJson: async (key: string) => {
+      throw new NotFoundError('NOT_FOUND', key);
+    },
+  } as unknown as ObjectStore;
   const ctx = {
+    namespace: 'default',
     requestId: 'r_fail0001',
     sourceKey: 'requests/r_fail0001/input/a.mp4',
     profile: PROFILES.default,
@@ -24,8 +29,8 @@ async function failedWith(err: unknown) {
   };
   const { event } = await runTask(
     'extract-audio',
-    { ...ctx, mayHaveOrphans: false },
-    new OutputCache(store, ctx.requestId),
+    ctx,
+    new OutputCache(store, () => undefined),
     deps,
     () => {},
     new AbortController().signal,
