@@ -160,10 +160,19 @@ function changes(before: Map<string, string>, after: Map<string, string>): strin
   return [...keys].filter((k) => before.get(k) !== after.get(k)).sort();
 }
 
-function ownedBy(key: string, id: string | undefined): boolean {
+/**
+ * Whether a changed key is the request's own: under its prefix, its index
+ * markers, or in a results directory its state.json names (the shared results
+ * of a task it ran; another request on the same video would reuse them).
+ */
+async function ownedBy(key: string, id: string | undefined): Promise<boolean> {
   if (id === undefined) return false;
-  return (
-    key.startsWith(requestKeys(id).prefix) || key === indexKeys.request(id) || key === indexKeys.active(id)
+  if (key.startsWith(requestKeys(id).prefix) || key === indexKeys.request(id) || key === indexKeys.active(id))
+    return true;
+  if (!key.startsWith('results/')) return false;
+  const { tasks } = await stack.state(id).catch(() => ({ tasks: {} }));
+  return Object.values(tasks).some(
+    (t) => t.manifest && key.startsWith(t.manifest.replace(/manifest\.json$/, '')),
   );
 }
 
@@ -172,12 +181,12 @@ function canaryAccessTimes(): number[] {
 }
 
 describe('a valid input the suite builds on', () => {
-  it('a video with no audio track is VALID: it succeeds (a silent track stands in), writing only its own prefix', async () => {
+  it('a video with no audio track is VALID: it succeeds (a silent track stands in), writing only its own prefix and results', async () => {
     const before = await stack.listing();
     const res = await stack.submit<{ status?: string; clips?: number }>(submit(VALID.id, {}));
     expect(res.status).toBe(200);
     expect(res.body.status).toBe('SUCCEEDED');
-    for (const key of changes(before, await stack.listing())) expect(ownedBy(key, VALID.id)).toBe(true);
+    for (const key of changes(before, await stack.listing())) expect(await ownedBy(key, VALID.id)).toBe(true);
     valid.id = VALID.id;
   });
 
@@ -211,7 +220,7 @@ describe('hostile inputs', () => {
     });
     if (c.field) expect(issueFields(res.body)).toContain(c.field);
     const changed = changes(before, after);
-    for (const key of changed) expect({ key, owned: ownedBy(key, c.id) }).toEqual({ key, owned: true });
+    for (const key of changed) expect({ key, owned: await ownedBy(key, c.id) }).toEqual({ key, owned: true });
     if (c.id && after.has(requestKeys(c.id).state)) {
       // The request exists: it must be FAILED with this very cause, and no longer active.
       const state = await stack.state(c.id);
@@ -282,7 +291,7 @@ describe('sources that fail in passing, or crawl', () => {
     const after = await stack.listing();
     expect(after.has(indexKeys.active(id))).toBe(false);
     for (const key of changes(before, after))
-      expect({ key, owned: ownedBy(key, id) }).toEqual({ key, owned: true });
+      expect({ key, owned: await ownedBy(key, id) }).toEqual({ key, owned: true });
     expect([...after.keys()].filter((k) => k.startsWith(requestKeys(id).input('')))).toEqual([]);
   });
 

@@ -74,6 +74,26 @@ describe('progress from state.json', () => {
     );
   });
 
+  it("says how many of a stage's tasks were reused from results already in the bucket", () => {
+    const reused: TaskState = { ...ok, attempts: 0, reused: true };
+    const s = state({
+      clips: 2,
+      stages: {
+        'extract-audio': { status: 'SUCCEEDED', done: 1, failed: 0, total: 1 },
+        'transcode-clip': { status: 'RUNNING', done: 2, failed: 0, total: 2 },
+      },
+      tasks: { 'extract-audio': reused, 'transcode-clip/0000': reused, 'transcode-clip/0001': ok },
+    });
+    expect(stageRows(s).find((r) => r.stage === 'transcode-clip')).toMatchObject({ done: 2, reused: 1 });
+    const block = renderBlock({ requestId: 'r_test', state: s, elapsedMs: 0 }, NOW).join('\n');
+    expect(block).toContain('1/1 (1 reused)');
+    expect(block).toContain('2/2 (1 reused)');
+    expect(renderLine({ requestId: 'r_test', state: s, elapsedMs: 0 }, NOW)).toContain(
+      'extract-audio 1/1 (1 reused)',
+    );
+    expect(statusLines(s, NOW, plain).find((l) => l.includes('extract-audio'))).toMatch(/1\/1 +· 1 reused$/);
+  });
+
   it('a request waiting out the backoff of its source copy is not stalled, and says why it waits', () => {
     const waiting = state({
       status: 'INIT',
