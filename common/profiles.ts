@@ -61,21 +61,29 @@ export const PROFILES = {
 export type ProfileName = keyof typeof PROFILES;
 export const PROFILE_NAMES = Object.keys(PROFILES) as [ProfileName, ...ProfileName[]];
 
+/** The refusal of a profile name that is not one of PROFILE_NAMES (`issues`: the request schema's, when it found it). */
+export function unknownProfile(name: unknown, issues?: readonly unknown[]): InputError {
+  return new InputError('UNKNOWN_PROFILE', `unknown profile "${String(name).slice(0, 100)}"`, {
+    details: { known: PROFILE_NAMES, ...(issues && { issues }) },
+  });
+}
+
+/** The refusal of overrides the ProfileOverrides schema rejects (an unknown key, a value out of bounds). */
+export function invalidOverrides(issues: readonly unknown[]): InputError {
+  return new InputError('INVALID_OVERRIDES', 'profile overrides are not valid', { details: { issues } });
+}
+
 /** The profile `name` with `overrides` applied, validated; InputError on anything unknown or out of bounds. */
 export function resolveProfile(name: string, overrides: unknown = undefined): Profile {
   if (!Object.hasOwn(PROFILES, name)) {
-    throw new InputError('UNKNOWN_PROFILE', `unknown profile "${name}"`, {
-      details: { known: PROFILE_NAMES },
-    });
+    throw unknownProfile(name);
   }
   const chosen: Profile = PROFILES[name as ProfileName];
   // A copy: profiles share nested objects, and callers must not be able to change them for everyone.
   if (overrides === undefined) return structuredClone(chosen);
   const parsed = ProfileOverrides.safeParse(overrides);
   if (!parsed.success) {
-    throw new InputError('INVALID_OVERRIDES', 'profile overrides are not valid', {
-      details: { issues: parsed.error.issues },
-    });
+    throw invalidOverrides(parsed.error.issues);
   }
   const o = parsed.data;
   const merged = {

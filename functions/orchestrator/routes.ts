@@ -2,6 +2,7 @@
  * How a call to the orchestrator is read: a POST body asks to resume, cancel,
  * or report a request, or else submits one (respond.ts is the way back).
  */
+import type { z } from 'zod';
 import {
   CancelRequest,
   ResumeRequest,
@@ -12,6 +13,7 @@ import { InputError } from '../../common/errors.js';
 import { firstHeader } from '../../common/openfaas/http.js';
 import { MethodNotAllowedError } from '../../common/openfaas/method-error.js';
 import type { FunctionHandler } from '../../common/openfaas/types.js';
+import { invalidOverrides, unknownProfile } from '../../common/profiles.js';
 import { toHttp } from './respond.js';
 import type { OrchestratorService } from './service.js';
 
@@ -37,16 +39,24 @@ export function orchestratorHandler(service: OrchestratorService): FunctionHandl
 }
 
 function parse<T>(
-  schema: {
-    safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: unknown[] } };
-  },
+  schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: z.ZodError } },
   body: unknown,
 ): T {
   const parsed = schema.safeParse(body);
-  if (!parsed.success) {
-    throw new InputError('INVALID_REQUEST', 'the request body is not valid', {
-      details: { issues: parsed.error.issues },
-    });
-  }
+  if (!parsed.success) throw refusal(body, parsed.error.issues);
   return parsed.data;
+}
+
+/**
+ * The error for a body the schema rejects. The README documents a code of
+ * its own for a bad profile and for bad overrides: when every issue is about
+ * that one field (by the issues' path and kind), that code; else the general one.
+ */
+function refusal(body: unknown, issues: readonly z.core.$ZodIssue[]): InputError {
+  const fields = new Set(issues.map((issue) => issue.path[0]));
+  if (fields.size === 1 && fields.has('profile') && issues.every((i) => i.code === 'invalid_value')) {
+    return unknownProfile((body as { profile?: unknown }).profile, issues);
+  }
+  if (fields.size === 1 && fields.has('overrides')) return invalidOverrides(issues);
+  return new InputError('INVALID_REQUEST', 'the request body is not valid', { details: { issues } });
 }

@@ -20,6 +20,7 @@ import { SAMPLE } from '../../cli/sample-video.js';
 import { FinalResult } from '../../common/contracts/final.js';
 import { indexKeys, requestKeys } from '../../common/keys.js';
 import { FolderStore } from '../../common/storage/folder-store.js';
+import { freePort } from '../../gateway/free-port.js';
 import { openPage } from '../helpers/chromium.js';
 import { cleanEnv, ROOT } from '../helpers/cli.js';
 
@@ -29,8 +30,9 @@ const exec = promisify(execFile);
  * The README's quick start, run as written from a temporary clone of the
  * repository, so the README cannot drift from the code: every fenced block
  * that follows a `<!-- quickstart … -->` comment runs in bash, in order, in
- * the clone (except `npm test`, which is what runs this). It uses the real
- * stages. A clone holds only committed files: by default it clones HEAD;
+ * the clone (except `npm test`, which is what runs this); so does every
+ * block after a `<!-- http-api … -->` comment (the HTTP API examples), with
+ * their outputs checked. It uses the real stages. A clone holds only committed files: by default it clones HEAD;
  * CLIPSEEK_README_FROM=worktree copies the files a commit of everything would
  * hold instead (tracked and untracked, minus git-ignored), to check before
  * committing. node_modules is the repository's, linked in (no second npm ci).
@@ -98,10 +100,13 @@ function copyWorktree(to: string, nulSeparated: string): void {
   }
 }
 
-/** The fenced blocks after a `<!-- quickstart` comment, as shell scripts, without `npm test`. */
-function quickstartBlocks(readme: string): string[] {
+/** The fenced blocks after a `<!-- <marker>` comment, as shell scripts, without `npm test`. */
+function markedBlocks(readme: string, marker: 'quickstart' | 'http-api'): string[] {
   const blocks: string[] = [];
-  const pattern = /<!-- quickstart[^>]*-->\s*\n```(?:sh|bash|shell)\n([\s\S]*?)```/g;
+  const pattern = new RegExp(
+    `<!-- ${marker}[^>]*-->\\s*\\n\`\`\`(?:sh|bash|shell)\\n([\\s\\S]*?)\`\`\``,
+    'g',
+  );
   for (const match of readme.matchAll(pattern)) {
     const lines = match[1]!.split('\n').filter((line) => !/^\s*npm test\b/.test(line));
     blocks.push(lines.join('\n'));
@@ -109,9 +114,9 @@ function quickstartBlocks(readme: string): string[] {
   return blocks;
 }
 
-async function bash(script: string): Promise<string> {
-  // A free port (the README's default is 8080, which may be taken here); the commands stay as written.
-  const env = cleanEnv({ CLIPSEEK_PORT: '0' });
+async function bash(script: string, port = '0'): Promise<string> {
+  // A free port (the README's default is 8080, which may be taken here): the commands stay as written.
+  const env = cleanEnv({ CLIPSEEK_PORT: port });
   try {
     const { stdout, stderr } = await exec('bash', ['-euo', 'pipefail', '-c', script], {
       cwd: clone,
@@ -134,7 +139,7 @@ async function bash(script: string): Promise<string> {
 }
 
 it('runs the quick start as written: the demo finds the motorbike and the weather, the walkthrough works', async () => {
-  const blocks = quickstartBlocks(readFileSync(join(clone, 'README.md'), 'utf8'));
+  const blocks = markedBlocks(readFileSync(join(clone, 'README.md'), 'utf8'), 'quickstart');
   if (blocks.length < 2)
     throw new Error(`README.md of the ${revision} clone has no quickstart blocks: commit README.md`);
   expect(blocks[0]).toMatch(/^npm run demo\b/);
@@ -187,3 +192,45 @@ it('runs the quick start as written: the demo finds the motorbike and the weathe
     await opened.close();
   }
 }, 420_000);
+
+it('runs the HTTP API examples as written: they find the motorbike, show the error shape, follow an async request', async () => {
+  const readme = readFileSync(join(clone, 'README.md'), 'utf8');
+  const blocks = markedBlocks(readme, 'http-api');
+  if (blocks.length < 4) throw new Error(`README.md of the ${revision} clone has no http-api blocks`);
+  // The examples' gateway is http://127.0.0.1:8080; here it is a free port, and only the port is changed.
+  const port = String(await freePort());
+  const end = '--- end of block ---';
+  const script = blocks
+    .map((block) => `${block.replaceAll('127.0.0.1:8080', `127.0.0.1:${port}`)}\necho '${end}'`)
+    .join('\n');
+  const outputs = (await bash(script, port)).split(`${end}\n`);
+  /** What the one block that contains `fragment` printed. */
+  const outputOf = (fragment: string): string => {
+    const at = blocks.flatMap((block, i) => (block.includes(fragment) ? [i] : []));
+    expect(at, `http-api blocks with ${fragment}`).toHaveLength(1);
+    return outputs[at[0]!]!;
+  };
+
+  const answer: unknown = JSON.parse(outputOf('"callback_url"'));
+  expect(answer).toMatchObject({ status: 'SUCCEEDED', query: 'find the motorbike' });
+  const submitted = FinalResult.parse(answer);
+  const seen = submitted.matches[0]?.why.labels.find((l) => l.label === 'motorcycle');
+  expect(seen).toBeDefined();
+
+  // The error shape, exactly as the README shows it.
+  const shown = /^\{"error":\{"code":"UNSUPPORTED_SOURCE_SCHEME".*$/m.exec(readme)?.[0];
+  expect(shown).toBeDefined();
+  expect(JSON.parse(outputOf('ftp://'))).toEqual(JSON.parse(shown!));
+
+  // Accepted at once, then followed by status queries until it has finished.
+  const lines = outputOf('/async-function/').trim().split('\n');
+  expect(lines[0]).toBe('202');
+  const last = /^(\{.*\}) (\d{3})$/.exec(lines.at(-1)!);
+  expect(last?.[2]).toBe('200');
+  expect(JSON.parse(last![1]!)).toMatchObject({
+    request_id: 'weather-42',
+    status: 'SUCCEEDED',
+    final_key: requestKeys('weather-42').final,
+  });
+  expect(existsSync(join(clone, '.clipseek/up.json'))).toBe(false);
+}, 300_000);

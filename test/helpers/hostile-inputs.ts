@@ -29,7 +29,7 @@ export interface Case {
   headers?: Record<string, string>;
   code: string;
   status?: number;
-  /** For INVALID_REQUEST: the field the refusal must be about. */
+  /** For a refusal by the request schema: the field it must be about. */
   field?: string;
   /** The request id this case may create (its prefix is the only place it may write). */
   id?: string;
@@ -108,51 +108,57 @@ export function allCases(): Case[] {
     {
       name: 'an unknown profile',
       body: () => submit('h-profile', { profile: 'turbo' }),
-      code: 'INVALID_REQUEST',
+      code: 'UNKNOWN_PROFILE',
       field: 'profile',
     },
     {
       name: 'profile "__proto__"',
       body: () => submit('h-profile-proto', { profile: '__proto__' }),
-      code: 'INVALID_REQUEST',
+      code: 'UNKNOWN_PROFILE',
       field: 'profile',
     },
     {
       name: 'a huge override (max_clips 1e9)',
       body: () => submit('h-huge', { overrides: { run: { max_clips: 1e9 } } }),
-      code: 'INVALID_REQUEST',
+      code: 'INVALID_OVERRIDES',
       field: 'overrides',
     },
     {
       name: 'a negative override',
       body: () => submit('h-negative', { overrides: { segment: { min_clip_s: -1 } } }),
-      code: 'INVALID_REQUEST',
+      code: 'INVALID_OVERRIDES',
+      field: 'overrides',
+    },
+    {
+      name: 'a negative frame rate (frames.fps -1)',
+      body: () => submit('h-negative-fps', { overrides: { frames: { fps: -1 } } }),
+      code: 'INVALID_OVERRIDES',
       field: 'overrides',
     },
     {
       name: 'an infinite override (1e999)',
       body: () =>
         `{"video_uri":"store://uploads/valid-noaudio.mp4","query":"cars","request_id":"h-inf","overrides":{"transcode":{"crf":1e999}}}`,
-      code: 'INVALID_REQUEST',
+      code: 'INVALID_OVERRIDES',
       field: 'overrides',
     },
     {
       name: 'a zero stage timeout',
       body: () => submit('h-timeout', { overrides: { run: { stage_timeout_s: { 'cut-clips': 0 } } } }),
-      code: 'INVALID_REQUEST',
+      code: 'INVALID_OVERRIDES',
       field: 'overrides',
     },
     {
       name: 'an unknown override key',
       body: () => submit('h-override-key', { overrides: { run: { shell: 'rm -rf /' } } }),
-      code: 'INVALID_REQUEST',
+      code: 'INVALID_OVERRIDES',
       field: 'overrides',
     },
     {
       name: 'a "__proto__" key in overrides',
       body: () =>
         `{"video_uri":"store://uploads/valid-noaudio.mp4","query":"cars","request_id":"h-proto","overrides":{"__proto__":{"run":{"max_clips":1}}}}`,
-      code: 'INVALID_REQUEST',
+      code: 'INVALID_OVERRIDES',
       field: 'overrides',
     },
     {
