@@ -4,8 +4,12 @@
 //   node scripts/apply-profile.mjs cold            # writes stack.cold.yml
 //   node scripts/apply-profile.mjs burst --stack stack.yml --out /tmp/stack.burst.yml
 //   node scripts/apply-profile.mjs warm --print    # to stdout
+//   node scripts/apply-profile.mjs warm --iam      # writes stack.warm.iam.yml
 //
 // then `faas-cli deploy -f stack.<profile>.yml`, or run the local gateway on it.
+// --iam also drops the S3 secrets (s3-access-key, s3-secret-key), which every
+// function otherwise needs to deploy: the functions then take their S3
+// credentials from the AWS SDK's default chain (IAM role, AWS_* variables).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -67,6 +71,26 @@ export function applyProfile(stackText, profileName) {
   return header + doc.toString({ lineWidth: 0 });
 }
 
+/** The secrets that hold static S3 credentials (common/storage/index.ts reads them). */
+export const S3_SECRETS = ['s3-access-key', 's3-secret-key'];
+
+/** Stack text → the same without the S3 secrets (comments and order kept), for IAM roles. */
+export function withoutS3Secrets(stackText) {
+  const doc = parseDocument(stackText);
+  const functions = doc.get('functions');
+  if (!functions || typeof functions.items === 'undefined') throw new Error('stack file has no functions');
+  for (const pair of functions.items) {
+    const name = String(pair.key.value ?? pair.key);
+    const secrets = doc.getIn(['functions', name, 'secrets']);
+    if (!secrets || typeof secrets.items === 'undefined') continue;
+    secrets.items = secrets.items.filter((item) => !S3_SECRETS.includes(String(item.value ?? item)));
+    if (secrets.items.length === 0) doc.deleteIn(['functions', name, 'secrets']);
+  }
+  const header =
+    '# S3 credentials from the AWS SDK default chain (IAM role, AWS_* variables): no s3-access-key / s3-secret-key secrets.\n';
+  return header + doc.toString({ lineWidth: 0 });
+}
+
 function main() {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
@@ -74,23 +98,27 @@ function main() {
       stack: { type: 'string', default: 'stack.yml' },
       out: { type: 'string' },
       print: { type: 'boolean', default: false },
+      iam: { type: 'boolean', default: false },
     },
   });
   const [profileName] = positionals;
   if (!profileName) {
     console.error(
-      'usage: node scripts/apply-profile.mjs <profile> [--stack stack.yml] [--out FILE] [--print]',
+      'usage: node scripts/apply-profile.mjs <profile> [--iam] [--stack stack.yml] [--out FILE] [--print]',
     );
     for (const [name, p] of Object.entries(SCALE_PROFILES)) console.error(`  ${name.padEnd(6)} ${p.summary}`);
+    console.error('  --iam  without the S3 secrets: credentials from the AWS SDK default chain (IAM roles)');
     process.exit(2);
   }
   const stackFile = resolve(values.stack);
-  const text = applyProfile(readFileSync(stackFile, 'utf8'), profileName);
+  const profiled = applyProfile(readFileSync(stackFile, 'utf8'), profileName);
+  const text = values.iam ? withoutS3Secrets(profiled) : profiled;
   if (values.print) {
     process.stdout.write(text);
     return;
   }
-  const out = values.out ? resolve(values.out) : join(dirname(stackFile), `stack.${profileName}.yml`);
+  const suffix = values.iam ? `${profileName}.iam` : profileName;
+  const out = values.out ? resolve(values.out) : join(dirname(stackFile), `stack.${suffix}.yml`);
   writeFileSync(out, text);
   console.log(`wrote ${out}`);
   console.log(`  cluster: faas-cli deploy -f ${basename(out)}`);

@@ -17,7 +17,13 @@ import { parseDuration } from '../../common/openfaas/duration.js';
 import { PROFILES } from '../../common/profiles.js';
 import { parseCron } from '../../gateway/cron.js';
 import { loadStack } from '../../gateway/stack.js';
-import { applyProfile, FAN_OUT, SCALE_PROFILES } from '../../scripts/apply-profile.mjs';
+import {
+  applyProfile,
+  FAN_OUT,
+  S3_SECRETS,
+  SCALE_PROFILES,
+  withoutS3Secrets,
+} from '../../scripts/apply-profile.mjs';
 import { functionBundleContents } from '../../scripts/build-lib.mjs';
 import { syncTemplates } from '../../scripts/sync-templates.mjs';
 
@@ -238,6 +244,51 @@ describe('scale profiles (scripts/apply-profile.mjs)', () => {
   it('refuses an unknown profile', () => {
     expect(() => applyProfile(stackText, 'lukewarm')).toThrow(/unknown profile/);
   });
+});
+
+describe('the IAM variant (apply-profile.mjs --iam): S3 credentials from the SDK default chain', () => {
+  type Doc = { functions: Record<string, { secrets?: string[] }> };
+  const secretsOf = (text: string) =>
+    Object.fromEntries(
+      Object.entries((parseYaml(text) as Doc).functions).map(([n, f]) => [n, f.secrets ?? []]),
+    );
+
+  it('drops exactly the secrets the S3 store reads', () => {
+    const storage = readFileSync(join(ROOT, 'common/storage/index.ts'), 'utf8');
+    const read = [...storage.matchAll(/readSecret\('([a-z0-9-]+)'/g)].map((m) => m[1]);
+    expect([...S3_SECRETS].sort()).toEqual([...read].sort());
+  });
+
+  it.each(Object.keys(SCALE_PROFILES))(
+    'of the %s profile names no S3 secret and changes nothing else',
+    (name) => {
+      const profiled = applyProfile(stackText, name);
+      const iam = withoutS3Secrets(profiled);
+      const before = secretsOf(profiled);
+      const after = secretsOf(iam);
+      for (const [fn, secrets] of Object.entries(before)) {
+        expect(after[fn], fn).toEqual(secrets.filter((s) => !S3_SECRETS.includes(s)));
+      }
+      expect(Object.values(after).flat()).toEqual(expect.arrayContaining(['callback-signing-key']));
+      const strip = (text: string) => {
+        const doc = parseYaml(text) as Doc;
+        for (const fn of Object.values(doc.functions)) delete fn.secrets;
+        return doc;
+      };
+      expect(strip(iam)).toEqual(strip(profiled));
+      // faas-cli and the local gateway read it as they read stack.yml.
+      const dir = mkdtempSync(join(tmpdir(), 'clipseek-iam-'));
+      try {
+        writeFileSync(join(dir, `stack.${name}.iam.yml`), iam);
+        const loaded = loadStack(join(dir, `stack.${name}.iam.yml`), { env: {}, root: ROOT });
+        expect(loaded.functions.map((f) => f.name)).toEqual(stack.functions.map((f) => f.name));
+        for (const fn of loaded.functions)
+          for (const s of S3_SECRETS) expect(fn.entry.secrets, fn.name).not.toContain(s);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 });
 
 describe('template (templates/node24-ts)', () => {
