@@ -51,6 +51,13 @@ export const SCALE_PROFILES = {
   },
 };
 
+/** The function names of a parsed stack file, in order. */
+function functionNames(doc) {
+  const functions = doc.get('functions');
+  if (!functions || typeof functions.items === 'undefined') throw new Error('stack file has no functions');
+  return functions.items.map((pair) => String(pair.key.value ?? pair.key));
+}
+
 /** stack.yml text → the same text with the profile's labels (comments and order kept). */
 export function applyProfile(stackText, profileName) {
   const profile = SCALE_PROFILES[profileName];
@@ -58,10 +65,7 @@ export function applyProfile(stackText, profileName) {
     throw new Error(`unknown profile "${profileName}"; known: ${Object.keys(SCALE_PROFILES).join(', ')}`);
   }
   const doc = parseDocument(stackText);
-  const functions = doc.get('functions');
-  if (!functions || typeof functions.items === 'undefined') throw new Error('stack file has no functions');
-  for (const pair of functions.items) {
-    const name = String(pair.key.value ?? pair.key);
+  for (const name of functionNames(doc)) {
     for (const [label, value] of Object.entries(profile.labels(name))) {
       if (value === null) doc.deleteIn(['functions', name, 'labels', label]);
       else doc.setIn(['functions', name, 'labels', label], value);
@@ -77,10 +81,7 @@ export const S3_SECRETS = ['s3-access-key', 's3-secret-key'];
 /** Stack text → the same without the S3 secrets (comments and order kept), for IAM roles. */
 export function withoutS3Secrets(stackText) {
   const doc = parseDocument(stackText);
-  const functions = doc.get('functions');
-  if (!functions || typeof functions.items === 'undefined') throw new Error('stack file has no functions');
-  for (const pair of functions.items) {
-    const name = String(pair.key.value ?? pair.key);
+  for (const name of functionNames(doc)) {
     const secrets = doc.getIn(['functions', name, 'secrets']);
     if (!secrets || typeof secrets.items === 'undefined') continue;
     secrets.items = secrets.items.filter((item) => !S3_SECRETS.includes(String(item.value ?? item)));
