@@ -117,7 +117,7 @@ describe('stack.yml', () => {
     }
     expect(byName.get('orchestrator')!.entry.build_args).toEqual({ FUNCTION: 'orchestrator' });
     expect(byName.get('sweeper')!.entry.build_args).toEqual({ FUNCTION: 'sweeper' });
-  });
+  }, 30_000); // an in-memory esbuild of every function: seconds on a busy machine
 
   it('copies into each build context what the bundle is built from', () => {
     const copy = (stack.stack.configuration as { copy?: string[] } | undefined)?.copy ?? [];
