@@ -89,6 +89,11 @@ export async function cli(): Promise<void> {
     if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
     throw err;
   });
+  // The AWS SDK's documented switch (aws/aws-sdk-js-v3#7983) for its 7-line
+  // "versions after January 2027 require node >= 22" notice, which it prints on
+  // every S3 command under Node 20; the pinned SDK runs on both. Inherited by
+  // the functions `clipseek up` starts. An explicit setting is left alone.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const code = await main(process.argv.slice(2), {
     out: process.stdout,
     err: process.stderr,
