@@ -1,9 +1,12 @@
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { createStore } from '../common/storage/index.js';
 import type { ObjectStore } from '../common/storage/types.js';
 import { EXIT, UsageError } from './errors.js';
 import { OrchestratorClient } from './orchestrator-client.js';
+import { shownPath } from './paths.js';
+import type { ShowKey } from './print.js';
 import { resolveRequestId } from './requests.js';
 import { COMMON_OPTIONS, type CommonFlags, resolveSettings, type Settings } from './settings.js';
 import { type Style, styleFor } from './style.js';
@@ -24,22 +27,40 @@ export interface Command {
   usage: string;
   /** Returns the exit code. */
   run(argv: string[], io: Io): Promise<number>;
+  /** Whether this command line asks for JSON output (then errors are printed as the error body too). */
+  wantsJson(argv: string[]): boolean;
 }
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
-/** util.parseArgs with the common options added; a parse failure is a UsageError. */
+/** util.parseArgs with the common options added; a parse failure is a UsageError in the command's own words. */
 export function parse<O extends Options>(argv: string[], options: O) {
+  const all = { ...COMMON_OPTIONS, ...options } as O & typeof COMMON_OPTIONS;
   try {
-    return parseArgs({
-      args: argv,
-      options: { ...COMMON_OPTIONS, ...options } as O & typeof COMMON_OPTIONS,
-      allowPositionals: true,
-      strict: true,
-    });
+    return parseArgs({ args: argv, options: all, allowPositionals: true, strict: true });
   } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message : String(err));
+    throw new UsageError(parseProblem(argv, all) ?? (err instanceof Error ? err.message : String(err)));
   }
+}
+
+/**
+ * What is wrong with a command line parseArgs refused, found from its tokens
+ * (parseArgs' own text tells how to pass a positional starting with "-",
+ * which is seldom what was meant).
+ */
+function parseProblem(argv: string[], options: Options): string | undefined {
+  const { tokens } = parseArgs({ args: argv, options, allowPositionals: true, strict: false, tokens: true });
+  for (const token of tokens) {
+    if (token.kind !== 'option') continue;
+    const option = options[token.name];
+    if (!option) return `unknown option ${token.rawName}`;
+    if (option.type === 'boolean' && token.value !== undefined) return `${token.rawName} takes no value`;
+    if (option.type === 'string' && token.value === undefined) return `${token.rawName} needs a value`;
+    if (option.type === 'string' && !token.inlineValue && token.value?.startsWith('-')) {
+      return `${token.rawName} needs a value (for one that starts with "-", write --${token.name}=${token.value})`;
+    }
+  }
+  return undefined;
 }
 
 type Parsed<O extends Options> = ReturnType<typeof parse<O>>;
@@ -56,6 +77,17 @@ export function defineCommand<O extends Options>(spec: {
   const { options, run, ...about } = spec;
   return {
     ...about,
+    wantsJson(argv) {
+      if (!('json' in options)) return false;
+      const { tokens } = parseArgs({
+        args: argv,
+        options: { ...COMMON_OPTIONS, ...options },
+        allowPositionals: true,
+        strict: false,
+        tokens: true,
+      });
+      return tokens.some((t) => t.kind === 'option' && t.name === 'json');
+    },
     async run(argv, io) {
       const args = parse(argv, options);
       if ((args.values as { help?: boolean }).help) {
@@ -75,17 +107,32 @@ export interface Context {
   client: OrchestratorClient;
   /** Styling for stdout. */
   style: Style;
+  /** How results name an object (a clip): a path for the folder store, else its key. */
+  showKey: ShowKey;
 }
 
 export function makeContext(flags: CommonFlags, io: Io): Context {
   const settings = resolveSettings(flags, io.env, io.cwd);
+  const store = createStore(settings.storageUrl, {
+    env: io.env,
+    secretsDir: join(settings.dataDir, 'secrets'),
+  });
   return {
     io,
     settings,
-    store: createStore(settings.storageUrl, { env: io.env, secretsDir: join(settings.dataDir, 'secrets') }),
+    store,
     client: new OrchestratorClient(settings.gatewayUrl, settings.authorization),
     style: styleFor(io.out.isTTY === true, io.env),
+    // store.url, not the setting: a plain path is a folder store too.
+    showKey: keyShownAs(store.url, io.cwd),
   };
+}
+
+/** The folder store keeps each object as a file under its folder: show that path, which the user can open. */
+export function keyShownAs(storageUrl: string, cwd: string): ShowKey {
+  if (!storageUrl.startsWith('file:')) return (key) => key;
+  const root = fileURLToPath(storageUrl);
+  return (key) => shownPath(cwd, join(root, ...key.split('/')));
 }
 
 export function writeLines(stream: NodeJS.WritableStream, lines: string[]): void {

@@ -7,7 +7,8 @@ import { isTerminal } from '../common/state/lifecycle.js';
 import { readState } from '../common/state/state-store.js';
 import type { ObjectStore } from '../common/storage/types.js';
 import type { Answer } from './orchestrator-client.js';
-import { elapsedOf, isStalled, type ProgressView } from './progress.js';
+import { elapsedOf, formatElapsed, isStalled, type ProgressView } from './progress.js';
+import { requestNotFound } from './requests.js';
 
 export interface FollowOptions {
   store: ObjectStore;
@@ -23,11 +24,18 @@ export interface FollowOptions {
    * instead of waiting for the sweeper. Omitted: only watch.
    */
   revive?: (() => Promise<Answer>) | undefined;
+  /**
+   * With no call in flight (watch, cancel), how long state.json may be missing
+   * before the request is taken for unknown: one just submitted has none until
+   * the orchestrator takes it. Default MISSING_GRACE_MS.
+   */
+  missingGraceMs?: number | undefined;
   intervalMs?: number;
   now?: () => Date;
 }
 
 const REVIVE_EVERY_MS = 5000;
+export const MISSING_GRACE_MS = 10_000;
 
 export interface Followed {
   state: RequestState;
@@ -85,6 +93,10 @@ export async function follow(opts: FollowOptions): Promise<Followed> {
           'point --storage (or STORAGE_URL) at the store the functions use',
         { details: { request_id: requestId, storage_url: store.url } },
       );
+    }
+    const grace = opts.missingGraceMs ?? MISSING_GRACE_MS;
+    if (!state && callDone === undefined && Date.now() - started >= grace) {
+      throw requestNotFound(requestId, store.url, ` (waited ${formatElapsed(grace)} for its state.json)`);
     }
     // At most one resume every few seconds: a live driver just answers "busy".
     if (

@@ -4,8 +4,8 @@
  * Bundled into dist/cli.mjs; bin/clipseek.mjs runs it.
  */
 import { pathToFileURL } from 'node:url';
-import { ClipseekError, toClipseekError } from '../common/errors.js';
-import type { Command, Io } from './command.js';
+import { ClipseekError, toClipseekError, toErrorBody } from '../common/errors.js';
+import { type Command, type Io, writeLines } from './command.js';
 import { cancelCommand } from './commands/cancel.js';
 import { downCommand } from './commands/down.js';
 import { lsCommand } from './commands/ls.js';
@@ -17,6 +17,7 @@ import { statusCommand } from './commands/status.js';
 import { upCommand } from './commands/up.js';
 import { watchCommand } from './commands/watch.js';
 import { EXIT, UsageError } from './errors.js';
+import { stderrTailLines } from './print.js';
 
 export const COMMANDS: Command[] = [
   upCommand,
@@ -47,29 +48,34 @@ a first run:
 <id> may be "last": the newest request.`;
 }
 
-/** Runs one command line; returns the exit code. Errors are reported on `io.err`, never thrown. */
-export async function main(argv: string[], io: Io): Promise<number> {
+/**
+ * Runs one command line; returns the exit code. Errors are reported on
+ * `io.err`, never thrown; when the command line asks for JSON, also as the
+ * error body `{"error":{…}}` on stdout, with the same exit code.
+ */
+export async function main(argv: string[], io: Io, commands: Command[] = COMMANDS): Promise<number> {
   const [verb, ...rest] = argv;
   if (verb === undefined || verb === '--help' || verb === '-h' || verb === 'help') {
     io.out.write(`${help()}\n`);
     return verb === undefined ? EXIT.USAGE : EXIT.OK;
   }
-  const command = COMMANDS.find((c) => c.name === verb);
+  const command = commands.find((c) => c.name === verb);
   try {
     if (!command) throw new UsageError(`unknown command "${verb}"`);
     return await command.run(rest, io);
   } catch (err) {
+    if (command?.wantsJson(rest)) io.out.write(`${JSON.stringify(toErrorBody(err))}\n`);
     return report(err, io, command);
   }
 }
 
 function report(err: unknown, io: Io, command: Command | undefined): number {
   if (err instanceof UsageError) {
-    io.err.write(`clipseek: ${err.message}\n${command ? `see: clipseek ${command.name} --help` : help()}\n`);
+    io.err.write(`clipseek: ${err.message}\n\n${command ? command.usage : help()}\n`);
     return EXIT.USAGE;
   }
   const e = toClipseekError(err);
-  io.err.write(`clipseek: ${e.code}: ${e.message}\n`);
+  writeLines(io.err, [`clipseek: ${e.code}: ${e.message}`, ...stderrTailLines(e.details)]);
   if (io.env.CLIPSEEK_DEBUG && !(err instanceof ClipseekError && err.cause === undefined)) {
     io.err.write(`${(err as Error).stack ?? String(err)}\n`);
   }
@@ -83,6 +89,11 @@ export async function cli(): Promise<void> {
     if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
     throw err;
   });
+  // The AWS SDK's documented switch (aws/aws-sdk-js-v3#7983) for its 7-line
+  // "versions after January 2027 require node >= 22" notice, which it prints on
+  // every S3 command under Node 20; the pinned SDK runs on both. Inherited by
+  // the functions `clipseek up` starts. An explicit setting is left alone.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const code = await main(process.argv.slice(2), {
     out: process.stdout,
     err: process.stderr,

@@ -1,10 +1,11 @@
 import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { FinalResult } from '../common/contracts/final.js';
 import type { RequestState } from '../common/contracts/state.js';
 import { type Context, writeLines } from './command.js';
 import { EXIT } from './errors.js';
 import type { Followed } from './follow.js';
+import { shownPath } from './paths.js';
 import { paintStatus, resultLines } from './print.js';
 import { renderReport } from './report.js';
 import { collectMedia } from './report-media.js';
@@ -43,16 +44,13 @@ export async function finishFollowed(ctx: Context, followed: Followed, flags: Ou
     if (finalText !== undefined) io.out.write(finalText.endsWith('\n') ? finalText : `${finalText}\n`);
     else io.err.write(`${state.request_id} ended ${state.status} without a final.json\n`);
   } else if (final) {
-    writeLines(io.out, resultLines(final, state, style));
+    writeLines(io.out, resultLines(final, state, style, ctx.showKey));
   } else {
     writeLines(io.out, [
       `${state.request_id} ${paintStatus(state.status, style)}${state.error ? `: ${state.error.code} — ${state.error.message}` : ''}`,
     ]);
   }
-  if (reportPath) {
-    const shown = relative(io.cwd, reportPath);
-    (flags.json ? io.err : io.out).write(`report: ${shown.startsWith('..') ? reportPath : shown}\n`);
-  }
+  if (reportPath) (flags.json ? io.err : io.out).write(`report: ${shownPath(io.cwd, reportPath)}\n`);
   return state.status === 'SUCCEEDED' ? EXIT.OK : EXIT.FAILED;
 }
 

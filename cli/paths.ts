@@ -1,4 +1,4 @@
-import { dirname, resolve } from 'node:path';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
@@ -8,3 +8,9 @@ import { fileURLToPath } from 'node:url';
  */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const DEFAULT_STACK_FILE = resolve(ROOT, 'stack.yml');
+
+/** A path as the output shows it: relative to `cwd` when it is below it, else absolute. */
+export function shownPath(cwd: string, path: string): string {
+  const shown = relative(cwd, path);
+  return shown === '' || shown.startsWith('..') || isAbsolute(shown) ? path : shown;
+}

@@ -17,7 +17,15 @@ import type { Style } from './style.js';
  * Human-readable output: the ranked matches of a result, a request's status,
  * the request list. Each returns lines; the caller writes them to stdout.
  */
-export function resultLines(final: FinalResult, state: RequestState | undefined, style: Style): string[] {
+/** How the output names an object: a path the user can open for the folder store, else its key. */
+export type ShowKey = (key: string) => string;
+
+export function resultLines(
+  final: FinalResult,
+  state: RequestState | undefined,
+  style: Style,
+  showKey: ShowKey = (key) => key,
+): string[] {
   const took = formatElapsed(final.metrics.wall_ms);
   const n = final.matches.length;
   const head =
@@ -29,18 +37,21 @@ export function resultLines(final: FinalResult, state: RequestState | undefined,
     `${head} in ${took} · ${final.clips} clip${final.clips === 1 ? '' : 's'} · ${answer} for "${final.query}"`,
     `  looking for: ${sought(final)}`,
     ...speechOnlyLines(final, style),
+    ...stderrTailLines(final.error?.details, style),
   ];
   if (final.coverage) lines.push(`  analysed: ${coverageText(final.coverage)}`);
   if (final.understood.note) lines.push(`  ${style.dim(final.understood.note)}`);
   if (final.note) lines.push(`  ${style.bad(final.note)}`);
   final.matches.forEach((m, i) => {
-    lines.push(...matchLines(m, i + 1, style));
+    lines.push(...matchLines(m, i + 1, style, showKey));
   });
   for (const f of final.failed_clips) {
     lines.push(style.bad(`  clip ${f.clip} failed: ${f.error.code} — ${f.error.message}`));
+    lines.push(...stderrTailLines(f.error.details, style));
   }
   if (state && final.status !== 'SUCCEEDED' && state.error && !final.error) {
     lines.push(style.bad(`  ${state.error.code}: ${state.error.message}`));
+    lines.push(...stderrTailLines(state.error.details, style));
   }
   return lines;
 }
@@ -72,7 +83,19 @@ function coverageText(c: NonNullable<FinalResult['coverage']>): string {
   return gaps ? `${share}; not analysed: ${gaps}` : share;
 }
 
-function matchLines(m: Match, rank: number, style: Style): string[] {
+/** How many of the last lines a failed tool wrote on stderr (an ffmpeg error's stderr_tail) are shown. */
+const STDERR_LINES = 5;
+
+/** The last lines of `details.stderr_tail`, what ffmpeg said before it failed; none without one. */
+export function stderrTailLines(details: Record<string, unknown> | undefined, style?: Style): string[] {
+  const tail = details?.stderr_tail;
+  if (typeof tail !== 'string') return [];
+  // ffmpeg ends its progress lines with \r.
+  const lines = tail.split(/\r\n|\r|\n/).filter((line) => line.trim() !== '');
+  return lines.slice(-STDERR_LINES).map((line) => `    ${style ? style.dim(`| ${line}`) : `| ${line}`}`);
+}
+
+function matchLines(m: Match, rank: number, style: Style, showKey: ShowKey): string[] {
   const clips = m.clips.length === 1 ? `clip ${m.clips[0]}` : `clips ${m.clips[0]}–${m.clips.at(-1)}`;
   const lines = [
     `  ${style.bold(`#${rank}`)}  ${fmtTime(m.start)}–${fmtTime(m.end)}  score ${m.score.toFixed(2)}  ${style.dim(clips)}`,
@@ -91,7 +114,9 @@ function matchLines(m: Match, rank: number, style: Style): string[] {
   if (m.transcript) lines.push(`      said   "${highlight(m.transcript, m, style)}"`);
   const [first, ...more] = m.video_keys;
   if (first)
-    lines.push(`      clip   ${style.dim(first)}${more.length ? style.dim(` (+${more.length} more)`) : ''}`);
+    lines.push(
+      `      clip   ${style.dim(showKey(first))}${more.length ? style.dim(` (+${more.length} more)`) : ''}`,
+    );
   return lines;
 }
 
@@ -134,7 +159,10 @@ export function statusLines(state: RequestState, now: Date, style: Style): strin
   if (isStalled(state, now)) lines.push(`  ${stallNote(state.request_id)}`);
   const waiting = sourceWaitNote(state, now);
   if (waiting) lines.push(style.bad(`  ${waiting}`));
-  if (state.error) lines.push(style.bad(`error     ${state.error.code}: ${state.error.message}`));
+  if (state.error) {
+    lines.push(style.bad(`error     ${state.error.code}: ${state.error.message}`));
+    lines.push(...stderrTailLines(state.error.details, style));
+  }
   for (const [key, task] of Object.entries(state.tasks)) {
     if (task.status === 'FAILED' && task.error) {
       lines.push(
@@ -142,6 +170,7 @@ export function statusLines(state: RequestState, now: Date, style: Style): strin
           `  ${key} failed after ${task.attempts} attempt(s): ${task.error.code} — ${task.error.message}`,
         ),
       );
+      lines.push(...stderrTailLines(task.error.details, style));
     }
   }
   return lines;

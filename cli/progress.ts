@@ -1,4 +1,4 @@
-import { isClipStage, STAGE_NAMES } from '../common/contracts/pipeline.js';
+import { CLIP_STAGES, isClipStage, REQUEST_STAGES, STAGE_NAMES } from '../common/contracts/pipeline.js';
 import type { StageName } from '../common/contracts/stages.js';
 import type { RequestState } from '../common/contracts/state.js';
 import { isTerminal, leaseState, waitsToCopyInput } from '../common/state/lifecycle.js';
@@ -75,6 +75,56 @@ export function clipProgress(state: RequestState): { done: number; total: number
   return { done, total: state.clips };
 }
 
+export interface Estimate {
+  /** Tasks finished, 0–100, once their number is known (the clips are cut). */
+  percent?: number;
+  /** Time left, once enough clip tasks are done to judge their pace. */
+  remainingMs?: number;
+}
+
+/** The share of clip tasks done before their pace is taken for the pace of the rest. */
+const ESTIMATE_AFTER = 0.2;
+
+/**
+ * How far an unfinished request is, in tasks (a failed clip's tasks count as
+ * finished: they will not run), and the time left at the pace clip tasks have
+ * gone since the first of them started. The request stages before them are
+ * short next to the clips, so clip tasks are what is counted for the pace.
+ */
+export function estimate(state: RequestState, now: Date): Estimate {
+  if (isTerminal(state.status) || state.clips === null) return {};
+  const finished = (key: string) => {
+    const status = state.tasks[key]?.status;
+    return status === 'SUCCEEDED' || status === 'FAILED';
+  };
+  const failedClips = new Set(state.failed_clips);
+  let clipDone = 0;
+  let firstStart = Number.POSITIVE_INFINITY;
+  for (let clip = 0; clip < state.clips; clip++) {
+    for (const key of clipTaskKeys(clip)) {
+      if (failedClips.has(clip) || finished(key)) clipDone++;
+      const started = state.tasks[key]?.started_at;
+      if (started) firstStart = Math.min(firstStart, Date.parse(started));
+    }
+  }
+  const clipTotal = state.clips * CLIP_STAGES.length;
+  const done = clipDone + REQUEST_STAGES.filter(finished).length;
+  const percent = Math.floor((100 * done) / (clipTotal + REQUEST_STAGES.length));
+  const spent = now.getTime() - firstStart;
+  if (clipDone === clipTotal || clipDone < clipTotal * ESTIMATE_AFTER || !(spent > 0)) return { percent };
+  return { percent, remainingMs: Math.round((spent * (clipTotal - clipDone)) / clipDone) };
+}
+
+/** "45 % · about 12s left", or as much of it as is known; empty when nothing is. */
+export function estimateText(e: Estimate): string {
+  return [
+    e.percent === undefined ? '' : `${e.percent} %`,
+    e.remainingMs === undefined ? '' : `about ${formatElapsed(e.remainingMs)} left`,
+  ]
+    .filter(Boolean)
+    .join(' · ');
+}
+
 /**
  * Nobody holds the lease of an unfinished request: it waits for the sweeper or
  * a resume. Not while it waits out the backoff before copying its source again.
@@ -121,7 +171,14 @@ function count(row: StageRow): string {
 
 /** The multi-line block drawn on a terminal. */
 export function renderBlock(s: Snapshot, now: Date): string[] {
-  const head = `clipseek ${s.requestId} · ${s.state?.status ?? 'SUBMITTING'} · ${formatElapsed(s.elapsedMs)}`;
+  const head = [
+    `clipseek ${s.requestId}`,
+    s.state?.status ?? 'SUBMITTING',
+    formatElapsed(s.elapsedMs),
+    s.state ? estimateText(estimate(s.state, now)) : '',
+  ]
+    .filter(Boolean)
+    .join(' · ');
   if (!s.state) return [head, `  ${s.phase ?? 'waiting for the orchestrator…'}`];
   const width = Math.max(...STAGE_NAMES.map((n) => n.length));
   const lines = [head];
@@ -144,14 +201,17 @@ export function renderLine(s: Snapshot, now: Date, withTime = true): string {
     .filter((r) => r.status !== 'PENDING' || r.done > 0)
     .map((r) => `${r.stage} ${count(r)}`);
   const clips = clipProgress(s.state);
+  // The time left changes on every poll: only in the written line, not in the change key.
+  const { percent, remainingMs } = estimate(s.state, now);
   const parts = [
     `${s.requestId} ${s.state.status}`,
+    estimateText(withTime ? { percent, remainingMs } : { percent }),
     ...stages,
     ...(clips.total === undefined ? [] : [`clips ${clips.done}/${clips.total}`]),
     ...(isStalled(s.state, now) ? ['stalled'] : []),
     ...(waitsToCopyInput(s.state, now) ? [`source retry at ${s.state.input_copy?.retry_at}`] : []),
   ];
-  return time + parts.join(' · ');
+  return time + parts.filter(Boolean).join(' · ');
 }
 
 export function stallNote(requestId: string): string {

@@ -42,3 +42,10 @@ export async function resolveRequestId(store: ObjectStore, arg: string): Promise
   if (!newest) throw new NotFoundError('REQUEST_NOT_FOUND', `no requests yet in ${store.url}`);
   return indexKeys.idFromKey(newest.key);
 }
+
+/** No state.json for the request in the store the CLI reads (a wrong id, or the wrong --storage). */
+export function requestNotFound(requestId: string, storeUrl: string, note = ''): NotFoundError {
+  return new NotFoundError('REQUEST_NOT_FOUND', `no request ${requestId} in ${storeUrl}${note}`, {
+    details: { request_id: requestId, storage_url: storeUrl },
+  });
+}

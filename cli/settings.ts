@@ -1,4 +1,5 @@
-import { join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { readSecret } from '../common/config.js';
 import { readRunningStack } from './local-stack.js';
@@ -12,11 +13,12 @@ export const COMMON_OPTIONS = {
 } as const;
 
 export const COMMON_USAGE = `common options:
-  --data DIR       data folder of the local stack (default: $CLIPSEEK_DATA or .clipseek)
+  --data DIR       data folder of the local stack (default: $CLIPSEEK_DATA, else the
+                   nearest .clipseek/ here or in a parent folder, else ./.clipseek)
   --storage URL    the store the functions use (default: $STORAGE_URL, else the running
                    \`clipseek up\` stack's, else file://<data>/bucket)
-  --gateway URL    the OpenFaaS gateway (default: $GATEWAY_URL, else the running
-                   \`clipseek up\` stack's, else http://127.0.0.1:8080)
+  --gateway URL    the OpenFaaS gateway (default: $GATEWAY_URL, else faas-cli's $OPENFAAS_URL,
+                   else the running \`clipseek up\` stack's, else http://127.0.0.1:8080)
   -h, --help       this help`;
 
 export interface CommonFlags {
@@ -36,9 +38,31 @@ export interface Settings {
 
 export const DEFAULT_GATEWAY_URL = 'http://127.0.0.1:8080';
 
-/** The data folder, absolute: --data, else $CLIPSEEK_DATA, else .clipseek (up, down and every other verb alike). */
-export function dataDirFrom(flag: string | undefined, env: NodeJS.ProcessEnv, cwd: string): string {
-  return resolve(cwd, flag ?? nonEmpty(env.CLIPSEEK_DATA) ?? '.clipseek');
+const DATA_FOLDER = '.clipseek';
+/**
+ * What a data folder holds (at least one of them). Tells it from the folder
+ * store's own `.clipseek/` inside <data>/bucket, met when walking up from there.
+ */
+const DATA_FOLDER_ENTRIES = ['up.json', 'bucket', 'secrets', 'reports', 'sample.mp4'];
+
+/**
+ * The data folder, absolute: --data, else $CLIPSEEK_DATA, else the nearest
+ * .clipseek in `cwd` or a parent folder (as git finds its repository), else
+ * .clipseek in `cwd`. Up, down and every other verb alike.
+ */
+export function dataDirFrom(
+  flag: string | undefined,
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+  exists: (path: string) => boolean = existsSync,
+): string {
+  const given = flag ?? nonEmpty(env.CLIPSEEK_DATA);
+  if (given !== undefined) return resolve(cwd, given);
+  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
+    const candidate = join(dir, DATA_FOLDER);
+    if (DATA_FOLDER_ENTRIES.some((entry) => exists(join(candidate, entry)))) return candidate;
+    if (dirname(dir) === dir) return resolve(cwd, DATA_FOLDER);
+  }
 }
 
 /** Flags win, then the environment, then the stack `clipseek up` runs on the data folder, then defaults. */
@@ -52,7 +76,9 @@ export function resolveSettings(flags: CommonFlags, env: NodeJS.ProcessEnv, cwd:
     pathToFileURL(join(dataDir, 'bucket')).href;
   const gatewayUrl = (
     flags.gateway ??
+    // Ours first: GATEWAY_URL is also what the functions are given; OPENFAAS_URL is faas-cli's.
     nonEmpty(env.GATEWAY_URL) ??
+    nonEmpty(env.OPENFAAS_URL) ??
     running?.gateway_url ??
     DEFAULT_GATEWAY_URL
   ).replace(/\/+$/, '');

@@ -10,6 +10,25 @@ export interface FunctionEnvSettings {
   secretsDir?: string | undefined;
 }
 
+/** What the gateway itself sets in every function's environment, over stack.yml's values. */
+export const GATEWAY_SET_ENV = ['STORAGE_URL', 'GATEWAY_URL'] as const;
+
+/**
+ * The environment variables a function is configured with, as OpenFaaS
+ * reports them (`envVars`): its stack.yml names, and the ones the gateway
+ * sets, with the values its process really got. Secrets and the gateway's
+ * own environment stay out.
+ */
+export function configuredEnv(spec: FunctionSpec, processEnv: NodeJS.ProcessEnv): Record<string, string> {
+  const names = new Set([...Object.keys(spec.environment), ...GATEWAY_SET_ENV]);
+  const configured: Record<string, string> = {};
+  for (const name of names) {
+    const value = processEnv[name];
+    if (value !== undefined) configured[name] = value;
+  }
+  return configured;
+}
+
 /**
  * What a function process sees: the gateway's environment, then its stack.yml
  * environment, its secrets as environment variables (readSecret's fallback),

@@ -59,6 +59,11 @@ export class FunctionProcess {
     return this.spec.name;
   }
 
+  /** The environment the process is started with (the gateway adds PORT and HOST). */
+  get env(): Readonly<NodeJS.ProcessEnv> {
+    return this.options.env;
+  }
+
   get pid(): number | undefined {
     return this.child?.pid;
   }

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { parseConfig } from '../common/config.js';
 import { ClipseekError } from '../common/errors.js';
 import { parseDuration } from '../common/openfaas/duration.js';
+import { substituteEnv } from './envsubst.js';
 
 const Scalar = z.union([z.string(), z.number(), z.boolean()]).transform(String);
 const StringMap = z.record(z.string(), Scalar).default({});
@@ -83,7 +84,7 @@ export interface LoadedStack {
 }
 
 export interface LoadStackOptions {
-  /** Used for ${VAR} substitution (faas-cli's envsubst). */
+  /** Used for ${VAR} substitution (faas-cli's envsubst, gateway/envsubst.ts). */
   env?: NodeJS.ProcessEnv;
   /** Where dist/functions/<name>/index.mjs lives; defaults to the stack file's folder. */
   root?: string;
@@ -171,16 +172,4 @@ function nonNegativeInt(text: string | undefined, fallback: number, what: string
 
 function invalidStack(message: string): ClipseekError {
   return new ClipseekError('INVALID_STACK', `stack.yml: ${message}`);
-}
-
-/**
- * faas-cli substitutes environment variables in stack.yml before parsing it:
- * `${NAME}` and `${NAME:-default}` (default when unset or empty).
- */
-export function substituteEnv(text: string, env: NodeJS.ProcessEnv): string {
-  return text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_match, name: string, fallback) => {
-    const value = env[name];
-    if (value !== undefined && value !== '') return value;
-    return typeof fallback === 'string' ? fallback : '';
-  });
 }

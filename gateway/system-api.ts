@@ -1,3 +1,4 @@
+import { configuredEnv } from './function-env.js';
 import type { FunctionProcess } from './function-process.js';
 
 /** The shape of the OpenFaaS FunctionStatus, as far as it means anything here. */
@@ -9,7 +10,8 @@ export function functionStatus(fn: FunctionProcess): Record<string, unknown> {
     image: entry.image ?? '',
     namespace: 'openfaas-fn',
     envProcess: `node ${fn.spec.script}`,
-    envVars: fn.spec.environment,
+    // What the process runs with: the gateway's --storage and its own URL win over stack.yml.
+    envVars: configuredEnv(fn.spec, fn.env),
     labels: entry.labels,
     annotations: entry.annotations,
     secrets: entry.secrets,

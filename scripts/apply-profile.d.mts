@@ -7,3 +7,7 @@ export interface ScaleProfile {
 export const FAN_OUT: ReadonlySet<string>;
 export const SCALE_PROFILES: Record<'cold' | 'warm' | 'burst', ScaleProfile>;
 export function applyProfile(stackText: string, profileName: string): string;
+/** The secrets that hold static S3 credentials. */
+export const S3_SECRETS: readonly string[];
+/** The stack without the S3 secrets: credentials from the AWS SDK default chain (IAM roles). */
+export function withoutS3Secrets(stackText: string): string;

@@ -2,6 +2,7 @@
 // and the CLI/gateway into dist/cli.mjs. These bundles are what the container,
 // the local gateway and the tests run.
 import { existsSync, readdirSync } from 'node:fs';
+import { isBuiltin } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -20,14 +21,9 @@ export function functionNames() {
     .sort();
 }
 
-export async function buildFunctions({ quiet = false } = {}) {
-  const entryPoints = Object.fromEntries(
-    functionNames().map((name) => [`functions/${name}/index`, join(ROOT, 'functions', name, 'handler.ts')]),
-  );
-  const cli = join(ROOT, 'cli', 'main.ts');
-  if (existsSync(cli)) entryPoints.cli = cli;
-  const started = Date.now();
-  await build({
+/** The esbuild options of every bundle: what the container, the local gateway and the tests run. */
+function bundleOptions(entryPoints, quiet) {
+  return {
     entryPoints,
     outdir: join(ROOT, 'dist'),
     outExtension: { '.js': '.mjs' },
@@ -42,6 +38,48 @@ export async function buildFunctions({ quiet = false } = {}) {
     banner: {
       js: "import { createRequire as __clipseekCreateRequire } from 'node:module'; const require = __clipseekCreateRequire(import.meta.url);",
     },
-  });
+  };
+}
+
+function functionEntryPoints() {
+  return Object.fromEntries(
+    functionNames().map((name) => [`functions/${name}/index`, join(ROOT, 'functions', name, 'handler.ts')]),
+  );
+}
+
+export async function buildFunctions({ quiet = false } = {}) {
+  const entryPoints = functionEntryPoints();
+  const cli = join(ROOT, 'cli', 'main.ts');
+  if (existsSync(cli)) entryPoints.cli = cli;
+  const started = Date.now();
+  await build(bundleOptions(entryPoints, quiet));
   if (!quiet) console.log(`built ${Object.keys(entryPoints).length} bundles in ${Date.now() - started} ms`);
+}
+
+/**
+ * What each function's bundle is made of, built in memory: the source files
+ * that put code in it (paths relative to the project) and the packages it
+ * loads from node_modules at run time (the external ones it imports).
+ */
+export async function functionBundleContents() {
+  const result = await build({
+    ...bundleOptions(functionEntryPoints(), true),
+    absWorkingDir: ROOT,
+    write: false,
+    metafile: true,
+  });
+  const contents = {};
+  for (const [output, meta] of Object.entries(result.metafile.outputs)) {
+    const name = /functions\/([^/]+)\/index\.mjs$/.exec(output)?.[1];
+    if (!name) continue;
+    contents[name] = {
+      inputs: Object.entries(meta.inputs)
+        .filter(([, input]) => input.bytesInOutput > 0)
+        .map(([path]) => path),
+      packages: [
+        ...new Set(meta.imports.filter((i) => i.external && !isBuiltin(i.path)).map((i) => i.path)),
+      ].sort(),
+    };
+  }
+  return contents;
 }

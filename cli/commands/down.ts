@@ -10,7 +10,8 @@ const USAGE = `usage: clipseek down [--data .clipseek]
 Stops the stack \`clipseek up\` runs on the data folder (as Ctrl-C would): every
 function process ends, requests in flight keep their state and can be resumed.
 
-  --data DIR   data folder (default: $CLIPSEEK_DATA or .clipseek)`;
+  --data DIR   data folder (default: $CLIPSEEK_DATA, else the nearest
+               .clipseek/ here or in a parent folder, else ./.clipseek)`;
 
 export const downCommand = defineCommand({
   name: 'down',

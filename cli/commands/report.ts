@@ -3,6 +3,7 @@ import { defineCommand, makeContext, requestArg } from '../command.js';
 import { EXIT } from '../errors.js';
 import { readFinal, tryReadState } from '../follow.js';
 import { writeReport } from '../outcome.js';
+import { requestNotFound } from '../requests.js';
 import { COMMON_USAGE } from '../settings.js';
 
 const USAGE = `usage: clipseek report <id|last> [-o file.html] [--link]
@@ -28,11 +29,10 @@ export const reportCommand = defineCommand({
     const state = await tryReadState(ctx.store, requestId);
     const { final } = await readFinal(ctx.store, requestId);
     if (!final) {
+      if (!state) throw requestNotFound(requestId, ctx.store.url);
       throw new ClipseekError(
         'NOT_FINISHED',
-        state
-          ? `${requestId} has no result yet (${state.status}): clipseek watch ${requestId}`
-          : `no request ${requestId} in ${ctx.store.url}`,
+        `${requestId} has no result yet (${state.status}): clipseek watch ${requestId}`,
         { status: 404 },
       );
     }

@@ -1,6 +1,7 @@
-import { join, relative, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { defineCommand, noPositionals } from '../command.js';
 import { EXIT } from '../errors.js';
+import { shownPath } from '../paths.js';
 import { makeSampleVideo } from '../sample-video.js';
 import { dataDirFrom } from '../settings.js';
 
@@ -12,7 +13,8 @@ the photo comes from Debian's python3-skimage package (downloaded, not
 installed). Kept when it is already up to date.
 
   -o, --output FILE   where to write it (default: <data>/sample.mp4)
-      --data DIR      data folder (default: $CLIPSEEK_DATA or .clipseek)`;
+      --data DIR      data folder (default: $CLIPSEEK_DATA, else the nearest
+                      .clipseek/ here or in a parent folder, else ./.clipseek)`;
 
 export const sampleCommand = defineCommand({
   name: 'sample',
@@ -25,8 +27,7 @@ export const sampleCommand = defineCommand({
     const out = resolve(io.cwd, values.output ?? join(dataDir, 'sample.mp4'));
     const sample = await makeSampleVideo(out, join(dataDir, 'cache'));
     io.err.write(`${sample.reused ? 'up to date' : 'made'}: ${sample.description}\n`);
-    const shown = relative(io.cwd, sample.path);
-    io.out.write(`${shown.startsWith('..') ? sample.path : shown}\n`);
+    io.out.write(`${shownPath(io.cwd, sample.path)}\n`);
     return EXIT.OK;
   },
 });

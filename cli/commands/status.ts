@@ -5,6 +5,7 @@ import { defineCommand, makeContext, requestArg, writeLines } from '../command.j
 import { EXIT } from '../errors.js';
 import { readFinal, tryReadState } from '../follow.js';
 import { resultLines, statusLines } from '../print.js';
+import { requestNotFound } from '../requests.js';
 import { COMMON_USAGE } from '../settings.js';
 
 const USAGE = `usage: clipseek status <id|last> [--json]
@@ -28,21 +29,17 @@ export const statusCommand = defineCommand({
         io.out.write(await ctx.store.getBytes(requestKeys(requestId).state));
         return EXIT.OK;
       } catch (err) {
-        if (err instanceof NotFoundError) throw notFound(requestId, ctx.store.url);
+        if (err instanceof NotFoundError) throw requestNotFound(requestId, ctx.store.url);
         throw err;
       }
     }
     const state = await tryReadState(ctx.store, requestId);
-    if (!state) throw notFound(requestId, ctx.store.url);
+    if (!state) throw requestNotFound(requestId, ctx.store.url);
     writeLines(io.out, statusLines(state, new Date(), ctx.style));
     if (isTerminal(state.status)) {
       const { final } = await readFinal(ctx.store, requestId);
-      if (final) writeLines(io.out, ['', ...resultLines(final, state, ctx.style)]);
+      if (final) writeLines(io.out, ['', ...resultLines(final, state, ctx.style, ctx.showKey)]);
     }
     return EXIT.OK;
   },
 });
-
-function notFound(requestId: string, storeUrl: string): NotFoundError {
-  return new NotFoundError('REQUEST_NOT_FOUND', `no request ${requestId} in ${storeUrl}`);
-}

@@ -13,6 +13,9 @@ import { readRunningStack, removeRunningStack, writeRunningStack } from '../loca
 import { DEFAULT_STACK_FILE, ROOT } from '../paths.js';
 import { dataDirFrom, nonEmpty } from '../settings.js';
 
+/** The hosts sources and callbacks may use on a local stack unless the environment says otherwise. */
+const LOCAL_HOSTS = '127.0.0.1,localhost,::1';
+
 const USAGE = `usage: clipseek up [--port 8080] [--data .clipseek] [--storage URL] [--detach]
 
 Starts the whole local stack: the local OpenFaaS-compatible gateway with every
@@ -20,20 +23,19 @@ function of stack.yml, each in its own process, on the folder store
 <data>/bucket (or --storage s3://…). Prints where things are; Ctrl-C stops
 everything. Generates <data>/secrets/callback-signing-key on first use, and
 lets sources and callbacks use this machine (SOURCE_ALLOWED_HOSTS and
-CALLBACK_ALLOWED_HOSTS default to 127.0.0.1,localhost).
+CALLBACK_ALLOWED_HOSTS default to ${LOCAL_HOSTS}).
 
 options:
       --port N        gateway port (default: $CLIPSEEK_PORT or 8080; 0 picks a free one)
       --host ADDR     listen address (default 127.0.0.1)
-      --data DIR      data folder (default: $CLIPSEEK_DATA or .clipseek)
+      --data DIR      data folder (default: $CLIPSEEK_DATA, else the nearest
+                      .clipseek/ here or in a parent folder, else ./.clipseek)
       --storage URL   file:///abs/dir or s3://bucket?endpoint=… (default: $STORAGE_URL,
                       else file://<data>/bucket)
       --stack FILE    the stack file (default: the repository's stack.yml)
   -d, --detach        run in the background (log in <data>/up.log); stop with clipseek down
       --quiet         only warnings and errors from the gateway, nothing from the functions
   -h, --help          this help`;
-
-const LOCAL_HOSTS = '127.0.0.1,localhost,::1';
 
 export const upCommand = defineCommand({
   name: 'up',
@@ -72,11 +74,7 @@ export const upCommand = defineCommand({
       host: values.host ?? '127.0.0.1',
       storageUrl,
       secretsDir,
-      env: {
-        ...io.env,
-        SOURCE_ALLOWED_HOSTS: nonEmpty(io.env.SOURCE_ALLOWED_HOSTS) ?? LOCAL_HOSTS,
-        CALLBACK_ALLOWED_HOSTS: nonEmpty(io.env.CALLBACK_ALLOWED_HOSTS) ?? LOCAL_HOSTS,
-      },
+      env: { ...io.env, ...allowedHosts(io.env) },
       logger: createLogger({ name: 'gateway', level: values.quiet ? 'warn' : (io.env.LOG_LEVEL ?? 'info') }),
       functionOutput: values.quiet ? 'ignore' : 'inherit',
     }).catch((err: unknown) => {
@@ -109,6 +107,16 @@ export const upCommand = defineCommand({
     return EXIT.OK;
   },
 });
+
+/** What the functions of a local stack are given: this machine is allowed unless the environment says. */
+export function allowedHosts(
+  env: NodeJS.ProcessEnv,
+): Record<'SOURCE_ALLOWED_HOSTS' | 'CALLBACK_ALLOWED_HOSTS', string> {
+  return {
+    SOURCE_ALLOWED_HOSTS: nonEmpty(env.SOURCE_ALLOWED_HOSTS) ?? LOCAL_HOSTS,
+    CALLBACK_ALLOWED_HOSTS: nonEmpty(env.CALLBACK_ALLOWED_HOSTS) ?? LOCAL_HOSTS,
+  };
+}
 
 function banner(
   gateway: Gateway,

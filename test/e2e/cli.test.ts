@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ErrorBody } from '../../common/contracts/common.js';
 import { FinalResult } from '../../common/contracts/final.js';
 import { STAGE_NAMES } from '../../common/contracts/pipeline.js';
 import { RequestState } from '../../common/contracts/state.js';
@@ -105,7 +106,8 @@ describe('clipseek run', () => {
     const r = await clipseek('run', other, '--query', 'find the red car', '--id', jsonRun.id, '--json');
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toContain('IDEMPOTENCY_KEY_MISMATCH');
-    expect(r.stdout).toBe('');
+    // With --json, the error body on stdout (issue 16; was nothing).
+    expect(ErrorBody.parse(JSON.parse(r.stdout)).error.code).toBe('IDEMPOTENCY_KEY_MISMATCH');
     const query = await clipseek('run', video, '--query', 'find the blue car', '--id', jsonRun.id, '--json');
     expect(query.code, query.stderr).toBe(1);
     expect(query.stderr).toContain('IDEMPOTENCY_KEY_MISMATCH');
@@ -122,6 +124,10 @@ describe('clipseek run', () => {
     expect(r.stdout).toMatch(/✓ SUCCEEDED .* 3 clips · 1 match for "what about the budget"/);
     expect(r.stdout).toMatch(/#1 {2}0:\d\d\.\d–0:\d\d\.\d {2}score 0\.50 {2}clip 2$/m);
     expect(r.stdout).toContain('heard  budget');
+    // The folder store: the clip as a file the user can open, not its object key.
+    const clip = /^ +clip +(\S+)$/m.exec(r.stdout)?.[1];
+    expect(clip).toMatch(/transcode-clip\/0002\/clip\.mp4$/);
+    expect(existsSync(resolve(ROOT, clip!))).toBe(true);
     const reportPath = /report: (\S+)/.exec(r.stdout)?.[1];
     expect(reportPath).toBeDefined();
     const html = readFileSync(resolve(ROOT, reportPath!), 'utf8');
@@ -254,11 +260,17 @@ describe('clipseek cancel and resume', () => {
 });
 
 describe('clipseek report', () => {
-  it('refuses a request that has no result yet', async () => {
+  it('refuses a request it does not know', async () => {
     const r = await clipseek('report', 'never_submitted');
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('no request never_submitted');
+    expect(r.stderr).toContain('REQUEST_NOT_FOUND: no request never_submitted');
   });
+});
+
+it('an unknown option: the command says so and shows its usage, with exit status 2', async () => {
+  const r = await clipseek('status', 'last', '--frobnicate');
+  expect(r.code).toBe(2);
+  expect(r.stderr).toMatch(/^clipseek: unknown option --frobnicate\n\nusage: clipseek status /);
 });
 
 it('every verb has --help', async () => {

@@ -299,6 +299,18 @@ describe('local gateway: system API and cron', () => {
     const echo = (await (await call('/system/function/echo')).json()) as Record<string, unknown>;
     expect(echo).toMatchObject({ name: 'echo', replicas: 1, availableReplicas: 1, namespace: 'openfaas-fn' });
     expect(echo.invocationCount).toBeGreaterThan(0);
+    // The environment the process runs with (the gateway's --storage and URL), not the stack file's.
+    const env = (await (
+      await call(`/function/echo/env?names=${Object.keys(echo.envVars as object).join(',')}`)
+    ).json()) as Record<string, string>;
+    expect(echo.envVars).toEqual(env);
+    expect(echo.envVars).toMatchObject({
+      STORAGE_URL: pathToFileURL(join(work, 'bucket')).href,
+      GATEWAY_URL: gateway.url,
+      GREETING: 'bonjour',
+      exec_timeout: '10s',
+    });
+    expect(Object.keys(echo.envVars as object)).not.toContain('CALLBACK_SIGNING_KEY');
     expect((await call('/system/function/nope')).status).toBe(404);
   });
 

@@ -1,7 +1,9 @@
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { Writable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
+import type { Io } from '../../cli/command.js';
 import { STAGE_NAMES } from '../../common/contracts/pipeline.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -18,9 +20,32 @@ export interface CliResult {
 /** The test process's environment without what would point the CLI elsewhere. */
 export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
-  for (const name of ['GATEWAY_URL', 'STORAGE_URL', 'CLIPSEEK_DATA', 'CLIPSEEK_PORT', 'LOG_LEVEL'])
+  for (const name of [
+    'GATEWAY_URL',
+    'OPENFAAS_URL',
+    'STORAGE_URL',
+    'CLIPSEEK_DATA',
+    'CLIPSEEK_PORT',
+    'LOG_LEVEL',
+  ])
     delete env[name];
   return { ...env, ...extra };
+}
+
+/** An Io to run a command in this process with: what it writes to stdout and stderr is kept. */
+export function memoryIo(
+  cwd: string,
+  env: NodeJS.ProcessEnv = {},
+): { io: Io; out: () => string; err: () => string } {
+  const text = { out: '', err: '' };
+  const sink = (name: 'out' | 'err') =>
+    new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        text[name] += chunk.toString();
+        done();
+      },
+    });
+  return { io: { out: sink('out'), err: sink('err'), env, cwd }, out: () => text.out, err: () => text.err };
 }
 
 export interface CliProcess {

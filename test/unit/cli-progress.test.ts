@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { statusLines } from '../../cli/print.js';
 import {
   clipProgress,
+  estimate,
+  estimateText,
   isStalled,
   ProgressView,
   renderBlock,
@@ -70,7 +72,7 @@ describe('progress from state.json', () => {
     });
     expect(clipProgress(s)).toEqual({ done: 1, total: 2 });
     expect(renderLine({ requestId: 'r_test', state: s, elapsedMs: 1500 }, NOW)).toBe(
-      '[1.5s] r_test RUNNING · clips 1/2',
+      '[1.5s] r_test RUNNING · 63 % · clips 1/2',
     );
   });
 
@@ -125,6 +127,88 @@ describe('progress from state.json', () => {
     expect(isStalled(state({ lease: null, status: 'SUCCEEDED' }), NOW)).toBe(false);
     expect(renderLine({ requestId: 'r_test', state: state({ lease: null }), elapsedMs: 0 }, NOW)).toMatch(
       /stalled$/,
+    );
+  });
+});
+
+describe('how far a request is, and the time left', () => {
+  const at = (s: number) => new Date(Date.parse('2026-01-01T10:00:00.000Z') + s * 1000).toISOString();
+  const done = (startS: number): TaskState => ({ status: 'SUCCEEDED', attempts: 1, started_at: at(startS) });
+  const requestStages = {
+    'extract-audio': ok,
+    'segment-speech': ok,
+    'cut-clips': ok,
+  } satisfies Record<string, TaskState>;
+  /** `n` clips, each with `perClip` of its four tasks done (the first started at 2 s). */
+  function clipTasks(n: number, perClip: (clip: number) => number): Record<string, TaskState> {
+    const stages = ['transcode-clip', 'sample-frames', 'detect-objects', 'transcribe-clip'];
+    const tasks: Record<string, TaskState> = {};
+    for (let clip = 0; clip < n; clip++) {
+      stages.forEach((stage, i) => {
+        const key = `${stage}/${String(clip).padStart(4, '0')}`;
+        tasks[key] = i < perClip(clip) ? done(2 + clip) : { status: 'PENDING', attempts: 0 };
+      });
+    }
+    return tasks;
+  }
+
+  it.each([
+    {
+      name: 'clips not cut yet: nothing to count',
+      s: { clips: null, tasks: { 'extract-audio': ok } },
+      want: {},
+    },
+    {
+      name: 'clips cut, none done: the share only',
+      s: { clips: 4, tasks: { ...requestStages, ...clipTasks(4, () => 0) } },
+      want: { percent: Math.floor((100 * 3) / 19) },
+    },
+    {
+      name: 'below the share of clip tasks it takes to judge the pace: no time left',
+      // 3 of 16 clip tasks: fewer than ESTIMATE_AFTER of them
+      s: { clips: 4, tasks: { ...requestStages, ...clipTasks(4, (c) => (c === 0 ? 3 : 0)) } },
+      want: { percent: Math.floor((100 * 6) / 19) },
+    },
+    {
+      name: 'half the clip tasks in 8 s (since 2 s): 8 s more',
+      s: { clips: 4, tasks: { ...requestStages, ...clipTasks(4, (c) => (c < 2 ? 4 : 0)) } },
+      want: { percent: Math.floor((100 * 11) / 19), remainingMs: 8_000 },
+    },
+    {
+      name: 'a failed clip counts as finished: its tasks will not run',
+      s: {
+        clips: 2,
+        failed_clips: [1],
+        tasks: { ...requestStages, ...clipTasks(2, (c) => (c === 0 ? 2 : 0)) },
+      },
+      // 2 + 4 of 8 clip tasks finished in 8 s: 2 left, at 4/8 s each
+      want: { percent: Math.floor((100 * 9) / 11), remainingMs: Math.round(8_000 / 3) },
+    },
+    {
+      name: 'every task done (the final result being written): 100 %, no time left',
+      s: { clips: 1, tasks: { ...requestStages, ...clipTasks(1, () => 4) } },
+      want: { percent: 100 },
+    },
+    {
+      name: 'finished: nothing',
+      s: { status: 'SUCCEEDED' as const, clips: 1, tasks: { ...requestStages, ...clipTasks(1, () => 4) } },
+      want: {},
+    },
+  ])('$name', ({ s, want }) => {
+    expect(estimate(state(s as Partial<RequestState>), NOW)).toEqual(want);
+  });
+
+  it('shows in the block head, and the time left only in the written line, not in its change key', () => {
+    const s = state({ clips: 4, tasks: { ...requestStages, ...clipTasks(4, (c) => (c < 2 ? 4 : 0)) } });
+    expect(estimateText(estimate(s, NOW))).toBe('57 % · about 8.0s left');
+    expect(renderBlock({ requestId: 'r_test', state: s, elapsedMs: 10_000 }, NOW)[0]).toBe(
+      'clipseek r_test · RUNNING · 10.0s · 57 % · about 8.0s left',
+    );
+    expect(renderLine({ requestId: 'r_test', state: s, elapsedMs: 10_000 }, NOW)).toMatch(
+      /^\[10\.0s\] r_test RUNNING · 57 % · about 8\.0s left · /,
+    );
+    expect(renderLine({ requestId: 'r_test', state: s, elapsedMs: 10_000 }, NOW, false)).toMatch(
+      /^r_test RUNNING · 57 % · clips 2\/4/,
     );
   });
 });

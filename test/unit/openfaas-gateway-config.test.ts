@@ -6,7 +6,8 @@ import { ClipseekError } from '../../common/errors.js';
 import { parseDuration } from '../../common/openfaas/duration.js';
 import { errorAnswer } from '../../common/openfaas/error-response.js';
 import { nextMinute, parseCron } from '../../gateway/cron.js';
-import { DEFAULT_EXEC_TIMEOUT_MS, loadStack, substituteEnv } from '../../gateway/stack.js';
+import { substituteEnv } from '../../gateway/envsubst.js';
+import { DEFAULT_EXEC_TIMEOUT_MS, loadStack } from '../../gateway/stack.js';
 
 describe('parseDuration (of-watchdog timeouts)', () => {
   it('reads Go durations and bare seconds', () => {
@@ -85,6 +86,45 @@ describe('loadStack', () => {
     const text = ['a=$', '{A} b=$', '{B:-dflt} c=$', '{C:-x}'].join('');
     expect(substituteEnv(text, { A: '1', C: '' })).toBe('a=1 b=dflt c=x');
   });
+
+  // biome-ignore-start lint/suspicious/noTemplateCurlyInString: stack.yml text, not JavaScript
+  // drone/envsubst (faas-cli's EvalEnv): its eval_test.go and parse_test.go cases.
+  it('reads the rest of what faas-cli reads the way faas-cli does', () => {
+    const env = { SET: 'v', EMPTY: '', REGISTRY: 'ghcr.io/me' };
+    const cases: Array<[string, string]> = [
+      ['$${SET}', '${SET}'], // $$ is a literal $
+      ['$$SET and $SET', '$SET and $SET'], // a bare $NAME is not substituted
+      ['$$${SET}', '$v'],
+      ['${UNSET}|${EMPTY}', '|'],
+      ['${UNSET=x} ${EMPTY:=y} ${SET:=z}', 'x y v'], // = and := are :- (unset and empty are one)
+      ['${UNSET:-${REGISTRY}/clipseek}', 'ghcr.io/me/clipseek'], // a default may hold ${…}
+      ['${UNSET:-${ALSO_UNSET:-a}-b}', 'a-b'],
+      ['${UNSET:-a$$b}', 'a$$b'], // no escapes inside a default
+      ['re: "a\\/b\\\\c"', 're: "a/b\\c"'], // \/ and \\ outside ${…}
+      ['http://x/${SET}}', 'http://x/v}'],
+    ];
+    for (const [text, want] of cases) expect(substituteEnv(text, env), text).toBe(want);
+  });
+
+  it('refuses the forms faas-cli reads unlike the shell, naming the line', () => {
+    for (const text of [
+      '${A-x}',
+      '${A:?x}',
+      '${A:+x}',
+      '${#A}',
+      '${A:1}',
+      '${A/a/b}',
+      '${A^^}',
+      '${}',
+      '${A:-x',
+    ]) {
+      expect(() => substituteEnv(`ok: 1\nbad: ${text}\n`, { A: 'a' }), text).toThrow(
+        expect.objectContaining({ code: 'INVALID_STACK', message: expect.stringContaining('line 2') }),
+      );
+    }
+  });
+
+  // biome-ignore-end lint/suspicious/noTemplateCurlyInString: stack.yml text, not JavaScript
 
   it('reads timeouts, max_inflight, scale.min, cron and the script of each function', () => {
     writeFileSync(join(dir, 'fake.mjs'), '');

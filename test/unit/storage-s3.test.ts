@@ -10,7 +10,7 @@ import {
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   ClipseekError,
   ConflictError,
@@ -19,6 +19,7 @@ import {
   NotFoundError,
   RetryableError,
 } from '../../common/errors.js';
+import { createRuntime, functionSettings } from '../../common/openfaas/runtime.js';
 import { S3Store } from '../../common/storage/s3-store.js';
 
 // The S3 store's request shapes and error mapping, against a mocked client.
@@ -248,5 +249,26 @@ describe('S3Store client settings', () => {
     expect(url.searchParams.get('X-Amz-Expires')).toBe('120');
     expect(url.searchParams.get('X-Amz-Signature')).toMatch(/^[0-9a-f]{64}$/);
     await own.close();
+  });
+
+  it("a function's store takes secret credentials when given, else the SDK default chain (IAM stacks)", async () => {
+    vi.stubEnv('AWS_ACCESS_KEY_ID', 'FROM-THE-DEFAULT-CHAIN');
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'chain-secret');
+    try {
+      const keyOf = async (env: NodeJS.ProcessEnv) => {
+        const settings = functionSettings({ STORAGE_URL: 's3://media?region=eu-west-1', ...env });
+        const runtime = await createRuntime('t', settings, env, new AbortController().signal);
+        const store = runtime.store as S3Store;
+        const credentials = store.client.config.credentials as () => Promise<{ accessKeyId: string }>;
+        const { accessKeyId } = await credentials();
+        await store.close();
+        return accessKeyId;
+      };
+      // No secret files (an IAM stack names none, so /var/openfaas/secrets holds none) and no S3_* variables.
+      expect(await keyOf({})).toBe('FROM-THE-DEFAULT-CHAIN');
+      expect(await keyOf({ S3_ACCESS_KEY: 'FROM-THE-SECRET', S3_SECRET_KEY: 's' })).toBe('FROM-THE-SECRET');
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 });
