@@ -126,7 +126,7 @@ describe('clipseek run', () => {
     expect(r.stdout).toContain('heard  budget');
     // The folder store: the clip as a file the user can open, not its object key.
     const clip = /^ +clip +(\S+)$/m.exec(r.stdout)?.[1];
-    expect(clip).toMatch(/transcode-clip\/0002\/clip\.mp4$/);
+    expect(clip).toMatch(/results\/default\/transcode-clip\/[0-9a-f]{64}\/clip\.mp4$/);
     expect(existsSync(resolve(ROOT, clip!))).toBe(true);
     const reportPath = /report: (\S+)/.exec(r.stdout)?.[1];
     expect(reportPath).toBeDefined();
