@@ -102,7 +102,17 @@ export async function runTask(
     const input = buildInput(ref, ctx, depOutputs);
     // An input that breaks its contract has no digest: the stage is called and refuses it.
     const task = taskResults(ref.stage, input);
-    const existing = task && (await readManifestFor(deps.store, ref.stage, task.keys.manifest, task.digest));
+    // The look is what saves the call, not what makes it right: the stage looks again under its
+    // claim. So a look that fails (storage throttling) calls the stage instead of failing the task.
+    const existing =
+      task &&
+      (await readManifestFor(deps.store, ref.stage, task.keys.manifest, task.digest).catch((err: unknown) => {
+        deps.logger.warn(
+          { task: key, err },
+          'could not look for the results at this digest; calling the stage',
+        );
+        return undefined;
+      }));
     if (task && existing) {
       deps.logger.info({ task: key, digest: task.digest }, 'reusing the results at this digest');
       return succeeded(key, ctx, ref.stage, existing, deps.now(), 0, true);

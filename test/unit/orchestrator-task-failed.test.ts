@@ -59,3 +59,39 @@ describe('a failed task: the wait it asks for is read by error type', () => {
     expect(event).not.toHaveProperty('retry_after_ms');
   });
 });
+
+describe('looking for the results at the digest', () => {
+  it('a look that fails (storage throttling) calls the stage instead of failing the task', async () => {
+    const invoked: string[] = [];
+    const store = {
+      getJson: async () => {
+        throw new RetryableError('STORAGE_THROTTLED', 'slow down');
+      },
+    } as unknown as ObjectStore;
+    const ctx = {
+      namespace: 'default',
+      requestId: 'r_look0001',
+      sourceKey: 'requests/r_look0001/input/a.mp4',
+      profile: PROFILES.default,
+    };
+    const { event } = await runTask(
+      'extract-audio',
+      ctx,
+      new OutputCache(store, () => undefined),
+      {
+        store,
+        invoke: async (stage) => {
+          invoked.push(stage);
+          throw new RetryableError('STAGE_UNAVAILABLE', 'down');
+        },
+        logger: pino({ level: 'silent' }),
+        now: () => new Date('2026-11-25T10:00:00.000Z'),
+        random: () => 0.5,
+      },
+      () => {},
+      new AbortController().signal,
+    );
+    expect(invoked).toEqual(['extract-audio']);
+    expect(event).toMatchObject({ type: 'task-failed', error: { code: 'STAGE_UNAVAILABLE' } });
+  });
+});
