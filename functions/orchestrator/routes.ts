@@ -12,6 +12,7 @@ import { InputError } from '../../common/errors.js';
 import { firstHeader } from '../../common/openfaas/http.js';
 import { MethodNotAllowedError } from '../../common/openfaas/method-error.js';
 import type { FunctionHandler } from '../../common/openfaas/types.js';
+import { parseIdempotencyKey } from './request-identity.js';
 import { toHttp } from './respond.js';
 import type { OrchestratorService } from './service.js';
 
@@ -26,10 +27,8 @@ export function orchestratorHandler(service: OrchestratorService): FunctionHandl
     }
     // As sent: an empty key is refused, not taken for no key.
     const keyHeader = req.headers['idempotency-key'];
-    const idempotencyKey = Array.isArray(keyHeader) ? keyHeader[0] : keyHeader;
-    if (idempotencyKey !== undefined && !/^[\x21-\x7e]{1,200}$/.test(idempotencyKey)) {
-      throw new InputError('INVALID_IDEMPOTENCY_KEY', 'Idempotency-Key: 1-200 printable ASCII characters');
-    }
+    const sentKey = Array.isArray(keyHeader) ? keyHeader[0] : keyHeader;
+    const idempotencyKey = sentKey === undefined ? undefined : parseIdempotencyKey(sentKey);
     // Only a call id the gateway sent (not one the adapter made up) identifies a redelivery.
     const gatewayCallId = firstHeader(req.headers['x-call-id']) ? req.callId : undefined;
     return toHttp(await service.submit(parse(SubmitRequest, body), idempotencyKey, gatewayCallId));
