@@ -1,9 +1,10 @@
 /**
  * How a call to the orchestrator is read: a POST body asks to resume, cancel,
- * or report a request, or else submits one (respond.ts is the way back).
+ * or report a request, or to list them, or else submits one (respond.ts is the way back).
  */
 import {
   CancelRequest,
+  ListRequest,
   ResumeRequest,
   StatusRequest,
   SubmitRequest,
@@ -12,6 +13,7 @@ import { InputError } from '../../common/errors.js';
 import { firstHeader } from '../../common/openfaas/http.js';
 import { MethodNotAllowedError } from '../../common/openfaas/method-error.js';
 import type { FunctionHandler } from '../../common/openfaas/types.js';
+import { checkListQuery } from '../../common/state/request-list.js';
 import { parseIdempotencyKey } from './request-identity.js';
 import { toHttp } from './respond.js';
 import type { OrchestratorService } from './service.js';
@@ -24,6 +26,10 @@ export function orchestratorHandler(service: OrchestratorService): FunctionHandl
       if ('resume' in body) return toHttp(await service.resume(parse(ResumeRequest, body).resume));
       if ('cancel' in body) return toHttp(await service.cancel(parse(CancelRequest, body).cancel));
       if ('status' in body) return toHttp(await service.status(parse(StatusRequest, body).status));
+      if ('list' in body) {
+        if (Object.keys(body).length !== 1) parse(ListRequest, body); // refuses the extra keys
+        return { status: 200, body: await service.list(checkListQuery((body as { list: unknown }).list)) };
+      }
     }
     // As sent: an empty key is refused, not taken for no key.
     const keyHeader = req.headers['idempotency-key'];
