@@ -4,7 +4,7 @@ import { ErrorBody } from './common.js';
 import { FinalResult } from './final.js';
 import { STAGE_NAMES } from './pipeline.js';
 import { Profile } from './profile.js';
-import { OrchestratorCall, StatusResponse, SubmitRequest } from './request.js';
+import { OrchestratorCall, RequestPage, StatusResponse, SubmitRequest } from './request.js';
 import { manifestSchema, STAGE_CONTRACTS } from './stages.js';
 import { RequestState } from './state.js';
 
@@ -14,6 +14,7 @@ export function jsonSchemas(): Record<string, unknown> {
     'orchestrator-request': SubmitRequest,
     'orchestrator-call': OrchestratorCall,
     'status-response': StatusResponse,
+    'list-response': RequestPage,
     state: RequestState,
     final: FinalResult,
     callback: CallbackBody,

@@ -1,5 +1,5 @@
 import type { FinalResult } from '../../common/contracts/final.js';
-import type { SubmitRequest } from '../../common/contracts/request.js';
+import type { RequestPage, SubmitRequest } from '../../common/contracts/request.js';
 import type { RequestState } from '../../common/contracts/state.js';
 import { ConflictError, InputError, NotFoundError } from '../../common/errors.js';
 import { indexKeys, requestKeys } from '../../common/keys.js';
@@ -7,6 +7,7 @@ import { assertUrlAllowed } from '../../common/net-policy.js';
 import { resolveProfile } from '../../common/profiles.js';
 import { checkRepeat, requestDigest } from '../../common/request-digest.js';
 import { finishRequest, isTerminal, leaseState } from '../../common/state/lifecycle.js';
+import { type CheckedListQuery, listRequests, putRequestMarker } from '../../common/state/request-list.js';
 import { createState, readState, updateState } from '../../common/state/state-store.js';
 import { CallbackOutbox, enqueueCallback } from './callback-outbox.js';
 import type { OrchestratorConfig } from './config.js';
@@ -30,8 +31,6 @@ export interface ServiceDeps extends TaskRunnerDeps {
 export type Outcome =
   | { kind: 'final'; result: FinalResult }
   | { kind: 'status'; state: RequestState; httpStatus: number; note?: string };
-
-const JSON_TYPE = { contentType: 'application/json' };
 
 export function bucketOf(storeUrl: string): string | undefined {
   const url = new URL(storeUrl);
@@ -94,11 +93,7 @@ export class OrchestratorService {
       if (by) await checkRepeat(store, id, digest, by);
       return this.existing(id);
     }
-    await store.put(
-      indexKeys.request(id),
-      JSON.stringify({ request_id: id, created_at: state.created_at, query: body.query }),
-      JSON_TYPE,
-    );
+    await putRequestMarker(store, { request_id: id, created_at: state.created_at, query: body.query });
     this.deps.logger.info({ request_id: id }, 'request accepted');
     return this.run(id);
   }
@@ -126,6 +121,11 @@ export class OrchestratorService {
 
   async status(id: string): Promise<Outcome> {
     return this.existing(id, false);
+  }
+
+  /** A page of the requests, newest first (the same listing as `clipseek ls`). */
+  async list(query: CheckedListQuery): Promise<RequestPage> {
+    return listRequests(this.deps.store, query);
   }
 
   /**
