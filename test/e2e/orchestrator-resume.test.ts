@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FinalResult } from '../../common/contracts/final.js';
-import { STAGE_NAMES } from '../../common/contracts/pipeline.js';
+import { FUNCTION_STAGES } from '../../common/contracts/pipeline.js';
 import { requestKeys } from '../../common/keys.js';
 import { createLogger } from '../../common/logger.js';
 import { readState } from '../../common/state/state-store.js';
@@ -35,7 +35,7 @@ beforeAll(async () => {
   markers = join(work, 'markers');
   mkdirSync(markers);
   const scripts: Record<string, string> = {};
-  for (const stage of STAGE_NAMES) {
+  for (const stage of FUNCTION_STAGES) {
     scripts[stage] = join(work, `fake-${stage}.mts`);
     writeFileSync(
       scripts[stage],
@@ -50,7 +50,7 @@ beforeAll(async () => {
     port: 0,
     storageUrl: pathToFileURL(join(work, 'bucket')).href,
     scripts,
-    only: ['orchestrator', ...STAGE_NAMES],
+    only: ['orchestrator', ...FUNCTION_STAGES],
     env: {
       ...process.env,
       LEASE_S: String(LEASE_S),

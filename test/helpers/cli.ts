@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { STAGE_NAMES } from '../../common/contracts/pipeline.js';
+import { FUNCTION_STAGES } from '../../common/contracts/pipeline.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 /** The `clipseek` command as users run it (the bundle test/global-setup.ts builds). */
@@ -69,7 +69,7 @@ export function runCli(
 export function fakeStageScripts(dir: string): Record<string, string> {
   const fixture = pathToFileURL(join(ROOT, 'test/fixtures/functions/fake-stage.ts')).href;
   const scripts: Record<string, string> = {};
-  for (const stage of STAGE_NAMES) {
+  for (const stage of FUNCTION_STAGES) {
     scripts[stage] = join(dir, `fake-${stage}.mts`);
     writeFileSync(
       scripts[stage],
