@@ -264,7 +264,7 @@ describe('sources that fail in passing, or crawl', () => {
       status: 'INIT',
       error: null,
       lease: null,
-      input_copy: { status: 'PENDING', attempts: 1, error: { code: 'SOURCE_UNREACHABLE' } },
+      tasks: { 'copy-source': { status: 'PENDING', attempts: 1, error: { code: 'SOURCE_UNREACHABLE' } } },
     });
     const failed = await waitFor(
       async () => {
@@ -278,7 +278,7 @@ describe('sources that fail in passing, or crawl', () => {
     expect(failed).toMatchObject({
       error: { code: 'SOURCE_UNREACHABLE', details: { attempts: 2 } },
       lease: null,
-      input_copy: { status: 'FAILED', attempts: 2 },
+      tasks: { 'copy-source': { status: 'FAILED', attempts: 2 } },
     });
     const after = await stack.listing();
     expect(after.has(indexKeys.active(id))).toBe(false);

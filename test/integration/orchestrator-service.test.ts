@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FinalResult } from '../../common/contracts/final.js';
 import { RequestState } from '../../common/contracts/state.js';
 import { indexKeys, requestKeys } from '../../common/keys.js';
+import { loadManifest } from '../../common/manifests.js';
 import { defineStage } from '../../common/stage.js';
 import { readState, updateState } from '../../common/state/state-store.js';
 import { toHttp } from '../../functions/orchestrator/respond.js';
@@ -58,6 +59,26 @@ describe('orchestrator service over a real folder store', () => {
     expect(h.gateway.repeated()).toEqual([]);
     expect(await h.store.head(indexKeys.active(result.request_id))).toBeUndefined();
     expect(await h.store.head(requestKeys(result.request_id).input('source.mp4'))).toBeDefined();
+  });
+
+  it('records the source copy as a task: its manifest names the copy, its exact sha256, size and name', async () => {
+    const result = finalOf(await h.service().submit(submit, undefined));
+    const bytes = await h.store.getBytes('uploads/video.mp4');
+    const keys = requestKeys(result.request_id);
+    const manifest = await loadManifest(h.store, 'copy-source', result.request_id, undefined);
+    expect(manifest.output).toEqual({
+      source_key: keys.input('source.mp4'),
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+      size_bytes: bytes.length,
+      name: 'video.mp4',
+    });
+    expect(await h.store.getBytes(manifest.output.source_key)).toEqual(bytes);
+    expect((await stateOf(result.request_id)).tasks['copy-source']).toMatchObject({
+      status: 'SUCCEEDED',
+      attempts: 1,
+      manifest: keys.manifest('copy-source'),
+    });
+    expect(result.source?.key).toBe(keys.input('source.mp4'));
   });
 
   it('bad input writes nothing at all', async () => {
@@ -291,7 +312,8 @@ describe('orchestrator service over a real folder store', () => {
       Object.entries((await stateOf('crashy')).tasks)
         .filter(([, t]) => t.status === 'SUCCEEDED')
         .map(([k]) => k);
-    await waitFor(async () => ((await succeeded()).length >= 6 ? true : undefined));
+    // The source copy and six invocations.
+    await waitFor(async () => ((await succeeded()).length >= 7 ? true : undefined));
     crash.abort();
     const done = await succeeded();
     h.gateway.hangAfter = Number.POSITIVE_INFINITY;
@@ -428,6 +450,36 @@ describe('orchestrator service over a real folder store', () => {
       expect(result.status).toBe('SUCCEEDED');
       const copied = await h.store.getBytes(requestKeys(result.request_id).input('source.mp4'));
       expect(copied.toString()).toBe('fake video bytes');
+      const { output } = await loadManifest(h.store, 'copy-source', result.request_id, undefined);
+      expect(output).toMatchObject({
+        sha256: createHash('sha256').update('fake video bytes').digest('hex'),
+        size_bytes: 16,
+        name: 'video.mp4',
+      });
+    });
+
+    it('a resumed request adopts the copy a dead driver finished, and does not fetch the source again', async () => {
+      h.gateway.faults.set('extract-audio', ['hang']);
+      const crash = new AbortController();
+      const body = { ...submit, video_uri: `${base}/video.mp4`, request_id: 'copied-then-died' };
+      void h.service({ leaseMs: 300 }, crash.signal).submit(body, undefined);
+      await waitFor(async () => (h.gateway.invocations.has('extract-audio') ? true : undefined));
+      crash.abort();
+      // As if it died after the manifest and before state.json said so.
+      await updateState(h.store, 'copied-then-died', (s) => {
+        s.tasks['copy-source'] = { status: 'RUNNING', attempts: 1 };
+        s.status = 'INIT';
+        return true;
+      });
+      await new Promise((r) => setTimeout(r, 400)); // the lease expires
+      const result = finalOf(await h.service().resume('copied-then-died'));
+      expect(result.status).toBe('SUCCEEDED');
+      expect(hits.get('/video.mp4')).toBe(1);
+      expect((await stateOf('copied-then-died')).tasks['copy-source']).toMatchObject({
+        status: 'SUCCEEDED',
+        adopted: true,
+        attempts: 1,
+      });
     });
 
     it.each([
@@ -534,6 +586,9 @@ describe('orchestrator service over a real folder store', () => {
       expect(hits.get('/slow.mp4')).toBe(1);
       const copied = await h.store.getBytes(requestKeys('slow').input('source.mp4'));
       expect(copied.toString()).toBe('fake video bytes'.repeat(20));
+      // Hashed across the 20 pieces it arrived in, as they streamed in.
+      const { output } = await loadManifest(h.store, 'copy-source', 'slow', undefined);
+      expect(output.sha256).toBe(createHash('sha256').update(copied).digest('hex'));
     });
 
     it('stops copying when another owner takes the lease over, writing nothing more', async () => {
