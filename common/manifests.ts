@@ -47,6 +47,17 @@ async function fetchManifest<S extends StageName>(
   return { key, parsed: manifestSchema(stage).safeParse(value) };
 }
 
+/** Writes a stage's manifest: its last write, which says every output it names is complete. */
+export async function writeManifest<S extends StageName>(
+  store: ObjectStore,
+  fields: Omit<Manifest<S>, 'schema_version'>,
+): Promise<Manifest<S>> {
+  const manifest = { schema_version: 1 as const, ...fields } as Manifest<S>;
+  const key = manifestKey(fields.stage, fields.request_id, fields.clip ?? undefined);
+  await store.put(key, JSON.stringify(manifest, null, 2), { contentType: 'application/json' });
+  return manifest;
+}
+
 /** A stage's manifest; undefined when there is none or it breaks its schema (the stage runs again and replaces it). */
 export async function readManifest<S extends StageName>(
   store: ObjectStore,

@@ -8,7 +8,7 @@ import {
 import { InputError, InternalError } from './errors.js';
 import { requestKeys } from './keys.js';
 import type { Logger } from './logger.js';
-import { inputDigest, manifestKey, readManifestFor } from './manifests.js';
+import { inputDigest, readManifestFor, writeManifest } from './manifests.js';
 import { claimOrWait } from './stage-claim.js';
 import { StageWriteGuard } from './stage-guard.js';
 import type { ObjectStore } from './storage/types.js';
@@ -113,19 +113,13 @@ async function runAndRecord<S extends StageName, D>(
       details: { issues: parsedOutput.error.issues },
     });
   }
-  const output = parsedOutput.data as StageOutput<S>;
-  const manifest = {
-    schema_version: 1 as const,
+  return writeManifest(deps.store, {
     stage: stage.name,
     request_id: input.request_id,
     clip: clip ?? null,
     input_digest: digest,
     created_at: deps.now().toISOString(),
     duration_ms: Date.now() - started,
-    output,
-  } as Manifest<S>;
-  await deps.store.put(manifestKey(stage.name, input.request_id, clip), JSON.stringify(manifest, null, 2), {
-    contentType: 'application/json',
-  });
-  return manifest;
+    output: parsedOutput.data as StageOutput<S>,
+  } as Omit<Manifest<S>, 'schema_version'>);
 }

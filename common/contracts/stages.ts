@@ -11,6 +11,19 @@ import { DetectParams, FrameParams, SegmentParams, TranscodeParams, TranscribePa
 export const StageName = z.enum(STAGE_NAMES);
 export type StageName = z.infer<typeof StageName>;
 
+// ---- copy-source (run by the orchestrator itself) ------------------------------
+
+export const CopySourceInput = z.object({ request_id: RequestId, video_uri: z.string().min(1) });
+export const CopySourceOutput = z.object({
+  /** The request's copy: requests/{id}/input/source.<ext>. */
+  source_key: ObjectKey,
+  /** sha256 (hex) of the bytes copied, computed as they streamed in: what identifies the content. */
+  sha256: z.string().regex(/^[a-f0-9]{64}$/),
+  size_bytes: z.number().int().positive(),
+  /** The source's file name: the last segment of its key or URL path. */
+  name: z.string().min(1),
+});
+
 // ---- extract-audio ---------------------------------------------------------
 
 export const MediaProbe = z.object({
@@ -193,6 +206,7 @@ export const DetectObjectsOutput = z.object({
 // ---- by stage -------------------------------------------------------------------
 
 export const STAGE_CONTRACTS = {
+  'copy-source': { input: CopySourceInput, output: CopySourceOutput },
   'extract-audio': { input: ExtractAudioInput, output: ExtractAudioOutput },
   'segment-speech': { input: SegmentSpeechInput, output: SegmentSpeechOutput },
   'cut-clips': { input: CutClipsInput, output: CutClipsOutput },

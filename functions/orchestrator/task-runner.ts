@@ -1,13 +1,34 @@
+import { isFunctionStage, type LocalStageName } from '../../common/contracts/pipeline.js';
 import type { Profile } from '../../common/contracts/profile.js';
-import { STAGE_CONTRACTS, type StageName } from '../../common/contracts/stages.js';
+import {
+  STAGE_CONTRACTS,
+  type StageInput,
+  type StageName,
+  type StageOutput,
+} from '../../common/contracts/stages.js';
 import { RetryableError, toClipseekError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
-import { loadManifest, manifestKey, readManifestFor, stageInputDigest } from '../../common/manifests.js';
+import {
+  inputDigest,
+  loadManifest,
+  manifestKey,
+  readManifestFor,
+  stageInputDigest,
+  writeManifest,
+} from '../../common/manifests.js';
 import type { ObjectStore } from '../../common/storage/types.js';
 import { parseTaskKey, type TaskKey, type TaskRef } from '../../common/task-key.js';
 import { buildInput, clipsOf, dependenciesOf, dependentsOf } from './dag.js';
 import type { OrchestratorEvent } from './decide.js';
 import type { StageInvoker } from './invoker.js';
+
+/** The effect of a task the orchestrator runs itself; aborting `signal` stops it. */
+export type LocalTask<S extends LocalStageName> = (
+  input: StageInput<S>,
+  signal: AbortSignal,
+) => Promise<StageOutput<S>>;
+/** One effect per row run by the orchestrator (TypeScript refuses a missing one). */
+export type LocalTasks = { [S in LocalStageName]: LocalTask<S> };
 
 export interface TaskRunnerDeps {
   store: ObjectStore;
@@ -19,7 +40,7 @@ export interface TaskRunnerDeps {
 
 export interface TaskContext {
   requestId: string;
-  sourceKey: string;
+  videoUri: string;
   profile: Profile;
   /** True unless this is the first driver of the request and the task's first attempt. */
   mayHaveOrphans: boolean;
@@ -78,14 +99,15 @@ export type TaskOutcome = { event: OrchestratorEvent; output?: unknown };
  * Runs one task: builds its input from its dependencies' outputs, adopts the
  * stage's manifest when one already exists for that very input (work finished
  * while no orchestrator was watching), and otherwise invokes the stage through
- * the gateway. `onStart` is called just before an invocation. Never throws:
- * failures come back as a task-failed event.
+ * the gateway, or runs it here (a row the orchestrator runs itself: `local`).
+ * `onStart` is called just before. Never throws: failures come back as a
+ * task-failed event.
  */
 export async function runTask(
   key: TaskKey,
   ctx: TaskContext,
   cache: OutputCache,
-  deps: TaskRunnerDeps,
+  deps: TaskRunnerDeps & { local: LocalTasks },
   onStart: () => void,
   signal: AbortSignal,
 ): Promise<TaskOutcome> {
@@ -105,12 +127,17 @@ export async function runTask(
       return succeeded(key, ref.stage, mKey, adopted, deps.now(), 0, true);
     }
     onStart();
-    const manifest = await deps.invoke(ref.stage, input, {
-      timeoutMs: ctx.profile.run.stage_timeout_s[ref.stage] * 1000,
-      callId: `${ctx.requestId}.${key.replace('/', '.')}.${Date.now().toString(36)}`,
-      signal,
-    });
-    const output = STAGE_CONTRACTS[ref.stage].output.parse(manifest.output);
+    const output = isFunctionStage(ref.stage)
+      ? STAGE_CONTRACTS[ref.stage].output.parse(
+          (
+            await deps.invoke(ref.stage, input, {
+              timeoutMs: ctx.profile.run.stage_timeout_s[ref.stage] * 1000,
+              callId: `${ctx.requestId}.${key.replace('/', '.')}.${Date.now().toString(36)}`,
+              signal,
+            })
+          ).output,
+        )
+      : await runLocal(ref.stage, input, ctx.requestId, deps, signal);
     return succeeded(key, ref.stage, mKey, output, deps.now(), Date.now() - started, false);
   } catch (err) {
     const e = toClipseekError(err);
@@ -158,6 +185,30 @@ function succeeded(
     },
     output,
   };
+}
+
+/** Runs a task here and records its manifest, as a function records its own. */
+async function runLocal(
+  stage: LocalStageName,
+  rawInput: unknown,
+  requestId: string,
+  deps: TaskRunnerDeps & { local: LocalTasks },
+  signal: AbortSignal,
+): Promise<unknown> {
+  const started = Date.now();
+  const contract = STAGE_CONTRACTS[stage];
+  const input = contract.input.parse(rawInput);
+  const output = contract.output.parse(await deps.local[stage](input, signal));
+  await writeManifest(deps.store, {
+    stage,
+    request_id: requestId,
+    clip: null,
+    input_digest: inputDigest(input),
+    created_at: deps.now().toISOString(),
+    duration_ms: Date.now() - started,
+    output,
+  });
+  return output;
 }
 
 /** The output of an existing manifest made from exactly this input, if any. */

@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorBody } from '../../common/contracts/common.js';
 import { FinalResult } from '../../common/contracts/final.js';
-import { STAGE_NAMES } from '../../common/contracts/pipeline.js';
+import { FUNCTION_STAGES } from '../../common/contracts/pipeline.js';
 import { RequestState } from '../../common/contracts/state.js';
 import { requestKeys } from '../../common/keys.js';
 import { createLogger } from '../../common/logger.js';
@@ -42,7 +42,7 @@ beforeAll(async () => {
     port: 0,
     storageUrl: pathToFileURL(bucket).href,
     scripts: fakeStageScripts(work),
-    only: ['orchestrator', ...STAGE_NAMES],
+    only: ['orchestrator', ...FUNCTION_STAGES],
     env: {
       ...process.env,
       LEASE_S: '2',

@@ -15,7 +15,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REQUEST_STAGES } from '../../common/contracts/pipeline.js';
+import { isFunctionStage, REQUEST_STAGES } from '../../common/contracts/pipeline.js';
 import type { StageName } from '../../common/contracts/stages.js';
 import type { RequestState } from '../../common/contracts/state.js';
 import { indexKeys, requestKeys } from '../../common/keys.js';
@@ -25,7 +25,11 @@ import { FaultRule, faultFor } from '../fixtures/functions/faulty-stage.js';
 import { type Stack, startStack, waitFor } from '../helpers/stack-harness.js';
 
 const CLIPS = 3; // FAKE_DURATION_S 30 s in 10 s clips
-const ALL_TASKS = [...REQUEST_STAGES, ...Array.from({ length: CLIPS }, (_, c) => clipTaskKeys(c)).flat()];
+/** Every task a function runs (copy-source runs in the orchestrator: no call to fault). */
+const ALL_TASKS = [
+  ...REQUEST_STAGES.filter(isFunctionStage),
+  ...Array.from({ length: CLIPS }, (_, c) => clipTaskKeys(c)).flat(),
+];
 
 const FLAKY = { kind: 'status', status: 500, rate: 0.35, seed: 7, requestPrefix: 'flaky-' } as const;
 const RULES: FaultRule[] = [
@@ -112,6 +116,7 @@ function flakyExpectation(requestId: string, maxAttempts: number) {
   const doomed: string[] = [];
   for (const task of ALL_TASKS) {
     const { stage, clip } = parseTaskKey(task);
+    if (!isFunctionStage(stage)) continue;
     let attempt = 1;
     while (attempt <= maxAttempts && faultFor(rules, { stage, requestId, clip, task, attempt })) attempt++;
     if (attempt > maxAttempts) doomed.push(task);

@@ -1,3 +1,4 @@
+import type { FunctionStageName } from '../../common/contracts/pipeline.js';
 import type { StageName } from '../../common/contracts/stages.js';
 import { clipId, requestKeys } from '../../common/keys.js';
 import { defineStage, type StageDefinition } from '../../common/stage.js';
@@ -14,7 +15,7 @@ export const FAKE_CLIP_S = 10;
 const file = (id: string, stage: StageName, name: string, clip?: number) =>
   requestKeys(id).stageFile(stage, name, clip);
 
-export const fakeStages: { [S in StageName]: StageDefinition<S> } = {
+export const fakeStages: { [S in FunctionStageName]: StageDefinition<S> } = {
   'extract-audio': defineStage({
     name: 'extract-audio',
     async run(input, { store }) {

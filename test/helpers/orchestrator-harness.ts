@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import type { StageName } from '../../common/contracts/stages.js';
+import type { FunctionStageName } from '../../common/contracts/pipeline.js';
 import {
   CancelledError,
   ClipseekError,
@@ -34,13 +34,13 @@ export class FakeGateway {
   readonly faults = new Map<string, Fault[]>();
   hangAfter = Number.POSITIVE_INFINITY;
   /** Stages that stand in for the usual fakes in one test. */
-  readonly stages: { [S in StageName]?: StageDefinition<S> } = {};
+  readonly stages: { [S in FunctionStageName]?: StageDefinition<S> } = {};
   private calls = 0;
 
   constructor(private readonly store: FolderStore) {}
 
   invoker(): StageInvoker {
-    return async (stage: StageName, input, { signal, timeoutMs }) => {
+    return async (stage: FunctionStageName, input, { signal, timeoutMs }) => {
       const clip = (input as { clip?: number }).clip;
       const key = taskKey(stage, clip);
       this.invocations.set(key, (this.invocations.get(key) ?? 0) + 1);

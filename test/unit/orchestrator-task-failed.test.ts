@@ -8,11 +8,7 @@ import { OutputCache, runTask } from '../../functions/orchestrator/task-runner.j
 /** The task-failed event of an extract-audio whose invocation throws `err` (no store read on a first run). */
 async function failedWith(err: unknown) {
   const store = {} as ObjectStore;
-  const ctx = {
-    requestId: 'r_fail0001',
-    sourceKey: 'requests/r_fail0001/input/a.mp4',
-    profile: PROFILES.default,
-  };
+  const ctx = { requestId: 'r_fail0001', videoUri: 'store://uploads/a.mp4', profile: PROFILES.default };
   const deps = {
     store,
     invoke: async () => {
@@ -21,11 +17,24 @@ async function failedWith(err: unknown) {
     logger: pino({ level: 'silent' }),
     now: () => new Date('2026-11-25T10:00:00.000Z'),
     random: () => 0.5,
+    local: {
+      'copy-source': async () => {
+        throw new Error('not called: the source is copied');
+      },
+    },
   };
+  // The source was copied by this driver: its output is at hand, nothing is read.
+  const cache = new OutputCache(store, ctx.requestId);
+  cache.set('copy-source', {
+    source_key: 'requests/r_fail0001/input/source.mp4',
+    sha256: 'a'.repeat(64),
+    size_bytes: 1,
+    name: 'a.mp4',
+  });
   const { event } = await runTask(
     'extract-audio',
     { ...ctx, mayHaveOrphans: false },
-    new OutputCache(store, ctx.requestId),
+    cache,
     deps,
     () => {},
     new AbortController().signal,
