@@ -23,7 +23,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { STAGE_NAMES } from '../common/contracts/pipeline.js';
+import { FUNCTION_STAGES } from '../common/contracts/pipeline.js';
 import { requestKeys } from '../common/keys.js';
 import { startStack } from '../test/helpers/stack-harness.js';
 import { postJson } from './lib/http.js';
@@ -70,7 +70,7 @@ async function measure(clips: number): Promise<Result> {
   const writesLog = join(markerDir, 'state-writes.log');
   const counted = await startStack({
     fakeStages: true,
-    only: ['orchestrator', ...STAGE_NAMES],
+    only: ['orchestrator', ...FUNCTION_STAGES],
     markerDir,
     env: {
       FAKE_DURATION_S: String(clips * 10),

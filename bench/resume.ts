@@ -20,7 +20,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { STAGE_NAMES } from '../common/contracts/pipeline.js';
+import { FUNCTION_STAGES } from '../common/contracts/pipeline.js';
 import { speechVideo } from '../test/helpers/media.js';
 import { mulberry32 } from '../test/helpers/seeded-random.js';
 import { type Stack, startStack } from '../test/helpers/stack-harness.js';
@@ -158,7 +158,7 @@ interface Run {
 }
 
 function stageCalls(s: Stack): number {
-  return STAGE_NAMES.reduce((n, name) => n + (s.gateway.functions.get(name)?.invocations ?? 0), 0);
+  return FUNCTION_STAGES.reduce((n, name) => n + (s.gateway.functions.get(name)?.invocations ?? 0), 0);
 }
 
 /** Runs `work` (which ends when request `id` is final) and measures it. */

@@ -1,4 +1,5 @@
 import type { FinalResult, Match } from '../common/contracts/final.js';
+import type { ListedRequest } from '../common/contracts/request.js';
 import type { RequestState } from '../common/contracts/state.js';
 import {
   clipProgress,
@@ -185,29 +186,30 @@ export function paintStatus(status: string, style: Style): string {
   return status;
 }
 
-export interface ListedRequest {
-  request_id: string;
-  created_at: string;
-  query: string;
-  status: string;
-  clips: number | null;
-  matches?: number | undefined;
-  /** Why the request could not be read (status CORRUPT): its error code. */
-  error?: string | undefined;
-}
-
 /** `clipseek ls`: one row per request, newest first. */
 export function listLines(rows: ListedRequest[], style: Style): string[] {
   if (rows.length === 0) return ['no requests yet: clipseek run <video> --query "…"'];
   const idWidth = Math.max(7, ...rows.map((r) => r.request_id.length));
-  const header = `${'REQUEST'.padEnd(idWidth)}  ${'STATUS'.padEnd(9)}  ${'CREATED'.padEnd(19)}  CLIPS  MATCHES  QUERY`;
+  const sources = rows.map((r) => shortSource(r.source));
+  const sourceWidth = Math.max(6, ...sources.map((s) => s.length));
+  const header =
+    `${'REQUEST'.padEnd(idWidth)}  ${'STATUS'.padEnd(9)}  ${'CREATED'.padEnd(19)}  CLIPS  MATCHES  ` +
+    `${'SOURCE'.padEnd(sourceWidth)}  QUERY`;
   return [
     style.dim(header),
     ...rows.map(
-      (r) =>
+      (r, i) =>
         `${r.request_id.padEnd(idWidth)}  ${paintStatus(r.status.padEnd(9), style)}  ` +
         `${r.created_at.replace('T', ' ').slice(0, 19).padEnd(19)}  ${String(r.clips ?? '-').padStart(5)}  ` +
-        `${String(r.matches ?? '-').padStart(7)}  ${r.query}`,
+        `${String(r.matches ?? '-').padStart(7)}  ${sources[i]!.padEnd(sourceWidth)}  ${r.query}`,
     ),
   ];
+}
+
+const SOURCE_WIDTH = 48;
+
+/** The video_uri, its end kept when long (the file name is what tells sources apart). */
+function shortSource(source: string | null): string {
+  if (source === null) return '-';
+  return source.length <= SOURCE_WIDTH ? source : `…${source.slice(-(SOURCE_WIDTH - 1))}`;
 }

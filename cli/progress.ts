@@ -1,7 +1,7 @@
 import { CLIP_STAGES, isClipStage, REQUEST_STAGES, STAGE_NAMES } from '../common/contracts/pipeline.js';
 import type { StageName } from '../common/contracts/stages.js';
 import type { RequestState } from '../common/contracts/state.js';
-import { isTerminal, leaseState, waitsToCopyInput } from '../common/state/lifecycle.js';
+import { isTerminal, leaseState, sourceTask, waitsToCopySource } from '../common/state/lifecycle.js';
 import { clipTaskKeys, parseTaskKey } from '../common/task-key.js';
 
 /**
@@ -130,13 +130,13 @@ export function estimateText(e: Estimate): string {
  * a resume. Not while it waits out the backoff before copying its source again.
  */
 export function isStalled(state: RequestState, now: Date): boolean {
-  return !isTerminal(state.status) && !waitsToCopyInput(state, now) && leaseState(state, now) !== 'live';
+  return !isTerminal(state.status) && !waitsToCopySource(state, now) && leaseState(state, now) !== 'live';
 }
 
 /** Why and until when a request waits to copy its source again; undefined when it does not. */
 export function sourceWaitNote(state: RequestState, now: Date): string | undefined {
-  if (!waitsToCopyInput(state, now)) return undefined;
-  const copy = state.input_copy!;
+  const copy = sourceTask(state);
+  if (!copy || !waitsToCopySource(state, now)) return undefined;
   const why = copy.error ? `: ${copy.error.code} — ${copy.error.message}` : '';
   return `copying the source failed (attempt ${copy.attempts}${why}); next attempt at ${copy.retry_at}`;
 }
@@ -209,7 +209,7 @@ export function renderLine(s: Snapshot, now: Date, withTime = true): string {
     ...stages,
     ...(clips.total === undefined ? [] : [`clips ${clips.done}/${clips.total}`]),
     ...(isStalled(s.state, now) ? ['stalled'] : []),
-    ...(waitsToCopyInput(s.state, now) ? [`source retry at ${s.state.input_copy?.retry_at}`] : []),
+    ...(waitsToCopySource(s.state, now) ? [`source retry at ${sourceTask(s.state)?.retry_at}`] : []),
   ];
   return time + parts.filter(Boolean).join(' · ');
 }

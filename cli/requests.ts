@@ -1,35 +1,6 @@
-import { CorruptDataError, NotFoundError } from '../common/errors.js';
+import { NotFoundError } from '../common/errors.js';
 import { indexKeys } from '../common/keys.js';
 import type { ObjectStore } from '../common/storage/types.js';
-
-export interface IndexedRequest {
-  request_id: string;
-  created_at: string;
-  query: string;
-}
-
-/** Every request the orchestrator recorded in index/requests/, newest first. */
-export async function listRequests(store: ObjectStore): Promise<IndexedRequest[]> {
-  const rows: IndexedRequest[] = [];
-  for await (const info of store.listAll(indexKeys.requestsPrefix)) {
-    const id = indexKeys.idFromKey(info.key);
-    let value: Partial<IndexedRequest> = {};
-    try {
-      const read = (await store.getJson<unknown>(info.key)).value;
-      if (read && typeof read === 'object') value = read as Partial<IndexedRequest>;
-    } catch (err) {
-      if (err instanceof NotFoundError) continue; // deleted while listing
-      // A damaged marker still names its request: list it with what the listing knows.
-      if (!(err instanceof CorruptDataError)) throw err;
-    }
-    rows.push({
-      request_id: typeof value.request_id === 'string' ? value.request_id : id,
-      created_at: typeof value.created_at === 'string' ? value.created_at : info.lastModified.toISOString(),
-      query: typeof value.query === 'string' ? value.query : '',
-    });
-  }
-  return rows.sort((a, b) => b.created_at.localeCompare(a.created_at));
-}
 
 /** `last` means the newest request; anything else is taken as an id. */
 export async function resolveRequestId(store: ObjectStore, arg: string): Promise<string> {

@@ -8,7 +8,8 @@ export function clipId(index: number): string {
 /**
  * The bucket layout, in one place:
  *   results/<ns>/<stage>/<digest>/…           a task's outputs, manifest.json (last), claim.json
- *   requests/{id}/input/…                     the request's copy of its source
+ *   requests/{id}/input/…                     the request's copy of its source, while it is fetched
+ *   requests/{id}/copy-source/manifest.json   the request's own record of the copy (sha256, name)
  *   requests/{id}/metadata/{state,final,callback}.json
  * A task's outputs are named by its digest (manifests.ts taskDigest), not by
  * the request: every request whose task has the same digest reuses them.
@@ -19,6 +20,8 @@ export const requestKeys = (requestId: string) => {
     root,
     prefix: `${root}/`,
     input: (fileName: string) => `${root}/input/${fileName}`,
+    /** The manifest of a task the orchestrator runs itself (copy-source): the request's own record. */
+    localManifest: (stage: StageName) => `${root}/${stage}/manifest.json`,
     state: `${root}/metadata/state.json`,
     final: `${root}/metadata/final.json`,
     /** The callback's delivery record (callback-outbox.ts). */

@@ -8,7 +8,7 @@ const REDACT_PATHS = [
   'secret',
   'authorization',
   'headers.authorization',
-  'headers["x-clipseek-signature"]',
+  'headers["webhook-signature"]',
   'credentials',
   '*.password',
   '*.secret',

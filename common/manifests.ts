@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ROWS } from './contracts/pipeline.js';
+import { isFunctionStage, ROWS } from './contracts/pipeline.js';
 import {
   type Manifest,
   manifestSchema,
@@ -8,7 +8,7 @@ import {
   type StageName,
 } from './contracts/stages.js';
 import { CorruptDataError, NotFoundError } from './errors.js';
-import { type ResultKeys, resultKeys } from './keys.js';
+import { type ResultKeys, requestKeys, resultKeys } from './keys.js';
 import type { ObjectStore } from './storage/types.js';
 
 /**
@@ -57,9 +57,34 @@ export function taskResults(
   return { digest, keys: resultKeys(parsed.data.namespace, stage, digest) };
 }
 
+/**
+ * Where a task's manifest lives. A function stage's is in its shared results. A
+ * stage the orchestrator runs itself (copy-source) keeps its record in the request,
+ * requests/<id>/<stage>/manifest.json: a source is fetched and hashed for every
+ * request (the same URI may name other bytes tomorrow); what it is made into is shared.
+ */
+export function taskManifest(stage: StageName, input: unknown): { digest: string; key: string } | undefined {
+  const task = taskResults(stage, input);
+  if (!task) return undefined;
+  if (isFunctionStage(stage)) return { digest: task.digest, key: task.keys.manifest };
+  const { request_id } = input as { request_id: string };
+  return { digest: task.digest, key: requestKeys(request_id).localManifest(stage) };
+}
+
 async function fetchManifest<S extends StageName>(store: ObjectStore, stage: S, key: string) {
   const { value } = await store.getJson(key);
   return manifestSchema(stage).safeParse(value);
+}
+
+/** Writes a task's manifest at `key`: its last write, which says every output it names is complete. */
+export async function writeManifest<S extends StageName>(
+  store: ObjectStore,
+  key: string,
+  fields: Omit<Manifest<S>, 'schema_version'>,
+): Promise<Manifest<S>> {
+  const manifest = { schema_version: 1 as const, ...fields } as Manifest<S>;
+  await store.put(key, JSON.stringify(manifest, null, 2), { contentType: 'application/json' });
+  return manifest;
 }
 
 /** The manifest at `key`; undefined when there is none or it breaks its schema. */

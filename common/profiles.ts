@@ -1,6 +1,5 @@
-import { ROWS, STAGE_NAMES } from './contracts/pipeline.js';
+import { FUNCTION_STAGES, type FunctionStageName, PIPELINE } from './contracts/pipeline.js';
 import { Profile, ProfileOverrides } from './contracts/profile.js';
-import type { StageName } from './contracts/stages.js';
 import { InputError } from './errors.js';
 
 const base: Profile = {
@@ -27,10 +26,9 @@ const base: Profile = {
   },
   transcribe: { language: 'en-us' },
   run: {
-    stage_timeout_s: Object.fromEntries(STAGE_NAMES.map((stage) => [stage, ROWS[stage].timeout_s])) as Record<
-      StageName,
-      number
-    >,
+    stage_timeout_s: Object.fromEntries(
+      FUNCTION_STAGES.map((stage) => [stage, PIPELINE[stage].timeout_s]),
+    ) as Record<FunctionStageName, number>,
     max_attempts: 3,
     busy_retries: 30,
     backoff_base_ms: 200,

@@ -8,7 +8,7 @@ import {
 import { InputError, InternalError } from './errors.js';
 import { type ResultKeys, resultKeys } from './keys.js';
 import type { Logger } from './logger.js';
-import { readManifestFor, taskDigest } from './manifests.js';
+import { readManifestFor, taskDigest, writeManifest } from './manifests.js';
 import { claimOrWait } from './stage-claim.js';
 import { StageWriteGuard } from './stage-guard.js';
 import type { ObjectStore } from './storage/types.js';
@@ -122,18 +122,14 @@ async function runAndRecord<S extends StageName, D>(
       details: { issues: parsedOutput.error.issues },
     });
   }
-  const output = parsedOutput.data as StageOutput<S>;
   const clip = 'clip' in input && typeof input.clip === 'number' ? input.clip : null;
-  const manifest = {
-    schema_version: 1 as const,
+  return writeManifest(deps.store, keys.manifest, {
     stage: stage.name,
     request_id: input.request_id,
     clip,
     digest,
     created_at: deps.now().toISOString(),
     duration_ms: Date.now() - started,
-    output,
-  } as Manifest<S>;
-  await deps.store.put(keys.manifest, JSON.stringify(manifest, null, 2), { contentType: 'application/json' });
-  return manifest;
+    output: parsedOutput.data as StageOutput<S>,
+  } as Omit<Manifest<S>, 'schema_version'>);
 }

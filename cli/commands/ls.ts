@@ -1,23 +1,28 @@
-import { FinalResult } from '../../common/contracts/final.js';
-import type { RequestState } from '../../common/contracts/state.js';
-import { CorruptDataError, NotFoundError, StateCorruptError } from '../../common/errors.js';
-import { requestKeys } from '../../common/keys.js';
-import type { ObjectStore } from '../../common/storage/types.js';
+import type { ListedRequest, RequestPage } from '../../common/contracts/request.js';
+import { InputError } from '../../common/errors.js';
+import {
+  type CheckedListQuery,
+  checkListQuery,
+  LIST_LIMIT,
+  listRequests,
+} from '../../common/state/request-list.js';
 import { defineCommand, makeContext, noPositionals, writeLines } from '../command.js';
 import { EXIT, UsageError } from '../errors.js';
-import { tryReadState } from '../follow.js';
-import { type ListedRequest, listLines } from '../print.js';
-import { type IndexedRequest, listRequests } from '../requests.js';
+import { listLines } from '../print.js';
 import { COMMON_USAGE } from '../settings.js';
 
-const USAGE = `usage: clipseek ls [--limit N] [--all] [--json]
+const USAGE = `usage: clipseek ls [--limit N] [--after CURSOR] [--status STATUS] [--all] [--json]
 
-The requests in the store, newest first: id, status, when, clips, matches, query.
+The requests in the store, newest first: id, status, when, clips, matches,
+source, query. When more follow, the last line says how many and the --after
+that lists them.
 
 options:
-  -n, --limit N   show the newest N (default 20)
-      --all       show every request
-      --json      one JSON array on stdout
+  -n, --limit N        show N (default ${LIST_LIMIT.default})
+      --after CURSOR   go on after an earlier listing (the cursor its last line names)
+      --status STATUS  only requests in this status: INIT, RUNNING, SUCCEEDED, FAILED, CANCELLED, EXPIRED
+      --all            show every request
+      --json           {"requests": [...], "next_cursor": …, "remaining": N} on stdout
 
 ${COMMON_USAGE}`;
 
@@ -25,46 +30,69 @@ export const lsCommand = defineCommand({
   name: 'ls',
   summary: 'list requests, newest first',
   usage: USAGE,
-  options: { limit: { type: 'string', short: 'n' }, all: { type: 'boolean' }, json: { type: 'boolean' } },
+  options: {
+    limit: { type: 'string', short: 'n' },
+    after: { type: 'string' },
+    status: { type: 'string' },
+    all: { type: 'boolean' },
+    json: { type: 'boolean' },
+  },
   async run({ values, positionals }, io) {
     noPositionals(positionals);
-    const limit = values.all ? Number.POSITIVE_INFINITY : Number(values.limit ?? 20);
-    if (!(limit >= 1)) throw new UsageError('--limit must be a positive number');
-    const ctx = makeContext(values, io);
-    const newest = (await listRequests(ctx.store)).slice(0, limit);
-    const rows: ListedRequest[] = [];
-    // A few at a time: each row reads state.json (and final.json when finished).
-    for (let i = 0; i < newest.length; i += 8) {
-      rows.push(...(await Promise.all(newest.slice(i, i + 8).map((r) => describe(ctx.store, r)))));
+    const limit = values.all ? Number.POSITIVE_INFINITY : Number(values.limit ?? LIST_LIMIT.default);
+    if (!(Number.isInteger(limit) || limit === Number.POSITIVE_INFINITY) || limit < 1) {
+      throw new UsageError('--limit must be a whole number of at least 1');
     }
-    if (values.json) io.out.write(`${JSON.stringify(rows, null, 2)}\n`);
-    else writeLines(io.out, listLines(rows, ctx.style));
+    const ctx = makeContext(values, io);
+    const page = await listPages(
+      ctx.store,
+      limit,
+      usageChecked({ cursor: values.after, status: values.status }),
+    );
+    if (values.json) io.out.write(`${JSON.stringify(page, null, 2)}\n`);
+    else writeLines(io.out, [...listLines(page.requests, ctx.style), ...moreHint(page, values.status)]);
     return EXIT.OK;
   },
 });
 
-/** A row for `ls`: one unreadable request shows as CORRUPT beside the rest, never ends the listing. */
-async function describe(store: ObjectStore, row: IndexedRequest): Promise<ListedRequest> {
-  let state: RequestState | undefined;
+/** The listing's own checks, as the CLI's usage errors (exit 2). */
+function usageChecked(flags: { cursor?: string | undefined; status?: string | undefined }): CheckedListQuery {
   try {
-    state = await tryReadState(store, row.request_id);
+    return checkListQuery({
+      ...(flags.cursor === undefined ? {} : { cursor: flags.cursor }),
+      ...(flags.status === undefined ? {} : { status: flags.status }),
+    });
   } catch (err) {
-    if (!(err instanceof StateCorruptError)) throw err;
-    return { ...row, status: 'CORRUPT', clips: null, matches: undefined, error: err.code };
+    if (err instanceof InputError)
+      throw new UsageError(`${err.code}: --${err.message.replace(/^cursor/, 'after')}`);
+    throw err;
   }
-  let matches: number | undefined;
-  if (state?.status === 'SUCCEEDED') {
-    try {
-      const { value } = await store.getJson(requestKeys(row.request_id).final);
-      matches = FinalResult.safeParse(value).data?.matches.length;
-    } catch (err) {
-      if (!(err instanceof NotFoundError) && !(err instanceof CorruptDataError)) throw err;
-    }
+}
+
+/** Pages of the shared listing until `limit` rows (more than one page holds) or the end. */
+async function listPages(
+  store: Parameters<typeof listRequests>[0],
+  limit: number,
+  query: CheckedListQuery,
+): Promise<RequestPage> {
+  const requests: ListedRequest[] = [];
+  let after = query.after;
+  for (;;) {
+    const page = await listRequests(store, {
+      ...query,
+      after,
+      limit: Math.min(LIST_LIMIT.max, limit - requests.length),
+    });
+    requests.push(...page.requests);
+    if (page.next_cursor === null || requests.length >= limit) return { ...page, requests };
+    after = checkListQuery({ cursor: page.next_cursor }).after;
   }
-  return {
-    ...row,
-    status: state?.status ?? 'UNKNOWN',
-    clips: state?.clips ?? null,
-    matches,
-  };
+}
+
+function moreHint(page: RequestPage, status: string | undefined): string[] {
+  if (page.next_cursor === null) return [];
+  const flags = `${status ? ` --status ${status}` : ''} --after ${page.next_cursor}`;
+  return status
+    ? [`${page.remaining} more to look through for ${status}: clipseek ls${flags}`]
+    : [`${page.remaining} more: clipseek ls${flags}`];
 }

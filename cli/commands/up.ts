@@ -135,12 +135,12 @@ function banner(
   ];
 }
 
-/** The HMAC key callbacks are signed with: generated once, kept private. */
+/** The key callbacks are signed with, in Standard Webhooks' whsec_<base64> form: generated once, kept private. */
 function ensureSigningKey(secretsDir: string): boolean {
   mkdirSync(secretsDir, { recursive: true, mode: 0o700 });
   const file = join(secretsDir, 'callback-signing-key');
   if (existsSync(file) && readFileSync(file, 'utf8').trim() !== '') return false;
-  writeFileSync(file, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
+  writeFileSync(file, `whsec_${randomBytes(32).toString('base64')}\n`, { mode: 0o600 });
   return true;
 }
 

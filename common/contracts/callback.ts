@@ -4,9 +4,10 @@ import { FinalResult } from './final.js';
 import { RequestStatus } from './request.js';
 
 /**
- * The body POSTed to a request's callback_url. Signed with
- * `X-Clipseek-Signature: sha256=<hex HMAC-SHA256 of the raw body>`; the same
- * `delivery_id` (also `X-Clipseek-Delivery`) on every retry, so receivers can dedupe.
+ * The body POSTed to a request's callback_url, signed as Standard Webhooks
+ * say (`webhook-id`, `webhook-timestamp`, `webhook-signature`:
+ * functions/orchestrator/callbacks.ts). `delivery_id` is the webhook-id: the
+ * same on every retry, so receivers can dedupe.
  */
 export const CallbackBody = z.object({
   delivery_id: z.string().min(1),

@@ -2,9 +2,9 @@ import { z } from 'zod';
 import { CallbackBody } from './callback.js';
 import { ErrorBody } from './common.js';
 import { FinalResult } from './final.js';
-import { STAGE_NAMES } from './pipeline.js';
+import { FUNCTION_STAGES } from './pipeline.js';
 import { Profile } from './profile.js';
-import { OrchestratorCall, StatusResponse, SubmitRequest } from './request.js';
+import { OrchestratorCall, RequestPage, StatusResponse, SubmitRequest } from './request.js';
 import { manifestSchema, STAGE_CONTRACTS } from './stages.js';
 import { RequestState } from './state.js';
 
@@ -14,13 +14,15 @@ export function jsonSchemas(): Record<string, unknown> {
     'orchestrator-request': SubmitRequest,
     'orchestrator-call': OrchestratorCall,
     'status-response': StatusResponse,
+    'list-response': RequestPage,
     state: RequestState,
     final: FinalResult,
     callback: CallbackBody,
     error: ErrorBody,
     profile: Profile,
   };
-  for (const stage of STAGE_NAMES) {
+  // A function's contract is what a caller of it sends and gets back; copy-source is no function.
+  for (const stage of FUNCTION_STAGES) {
     schemas[`stage-${stage}-input`] = STAGE_CONTRACTS[stage].input;
     schemas[`stage-${stage}-output`] = STAGE_CONTRACTS[stage].output;
     schemas[`stage-${stage}-manifest`] = manifestSchema(stage);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { STAGE_NAMES } from './pipeline.js';
+import { FUNCTION_STAGES, type FunctionStageName } from './pipeline.js';
 
 /**
  * Profiles are named parameter sets. A request picks one and may override
@@ -51,11 +51,11 @@ export const TranscribeParams = z.object({
   language: z.string().regex(/^[a-z]{2}(-[a-z]{2})?$/),
 });
 
-/** Seconds per call, one per stage of the pipeline. */
+/** Seconds per call, one per stage that is a function (the source copy has SOURCE_TIMEOUT_S). */
 const StageTimeout = z.number().min(1).max(3600);
 export const StageTimeouts = z.object(
-  Object.fromEntries(STAGE_NAMES.map((stage) => [stage, StageTimeout])) as Record<
-    (typeof STAGE_NAMES)[number],
+  Object.fromEntries(FUNCTION_STAGES.map((stage) => [stage, StageTimeout])) as Record<
+    FunctionStageName,
     typeof StageTimeout
   >,
 );

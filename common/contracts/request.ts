@@ -44,13 +44,33 @@ export type SubmitRequest = z.infer<typeof SubmitRequest>;
 export const ResumeRequest = z.object({ resume: RequestId }).strict();
 export const CancelRequest = z.object({ cancel: RequestId }).strict();
 export const StatusRequest = z.object({ status: RequestId }).strict();
-export const OrchestratorCall = z.union([SubmitRequest, ResumeRequest, CancelRequest, StatusRequest]);
 
 /** The statuses a request ends in: nothing moves it out of one (common/state/lifecycle.ts). */
 export const FINAL_STATUSES = ['SUCCEEDED', 'FAILED', 'CANCELLED', 'EXPIRED'] as const;
 export type FinalStatus = (typeof FINAL_STATUSES)[number];
 export const RequestStatus = z.enum(['INIT', 'RUNNING', ...FINAL_STATUSES]);
 export type RequestStatus = z.infer<typeof RequestStatus>;
+
+export const LIST_LIMIT = { default: 20, max: 200 } as const;
+
+/** One page of the requests, newest first (common/request-list.ts); `cursor` is a page's next_cursor. */
+export const ListQuery = z
+  .object({
+    limit: z.number().int().min(1).max(LIST_LIMIT.max).default(LIST_LIMIT.default),
+    cursor: z.string().min(1).max(512).optional(),
+    status: RequestStatus.optional(),
+  })
+  .strict();
+export type ListQuery = z.input<typeof ListQuery>;
+export const ListRequest = z.object({ list: ListQuery }).strict();
+
+export const OrchestratorCall = z.union([
+  SubmitRequest,
+  ResumeRequest,
+  CancelRequest,
+  StatusRequest,
+  ListRequest,
+]);
 
 /** The orchestrator's answer when it does not (yet) have the final result. */
 export const StatusResponse = z.object({
@@ -62,3 +82,29 @@ export const StatusResponse = z.object({
   updated_at: IsoTime.optional(),
 });
 export type StatusResponse = z.infer<typeof StatusResponse>;
+
+/** A request as a listing shows it. */
+export const ListedRequest = z.object({
+  request_id: z.string(),
+  /** A request status, or CORRUPT (its state.json cannot be read), or UNKNOWN (no state.json yet). */
+  status: z.string(),
+  created_at: z.string(),
+  query: z.string(),
+  /** The video_uri it was submitted with (null when its state cannot be read). */
+  source: z.string().nullable(),
+  clips: z.number().int().nullable(),
+  matches: z.number().int().optional(),
+  /** Why the request could not be read (status CORRUPT): its error code. */
+  error: z.string().optional(),
+});
+export type ListedRequest = z.infer<typeof ListedRequest>;
+
+/** The answer to `{"list": …}`. */
+export const RequestPage = z.object({
+  requests: z.array(ListedRequest),
+  /** Pass as `cursor` for the next page; null on the last one. */
+  next_cursor: z.string().nullable(),
+  /** Requests after this page not yet looked at (before any status filter). */
+  remaining: z.number().int().nonnegative(),
+});
+export type RequestPage = z.infer<typeof RequestPage>;

@@ -19,6 +19,22 @@ export type StageName = z.infer<typeof StageName>;
  */
 const TaskInput = z.object({ namespace: Namespace, request_id: RequestId });
 
+// ---- copy-source (run by the orchestrator itself) ------------------------------
+
+export const CopySourceInput = TaskInput.extend({ video_uri: z.string().min(1) });
+export const CopySourceOutput = z.object({
+  /**
+   * The source, content-addressed: results/<ns>/copy-source/<sha256>/source.<ext>, so
+   * every later stage's digest covers the bytes (the same video is analysed once).
+   */
+  source_key: ObjectKey,
+  /** sha256 (hex) of the bytes copied, computed as they streamed in: what identifies the content. */
+  sha256: z.string().regex(/^[a-f0-9]{64}$/),
+  size_bytes: z.number().int().positive(),
+  /** The source's file name: the last segment of its key or URL path. */
+  name: z.string().min(1),
+});
+
 // ---- extract-audio ---------------------------------------------------------
 
 export const MediaProbe = z.object({
@@ -197,6 +213,7 @@ export const DetectObjectsOutput = z.object({
 // ---- by stage -------------------------------------------------------------------
 
 export const STAGE_CONTRACTS = {
+  'copy-source': { input: CopySourceInput, output: CopySourceOutput },
   'extract-audio': { input: ExtractAudioInput, output: ExtractAudioOutput },
   'segment-speech': { input: SegmentSpeechInput, output: SegmentSpeechOutput },
   'cut-clips': { input: CutClipsInput, output: CutClipsOutput },

@@ -15,7 +15,10 @@ import { StageName } from './stages.js';
 export const TaskStatus = z.enum(['PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED']);
 export type TaskStatus = z.infer<typeof TaskStatus>;
 
-/** One invocation unit: a request-level stage, or a per-clip stage for one clip ("transcode-clip/0003"). */
+/**
+ * One unit of work: a request-level stage ("copy-source", "extract-audio"), or
+ * a per-clip stage for one clip ("transcode-clip/0003").
+ */
 export const TaskState = z.object({
   status: TaskStatus,
   attempts: z.number().int().nonnegative(),
@@ -24,7 +27,7 @@ export const TaskState = z.object({
   duration_ms: z.number().nonnegative().optional(),
   /** Not before this time may the next attempt start (backoff). */
   retry_at: IsoTime.optional(),
-  /** The task's manifest, in the shared results (results/<ns>/<stage>/<digest>/manifest.json). */
+  /** The task's manifest: in the shared results (results/<ns>/<stage>/<digest>/), copy-source's in the request. */
   manifest: ObjectKey.optional(),
   /** The task digest its results are named by (manifests.ts taskDigest). */
   digest: z.string().optional(),
@@ -85,12 +88,6 @@ export const RequestState = z.object({
      */
     digest: z.string().optional(),
   }),
-  input_key: ObjectKey.optional(),
-  /**
-   * Copying the source into input/, shaped like a task: attempts, the last
-   * error, and `retry_at` (no attempt before it) while it waits to try again.
-   */
-  input_copy: TaskState.optional(),
   lease: Lease.nullable(),
   /** How many times a driver has taken this request (first run, resumes, continuations). */
   runs: z.number().int().nonnegative(),

@@ -5,7 +5,7 @@
  * 200: see error-response.ts for the mapping.
  */
 import type { Server } from 'node:http';
-import type { StageName } from '../contracts/stages.js';
+import type { FunctionStageName } from '../contracts/pipeline.js';
 import { runStageOnce, type StageDefinition } from '../stage.js';
 import { listen } from './http.js';
 import { MethodNotAllowedError } from './method-error.js';
@@ -61,7 +61,7 @@ export async function serveFunction(
  * runStageOnce, which validates input and output). Dependencies come from
  * `createDeps`, called once per process.
  */
-export function serveStage<S extends StageName, D>(
+export function serveStage<S extends FunctionStageName, D>(
   stage: StageDefinition<S, D>,
   createDeps: (rt: FunctionRuntime) => D | Promise<D>,
 ): Promise<Server> {
@@ -73,7 +73,7 @@ export function serveStage<S extends StageName, D>(
 }
 
 /** The handler serveStage uses; exported for tests that build their own runtime. */
-export function stageHandler<S extends StageName, D>(
+export function stageHandler<S extends FunctionStageName, D>(
   stage: StageDefinition<S, D>,
   rt: FunctionRuntime,
   deps: D,

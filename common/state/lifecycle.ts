@@ -1,13 +1,15 @@
 import type { ErrorInfo } from '../contracts/common.js';
 import { FINAL_STATUSES, type FinalStatus, type RequestStatus } from '../contracts/request.js';
-import type { Lease, RequestState } from '../contracts/state.js';
+import type { Lease, RequestState, TaskState } from '../contracts/state.js';
+import type { TaskKey } from '../task-key.js';
 import { InvalidTransitionError } from './transitions.js';
 
 /**
  * A request's lifecycle, read by the orchestrator, the sweeper and the CLI:
  * whether it is finished, who drives it (its lease), and the one way it ends.
- * A request is INIT until a driver takes it, RUNNING while driven (with
- * pauses between drivers), and ends in a final status that nothing leaves.
+ * A request is INIT until its source is copied (its first task, copy-source,
+ * succeeded), RUNNING from then on (with pauses between drivers), and ends in
+ * a final status that nothing leaves.
  */
 
 export function isTerminal(status: RequestStatus): status is FinalStatus {
@@ -77,26 +79,40 @@ export function renewLease(state: RequestState, owner: string, now: Date, leaseM
 }
 
 /**
- * Takes the lease on `state` in place when it is free, expired or ours, and
- * starts the request (INIT → RUNNING). Returns false (and changes nothing)
- * when the request is finished or another driver holds it. The caller persists
- * with compare-and-swap, so of two drivers taking an expired lease at once
- * exactly one wins.
+ * Takes the lease on `state` in place when it is free, expired or ours.
+ * Returns false (and changes nothing) when the request is finished or another
+ * driver holds it. The caller persists with compare-and-swap, so of two
+ * drivers taking an expired lease at once exactly one wins.
  */
 export function takeLease(state: RequestState, owner: string, now: Date, leaseMs: number): boolean {
   if (isTerminal(state.status) || leaseHeldByOther(state, owner, now)) return false;
   state.lease = leaseFor(owner, now, leaseMs);
-  if (state.status === 'INIT') state.status = 'RUNNING';
   state.runs += 1;
   state.updated_at = now.toISOString();
   return true;
 }
 
+/** The request's source is in place: INIT → RUNNING (decide.ts, when a task first succeeds). */
+export function markRunning(state: RequestState): void {
+  if (state.status === 'INIT') state.status = 'RUNNING';
+}
+
+/** The source copy's task in state.json (the first row of the pipeline, common/contracts/pipeline.ts). */
+export function sourceTask(state: RequestState): TaskState | undefined {
+  return state.tasks['copy-source' satisfies TaskKey];
+}
+
 /**
  * True while an unfinished request waits out the backoff before its source is
- * copied again (input_copy.retry_at): a resume before then does nothing.
+ * copied again (its copy-source task's retry_at): nobody drives it meanwhile,
+ * and a resume before then does nothing.
  */
-export function waitsToCopyInput(state: RequestState, now: Date): boolean {
-  const at = state.input_copy?.retry_at;
-  return !state.input_key && !isTerminal(state.status) && at !== undefined && Date.parse(at) > now.getTime();
+export function waitsToCopySource(state: RequestState, now: Date): boolean {
+  const copy = sourceTask(state);
+  return (
+    !isTerminal(state.status) &&
+    copy?.status === 'PENDING' &&
+    copy.retry_at !== undefined &&
+    Date.parse(copy.retry_at) > now.getTime()
+  );
 }

@@ -35,6 +35,7 @@ export async function assembleFinal(
     return (await readManifest(store, stage, task.manifest))?.output;
   };
 
+  const source = await read('copy-source');
   const audio = await read('extract-audio');
   const pieces = (await read('cut-clips'))?.pieces ?? [];
   const failed = new Set(state.failed_clips);
@@ -95,9 +96,7 @@ export async function assembleFinal(
     clips: pieces.length,
     clip_list: clipList,
     failed_clips: [...failed].sort((a, b) => a - b).map((clip) => ({ clip, error: clipError(state, clip) })),
-    ...(state.input_key && audio
-      ? { source: { key: state.input_key, duration_s: audio.probe.duration_s } }
-      : {}),
+    ...(source && audio ? { source: { key: source.source_key, duration_s: audio.probe.duration_s } } : {}),
     metrics: { wall_ms: finishedAt.getTime() - Date.parse(state.created_at), stages: stageMetrics(state) },
     error: state.error,
   };

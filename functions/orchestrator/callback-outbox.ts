@@ -147,7 +147,7 @@ export class CallbackOutbox {
       result: result === undefined ? await readFinal(store, requestId) : result,
       error: claimed.error,
     };
-    const sent = await sendCallback(claimed.url, body, settings);
+    const sent = await sendCallback(claimed.url, body, startedAt, settings);
     await this.recordAttempt(requestId, {
       delivery_id: claimed.delivery_id,
       url: claimed.url,

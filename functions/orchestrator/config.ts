@@ -5,6 +5,7 @@ import { DEFAULT_NAMESPACE, Namespace } from '../../common/contracts/common.js';
 import { gatewayAuthorization } from '../../common/gateway-client.js';
 import { parseAllowedHosts } from '../../common/net-policy.js';
 import { parseDuration } from '../../common/openfaas/duration.js';
+import { webhookKey } from './callbacks.js';
 import { requestIdKeyFrom } from './request-identity.js';
 
 const Env = z.object({
@@ -52,6 +53,7 @@ export interface CallbackSettings {
 export function loadCallbackSettings(env: NodeJS.ProcessEnv): CallbackSettings {
   const e = parseConfig(CallbackEnv, env);
   const signingKey = readSecret('callback-signing-key', env);
+  if (signingKey) webhookKey(signingKey); // a malformed whsec_ secret stops the start, not each callback
   return {
     ...(signingKey ? { signingKey } : {}),
     policy: { allowedHosts: parseAllowedHosts(e.CALLBACK_ALLOWED_HOSTS) },

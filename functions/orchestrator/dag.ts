@@ -55,7 +55,8 @@ export interface InputContext {
   /** Whose results the request shares (state.json's namespace). */
   namespace: string;
   requestId: string;
-  sourceKey: string;
+  /** The request's video_uri, as submitted. */
+  videoUri: string;
   profile: Profile;
 }
 
@@ -71,21 +72,22 @@ const idsOf = (ctx: InputContext): TaskIds => ({ namespace: ctx.namespace, reque
 
 /** One builder per stage of the table (TypeScript refuses a missing one). Pure. */
 const INPUTS: { [S in StageName]: InputBuilder<S> } = {
-  'extract-audio': (_, ctx) => ({ ...idsOf(ctx), source_key: ctx.sourceKey }),
+  'copy-source': (_, ctx) => ({ ...idsOf(ctx), video_uri: ctx.videoUri }),
+  'extract-audio': ({ 'copy-source': source }, ctx) => ({ ...idsOf(ctx), source_key: source.source_key }),
   'segment-speech': ({ 'extract-audio': audio }, ctx) => ({
     ...idsOf(ctx),
     audio_key: audio.audio_key,
     duration_s: audio.probe.duration_s,
     params: ctx.profile.segment,
   }),
-  'cut-clips': ({ 'segment-speech': { clips } }, ctx) => {
+  'cut-clips': ({ 'copy-source': source, 'segment-speech': { clips } }, ctx) => {
     if (clips.length > ctx.profile.run.max_clips) {
       // Refused rather than cut short: dropping the end of a video would answer a different question.
       throw new InputError('TOO_MANY_CLIPS', `${clips.length} clips, more than run.max_clips`, {
         details: { clips: clips.length, max_clips: ctx.profile.run.max_clips },
       });
     }
-    return { ...idsOf(ctx), source_key: ctx.sourceKey, clips };
+    return { ...idsOf(ctx), source_key: source.source_key, clips };
   },
   'transcode-clip': ({ 'cut-clips': { pieces } }, ctx) => {
     const piece = pieces.find((p) => p.index === ctx.clip);

@@ -1,11 +1,12 @@
 import type { ErrorInfo } from '../../common/contracts/common.js';
-import { CLIP_STAGES, isFanOutStage, REQUEST_STAGES } from '../../common/contracts/pipeline.js';
+import { CLIP_STAGES, isFanOutStage, REQUEST_STAGES, ROWS } from '../../common/contracts/pipeline.js';
 import type { FinalStatus } from '../../common/contracts/request.js';
 import type { StageName } from '../../common/contracts/stages.js';
 import type { RequestState, StageSummary, TaskState } from '../../common/contracts/state.js';
-import { isTerminal } from '../../common/state/lifecycle.js';
+import { isTerminal, markRunning } from '../../common/state/lifecycle.js';
 import { assertTaskTransition } from '../../common/state/transitions.js';
 import { clipTaskKeys, parseTaskKey, type TaskKey, taskEntries } from '../../common/task-key.js';
+import type { OrchestratorConfig } from './config.js';
 import { dependenciesOf, dependentsOf, downstreamOf } from './dag.js';
 
 /**
@@ -44,9 +45,21 @@ export interface Decisions {
   ready: TaskKey[];
   /** Tasks to launch once their backoff has passed. */
   retry: Array<{ key: TaskKey; at: string }>;
+  /**
+   * Set when a task waits out a backoff that nobody drives the request through
+   * (a row with retry 'source'): the driver lets the request go once nothing
+   * runs, and the sweeper resumes it after `until`.
+   */
+  pause?: { key: TaskKey; until: string };
   /** Set when the request is done (the driver finishes it: lifecycle.ts finishRequest). */
   finish?: { status: FinalStatus; error: ErrorInfo | null };
 }
+
+/** The orchestrator's retry policy for the rows with retry 'source' (the profile's run params are the others'). */
+export type SourceRetry = Pick<
+  OrchestratorConfig,
+  'sourceAttempts' | 'sourceBackoffMs' | 'sourceBackoffMaxMs'
+>;
 
 const none = (): Decisions => ({ ready: [], retry: [] });
 
@@ -59,7 +72,7 @@ export function initialTasks(): RequestState['tasks'] {
   return Object.fromEntries(REQUEST_STAGES.map((stage) => [stage, newTask()]));
 }
 
-export function applyEvent(state: RequestState, event: OrchestratorEvent): Decisions {
+export function applyEvent(state: RequestState, event: OrchestratorEvent, source: SourceRetry): Decisions {
   if (isTerminal(state.status)) return none();
   state.updated_at = event.at;
   switch (event.type) {
@@ -71,7 +84,7 @@ export function applyEvent(state: RequestState, event: OrchestratorEvent): Decis
     case 'task-succeeded':
       return onSucceeded(state, event);
     case 'task-failed':
-      return onFailed(state, event);
+      return onFailed(state, event, source);
   }
 }
 
@@ -124,6 +137,8 @@ function onSucceeded(
   delete task.error;
   delete task.retry_at;
   countDone(state, ref.stage, 'done');
+  // The first task to succeed is the source copy (everything runs after it): the request runs.
+  markRunning(state);
 
   const clips = event.clips ?? [];
   if (isFanOutStage(ref.stage)) fanOut(state, clips);
@@ -143,6 +158,7 @@ function fanOut(state: RequestState, clips: number[]): void {
 function onFailed(
   state: RequestState,
   event: Extract<OrchestratorEvent, { type: 'task-failed' }>,
+  source: SourceRetry,
 ): Decisions {
   const status = taskOf(state, event.key).status;
   if (status === 'SUCCEEDED' || status === 'FAILED') return none();
@@ -152,16 +168,16 @@ function onFailed(
   task.error = { ...error, retryable };
   task.finished_at = event.at;
 
-  const { max_attempts, busy_retries } = state.params.run;
-  const allowed = error.status === 429 ? max_attempts + busy_retries : max_attempts;
+  const policy = retryPolicy(state, ref.stage, source);
+  const allowed = error.status === 429 ? policy.max_attempts + policy.busy_retries : policy.max_attempts;
   if (retryable && task.attempts < allowed) {
     // A failure before the stage was called (reading its inputs, looking for a manifest) leaves it PENDING.
     if (task.status !== 'PENDING') assertTaskTransition(event.key, task.status, 'PENDING');
     task.status = 'PENDING';
-    const at = new Date(
-      Date.parse(event.at) + backoffMs(state, task.attempts, event.jitter, event.retry_after_ms),
-    );
-    task.retry_at = at.toISOString();
+    const { backoff_base_ms: base, backoff_max_ms: max } = policy;
+    const waitMs = exponentialBackoff(base, max, task.attempts, event.jitter, event.retry_after_ms);
+    task.retry_at = new Date(Date.parse(event.at) + waitMs).toISOString();
+    if (policy.pauses) return { ...none(), pause: { key: event.key, until: task.retry_at } };
     return { ready: [], retry: [{ key: event.key, at: task.retry_at }] };
   }
 
@@ -187,10 +203,29 @@ function onFailed(
   return { ready: [], retry: [], ...finishIfDone(state) };
 }
 
-/** A task's backoff, from the request's run parameters. */
-export function backoffMs(state: RequestState, attempts: number, jitter: number, retryAfterMs = 0): number {
-  const { backoff_base_ms, backoff_max_ms } = state.params.run;
-  return exponentialBackoff(backoff_base_ms, backoff_max_ms, attempts, jitter, retryAfterMs);
+interface RetryPolicy {
+  max_attempts: number;
+  /** Extra attempts after a 429 (the stage was busy, not failing). */
+  busy_retries: number;
+  backoff_base_ms: number;
+  backoff_max_ms: number;
+  /** Nobody drives the request while the task waits (Decisions.pause). */
+  pauses: boolean;
+}
+
+/** How a stage's tasks are retried: its row names the policy (pipeline.ts). */
+function retryPolicy(state: RequestState, stage: StageName, source: SourceRetry): RetryPolicy {
+  const row = ROWS[stage];
+  if (row.runs === 'orchestrator' && row.retry === 'source') {
+    return {
+      max_attempts: source.sourceAttempts,
+      busy_retries: 0,
+      backoff_base_ms: source.sourceBackoffMs,
+      backoff_max_ms: source.sourceBackoffMaxMs,
+      pauses: true,
+    };
+  }
+  return { ...state.params.run, pauses: false };
 }
 
 /** Exponential backoff with jitter in [½, 1] of the step, and never sooner than Retry-After. */
@@ -240,21 +275,24 @@ function finishIfDone(state: RequestState): Pick<Decisions, 'finish'> {
  * What to do when a driver takes a request (first run or resume): tasks a dead
  * driver left RUNNING go back to PENDING (their manifests, if they finished,
  * are reused before anything is invoked), stage counters are recounted, and
- * every task whose inputs exist is ready.
+ * every task whose inputs exist is ready. A task the orchestrator runs itself
+ * died with that driver: its attempt is spent, and when it was the last one
+ * the task fails.
  */
-export function resumeDecisions(state: RequestState, now: Date): Decisions {
+export function resumeDecisions(state: RequestState, now: Date, source: SourceRetry): Decisions {
   if (isTerminal(state.status)) return none();
   if (state.cancel_requested) return { ...none(), finish: { status: 'CANCELLED', error: null } };
   const decisions = none();
-  for (const [key, task] of Object.entries(state.tasks)) {
-    if (task.status === 'RUNNING') state.tasks[key] = { ...task, status: 'PENDING' };
+  for (const [key, task] of taskEntries(state.tasks)) {
+    if (task.status === 'RUNNING') state.tasks[key] = interruptedTask(state, key, task, source, now);
   }
   recountStages(state);
   for (const [key, task] of taskEntries(state.tasks)) {
     if (!isReady(state, key)) continue;
-    if (task.retry_at && Date.parse(task.retry_at) > now.getTime())
-      decisions.retry.push({ key, at: task.retry_at });
-    else decisions.ready.push(key);
+    const { stage } = parseTaskKey(key);
+    if (!task.retry_at || Date.parse(task.retry_at) <= now.getTime()) decisions.ready.push(key);
+    else if (retryPolicy(state, stage, source).pauses) decisions.pause ??= { key, until: task.retry_at };
+    else decisions.retry.push({ key, at: task.retry_at });
   }
   const failedRequestTask = REQUEST_STAGES.map((s) => [s, state.tasks[s]] as const).find(
     ([, t]) => t?.status === 'FAILED',
@@ -278,6 +316,32 @@ export function resumeDecisions(state: RequestState, now: Date): Decisions {
     };
   }
   return { ...decisions, ...finishIfDone(state) };
+}
+
+/** A task a dead driver left RUNNING: PENDING again, or FAILED when it ran in that driver and spent its last attempt. */
+function interruptedTask(
+  state: RequestState,
+  key: TaskKey,
+  task: TaskState,
+  source: SourceRetry,
+  now: Date,
+): TaskState {
+  const { stage } = parseTaskKey(key);
+  const row = ROWS[stage];
+  if (row.runs === 'function' || task.attempts < retryPolicy(state, stage, source).max_attempts) {
+    return { ...task, status: 'PENDING' };
+  }
+  const cause = task.error ?? {
+    code: row.interrupted,
+    message: `${key} was interrupted ${task.attempts} time(s): its driver stopped during each`,
+    retryable: false,
+  };
+  return {
+    ...task,
+    status: 'FAILED',
+    finished_at: now.toISOString(),
+    error: { ...cause, details: { ...cause.details, task: key, attempts: task.attempts } },
+  };
 }
 
 function tooManyFailedClips(state: RequestState): boolean {

@@ -1,16 +1,32 @@
 import type { RequestState } from '../../common/contracts/state.js';
 import { ConflictError, isRetryable } from '../../common/errors.js';
-import { isTerminal, ownsLease, renewLease, takeLease } from '../../common/state/lifecycle.js';
+import {
+  isTerminal,
+  ownsLease,
+  renewLease,
+  takeLease,
+  waitsToCopySource,
+} from '../../common/state/lifecycle.js';
 import { StateJsonWriter } from '../../common/state/state-json.js';
 import { readState, updateState, type VersionedState, writeState } from '../../common/state/state-store.js';
 import type { TaskKey } from '../../common/task-key.js';
-import { applyEvent, type Decisions, type OrchestratorEvent, resumeDecisions } from './decide.js';
+import {
+  applyEvent,
+  type Decisions,
+  type OrchestratorEvent,
+  resumeDecisions,
+  type SourceRetry,
+} from './decide.js';
 import { type FinishResult, writeFinish } from './finish.js';
 import { ReadyQueue } from './ready-queue.js';
-import { OutputCache, runTask, type TaskRunnerDeps } from './task-runner.js';
+import { type LocalTasks, OutputCache, runTask, type TaskRunnerDeps } from './task-runner.js';
 
 /** What a task needs (it is handed these as they are), and what driving a request adds. */
 export interface DriverOptions extends TaskRunnerDeps {
+  /** The tasks this process runs itself (copy-source). */
+  local: LocalTasks;
+  /** Their retry policy (decide.ts). */
+  sourceRetry: SourceRetry;
   /** Identifies this driver in the lease ("host/pid/nonce"). */
   owner: string;
   leaseMs: number;
@@ -33,6 +49,8 @@ export type DriveResult =
   | { outcome: 'busy'; state: RequestState }
   | { outcome: 'lease-lost'; state: RequestState }
   | { outcome: 'budget-spent'; state: RequestState }
+  /** Let go (lease released) while a task waits out a backoff; the sweeper resumes it after. */
+  | { outcome: 'paused'; state: RequestState }
   | { outcome: 'abandoned'; state: RequestState };
 
 /**
@@ -56,6 +74,7 @@ export class RequestDriver {
   private lastWrite = 0;
   private lastWriteCostMs = 0;
   private finish: Decisions['finish'];
+  private pause: Decisions['pause'];
   private wake: (() => void) | undefined;
   private cache!: OutputCache;
   private readonly json = new StateJsonWriter();
@@ -68,17 +87,23 @@ export class RequestDriver {
 
   async drive(): Promise<DriveResult> {
     const { store, owner, leaseMs, now } = this.opts;
-    const taken = await updateState(store, this.requestId, (s) => takeLease(s, owner, now(), leaseMs));
+    const at = now();
+    // Waiting out the backoff of its source copy: nobody drives it until then, nor writes.
+    const taken = await updateState(
+      store,
+      this.requestId,
+      (s) => !waitsToCopySource(s, at) && takeLease(s, owner, at, leaseMs),
+    );
     this.current = taken;
     if (isTerminal(taken.state.status)) return { outcome: 'already-final', state: taken.state };
+    if (waitsToCopySource(taken.state, at)) return { outcome: 'paused', state: taken.state };
     if (!ownsLease(taken.state, owner)) {
       return { outcome: 'busy', state: taken.state };
     }
     const state = taken.state;
-    if (!state.input_key) throw new Error(`request ${this.requestId} has no input_key`);
     this.cache = new OutputCache(store, (key) => this.state.tasks[key]?.manifest);
     this.lastWrite = Date.now();
-    this.absorb(resumeDecisions(state, now()));
+    this.absorb(resumeDecisions(state, now(), this.opts.sourceRetry));
     this.dirty = true;
     const onStop = () => this.wake?.();
     this.opts.stopSignal?.addEventListener('abort', onStop);
@@ -113,11 +138,13 @@ export class RequestDriver {
       this.drainInbox();
       if (this.finish?.status === 'CANCELLED' || this.finish?.status === 'FAILED') this.aborter.abort();
       const budgetSpent = Date.now() >= deadline;
-      while (!this.finish && !budgetSpent && this.ready.size > 0 && this.inFlight < this.opts.maxConcurrent) {
+      const launching = !this.finish && !this.pause && !budgetSpent;
+      while (launching && this.ready.size > 0 && this.inFlight < this.opts.maxConcurrent) {
         this.launch(this.ready.pop()!);
       }
       if (this.finish && this.inFlight === 0) return this.complete(this.finish);
-      if (budgetSpent && this.inFlight === 0) return this.handOver();
+      if (this.pause && this.inFlight === 0) return this.handOver('paused');
+      if (budgetSpent && this.inFlight === 0) return this.handOver('budget-spent');
       if (!this.finish && this.inFlight === 0 && this.ready.size === 0 && this.timers.size === 0) {
         throw new Error(`request ${this.requestId} is stuck: nothing running, ready or scheduled`);
       }
@@ -132,7 +159,7 @@ export class RequestDriver {
     const ctx = {
       namespace: this.state.namespace,
       requestId: this.requestId,
-      sourceKey: this.state.input_key!,
+      videoUri: this.state.request.video_uri,
       profile: this.state.params,
     };
     const onStart = () => this.record({ type: 'task-started', key, at: this.opts.now().toISOString() });
@@ -154,7 +181,7 @@ export class RequestDriver {
   private record(event: OrchestratorEvent): void {
     this.journal.push(event);
     this.dirty = true;
-    this.absorb(applyEvent(this.state, event));
+    this.absorb(applyEvent(this.state, event, this.opts.sourceRetry));
   }
 
   private absorb(decisions: Decisions): void {
@@ -171,6 +198,7 @@ export class RequestDriver {
       this.timers.add(timer);
     }
     if (decisions.finish && !this.finish) this.finish = decisions.finish;
+    if (decisions.pause && !this.pause) this.pause = decisions.pause;
   }
 
   private sleep(ms: number): Promise<void> {
@@ -225,7 +253,7 @@ export class RequestDriver {
         return { outcome: 'lease-lost', state: fresh.state };
       }
       const cancel = fresh.state.cancel_requested && !this.state.cancel_requested;
-      for (const event of this.journal) applyEvent(fresh.state, event);
+      for (const event of this.journal) applyEvent(fresh.state, event, this.opts.sourceRetry);
       this.current = fresh;
       if (cancel) this.record({ type: 'cancel-requested', at: now().toISOString() });
     }
@@ -242,8 +270,12 @@ export class RequestDriver {
     return writeFinish(store, this.current, finish, owner, now());
   }
 
-  /** Budget spent: release the lease so the continuation (or the sweeper) can take over at once. */
-  private async handOver(): Promise<DriveResult> {
+  /**
+   * Budget spent: release the lease so the continuation (or the sweeper) can
+   * take over at once. Paused: release it so the sweeper resumes the request
+   * once the backoff has passed.
+   */
+  private async handOver(outcome: 'budget-spent' | 'paused'): Promise<DriveResult> {
     this.state.lease = null;
     this.dirty = true;
     const { store } = this.opts;
@@ -254,6 +286,6 @@ export class RequestDriver {
       this.state.lease = null;
       return writeState(store, this.state, this.current.etag, this.toJson);
     });
-    return { outcome: 'budget-spent', state: this.state };
+    return { outcome, state: this.state };
   }
 }

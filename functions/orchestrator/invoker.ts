@@ -1,7 +1,8 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { ErrorInfo } from '../../common/contracts/common.js';
-import { AnyManifest, type StageName } from '../../common/contracts/stages.js';
+import type { FunctionStageName } from '../../common/contracts/pipeline.js';
+import { AnyManifest } from '../../common/contracts/stages.js';
 import { CancelledError, ClipseekError, RetryableError, TimeoutError } from '../../common/errors.js';
 import { parseRetryAfter } from '../../common/http/retry-after.js';
 
@@ -15,7 +16,7 @@ export interface InvokeOptions {
 
 /** Calls a stage function and returns its manifest, or throws a classified ClipseekError. */
 export type StageInvoker = (
-  stage: StageName,
+  stage: FunctionStageName,
   input: unknown,
   options: InvokeOptions,
 ) => Promise<StageManifest>;
@@ -54,7 +55,7 @@ export function createGatewayInvoker(
     ...(options.auth ? { authorization: options.auth } : {}),
   };
 
-  function post(stage: StageName, body: string, { timeoutMs, callId, signal }: InvokeOptions) {
+  function post(stage: FunctionStageName, body: string, { timeoutMs, callId, signal }: InvokeOptions) {
     return new Promise<Answer>((resolve, reject) => {
       const req = send(
         {
@@ -144,7 +145,7 @@ function errorFromBody(body: unknown): Partial<ErrorInfo> {
 }
 
 export function classifyHttpError(
-  stage: StageName,
+  stage: FunctionStageName,
   status: number,
   body: unknown,
   retryAfter: string | string[] | undefined,
@@ -169,7 +170,7 @@ export function classifyHttpError(
   });
 }
 
-function classifyTransportError(stage: StageName, err: unknown): ClipseekError {
+function classifyTransportError(stage: FunctionStageName, err: unknown): ClipseekError {
   if (err instanceof ClipseekError) return err; // our own timeout or size limit
   if (err instanceof Error && err.name === 'AbortError')
     return new CancelledError(`${stage} call aborted`, { cause: err });

@@ -1,6 +1,33 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { DERIVED_ID_PREFIX, type SubmitRequest } from '../../common/contracts/request.js';
+import { InputError } from '../../common/errors.js';
 import type { IdSource } from '../../common/request-digest.js';
+
+const MAX_KEY = 200;
+
+/**
+ * The key an Idempotency-Key header carries. The IETF draft
+ * (draft-ietf-httpapi-idempotency-key-header) makes it a Structured Field
+ * String (RFC 8941): quoted, printable ASCII with spaces, `\"` and `\\`
+ * escaped; the key is what the quotes hold. Most clients send the key bare,
+ * and that is taken as it is when it has no spaces or quotes (visible ASCII), so
+ * `abc` and `"abc"` are the same key.
+ */
+export function parseIdempotencyKey(header: string): string {
+  const quoted = /^"((?:[\x20\x21\x23-\x5b\x5d-\x7e]|\\["\\])*)"$/.exec(header);
+  let key = '';
+  if (quoted) key = quoted[1]!.replace(/\\(["\\])/g, '$1');
+  else if (/^[\x21\x23-\x7e]+$/.test(header)) key = header;
+  if (key.length === 0 || key.length > MAX_KEY) {
+    throw new InputError(
+      'INVALID_IDEMPOTENCY_KEY',
+      `Idempotency-Key: a quoted string of 1-${MAX_KEY} printable ASCII characters (spaces allowed; \\" and \\\\ escaped), ` +
+        `or 1-${MAX_KEY} visible ASCII characters without quotes or spaces`,
+      { details: { max_length: MAX_KEY } },
+    );
+  }
+  return key;
+}
 
 /**
  * The key that request ids are derived with: a subkey of the deployment's

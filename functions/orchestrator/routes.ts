@@ -1,10 +1,11 @@
 /**
  * How a call to the orchestrator is read: a POST body asks to resume, cancel,
- * or report a request, or else submits one (respond.ts is the way back).
+ * or report a request, or to list them, or else submits one (respond.ts is the way back).
  */
 import type { z } from 'zod';
 import {
   CancelRequest,
+  ListRequest,
   ResumeRequest,
   StatusRequest,
   SubmitRequest,
@@ -14,6 +15,8 @@ import { firstHeader } from '../../common/openfaas/http.js';
 import { MethodNotAllowedError } from '../../common/openfaas/method-error.js';
 import type { FunctionHandler } from '../../common/openfaas/types.js';
 import { invalidOverrides, unknownProfile } from '../../common/profiles.js';
+import { checkListQuery } from '../../common/state/request-list.js';
+import { parseIdempotencyKey } from './request-identity.js';
 import { toHttp } from './respond.js';
 import type { OrchestratorService } from './service.js';
 
@@ -25,13 +28,15 @@ export function orchestratorHandler(service: OrchestratorService): FunctionHandl
       if ('resume' in body) return toHttp(await service.resume(parse(ResumeRequest, body).resume));
       if ('cancel' in body) return toHttp(await service.cancel(parse(CancelRequest, body).cancel));
       if ('status' in body) return toHttp(await service.status(parse(StatusRequest, body).status));
+      if ('list' in body) {
+        if (Object.keys(body).length !== 1) parse(ListRequest, body); // refuses the extra keys
+        return { status: 200, body: await service.list(checkListQuery((body as { list: unknown }).list)) };
+      }
     }
     // As sent: an empty key is refused, not taken for no key.
     const keyHeader = req.headers['idempotency-key'];
-    const idempotencyKey = Array.isArray(keyHeader) ? keyHeader[0] : keyHeader;
-    if (idempotencyKey !== undefined && !/^[\x21-\x7e]{1,200}$/.test(idempotencyKey)) {
-      throw new InputError('INVALID_IDEMPOTENCY_KEY', 'Idempotency-Key: 1-200 printable ASCII characters');
-    }
+    const sentKey = Array.isArray(keyHeader) ? keyHeader[0] : keyHeader;
+    const idempotencyKey = sentKey === undefined ? undefined : parseIdempotencyKey(sentKey);
     // Only a call id the gateway sent (not one the adapter made up) identifies a redelivery.
     const gatewayCallId = firstHeader(req.headers['x-call-id']) ? req.callId : undefined;
     return toHttp(await service.submit(parse(SubmitRequest, body), idempotencyKey, gatewayCallId));

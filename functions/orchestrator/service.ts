@@ -1,21 +1,22 @@
 import type { FinalResult } from '../../common/contracts/final.js';
-import type { SubmitRequest } from '../../common/contracts/request.js';
+import type { RequestPage, SubmitRequest } from '../../common/contracts/request.js';
 import type { RequestState } from '../../common/contracts/state.js';
 import { ConflictError, InputError, NotFoundError } from '../../common/errors.js';
 import { indexKeys, requestKeys } from '../../common/keys.js';
 import { assertUrlAllowed } from '../../common/net-policy.js';
 import { resolveProfile } from '../../common/profiles.js';
 import { checkRepeat, requestDigest } from '../../common/request-digest.js';
-import { finishRequest, isTerminal, leaseState } from '../../common/state/lifecycle.js';
+import { finishRequest, isTerminal, leaseState, sourceTask } from '../../common/state/lifecycle.js';
+import { type CheckedListQuery, listRequests, putRequestMarker } from '../../common/state/request-list.js';
 import { createState, readState, updateState } from '../../common/state/state-store.js';
 import { CallbackOutbox, enqueueCallback } from './callback-outbox.js';
 import type { OrchestratorConfig } from './config.js';
+import { copySourceTask } from './copy-source.js';
 import { type DriveResult, RequestDriver } from './driver.js';
-import { ensureInputCopy } from './input-copy.js';
 import { requestIdFor } from './request-identity.js';
 import { newRequestState } from './request-state.js';
 import { parseSource, precheckSource } from './source.js';
-import type { TaskRunnerDeps } from './task-runner.js';
+import type { LocalTasks, TaskRunnerDeps } from './task-runner.js';
 
 /** What the drivers it starts need (see TaskRunnerDeps), and the orchestrator's own. */
 export interface ServiceDeps extends TaskRunnerDeps {
@@ -31,8 +32,6 @@ export type Outcome =
   | { kind: 'final'; result: FinalResult }
   | { kind: 'status'; state: RequestState; httpStatus: number; note?: string };
 
-const JSON_TYPE = { contentType: 'application/json' };
-
 export function bucketOf(storeUrl: string): string | undefined {
   const url = new URL(storeUrl);
   if (url.protocol === 's3:') return url.hostname;
@@ -40,7 +39,13 @@ export function bucketOf(storeUrl: string): string | undefined {
 }
 
 export class OrchestratorService {
-  constructor(private readonly deps: ServiceDeps) {}
+  /** The tasks this orchestrator runs itself: copying the source (copy-source.ts). */
+  private readonly local: LocalTasks;
+
+  constructor(private readonly deps: ServiceDeps) {
+    const { store, config } = deps;
+    this.local = { 'copy-source': copySourceTask({ store, config, storeBucket: bucketOf(store.url) }) };
+  }
 
   /**
    * Starts a request (or, for an id that exists and the same body, reports it:
@@ -95,11 +100,7 @@ export class OrchestratorService {
       if (by) await checkRepeat(store, id, digest, by);
       return this.existing(id);
     }
-    await store.put(
-      indexKeys.request(id),
-      JSON.stringify({ request_id: id, created_at: state.created_at, query: body.query }),
-      JSON_TYPE,
-    );
+    await putRequestMarker(store, { request_id: id, created_at: state.created_at, query: body.query });
     this.deps.logger.info({ request_id: id }, 'request accepted');
     return this.run(id);
   }
@@ -129,6 +130,11 @@ export class OrchestratorService {
     return this.existing(id, false);
   }
 
+  /** A page of the requests, newest first (the same listing as `clipseek ls`). */
+  async list(query: CheckedListQuery): Promise<RequestPage> {
+    return listRequests(this.deps.store, query);
+  }
+
   /**
    * Requests a driver in this process is driving. Every driver of a process
    * holds the lease under the same owner, so the lease cannot stop a second
@@ -151,8 +157,6 @@ export class OrchestratorService {
   }
 
   private async drive(id: string): Promise<Outcome> {
-    const notYet = await this.ensureInput(id);
-    if (notYet) return notYet;
     const { store, config, invoke, logger, now, random } = this.deps;
     const driver = new RequestDriver(id, {
       store,
@@ -160,6 +164,8 @@ export class OrchestratorService {
       logger: logger.child({ request_id: id }),
       now,
       random,
+      local: this.local,
+      sourceRetry: config,
       owner: config.owner,
       leaseMs: config.leaseMs,
       flushIntervalMs: config.flushIntervalMs,
@@ -191,33 +197,9 @@ export class OrchestratorService {
       case 'budget-spent':
         await this.deps.continueLater(id);
         return { kind: 'status', state: result.state, httpStatus: 202, note: 'continuing asynchronously' };
+      case 'paused':
+        return { kind: 'status', state: result.state, httpStatus: 202, note: waitingNote(result.state) };
     }
-  }
-
-  /**
-   * Copies the source into the request's input/ when that has not happened yet
-   * (first run, a crash during it, or a retry after a passing failure: see input-copy.ts).
-   * Returns the answer when the request cannot go on now.
-   */
-  private async ensureInput(id: string): Promise<Outcome | undefined> {
-    const { store, config, logger, now, random, stopSignal } = this.deps;
-    const copied = await ensureInputCopy(id, {
-      store,
-      logger,
-      now,
-      random,
-      config,
-      storeBucket: bucketOf(store.url),
-      ...(stopSignal ? { stopSignal } : {}),
-    });
-    if (copied.kind === 'waiting') {
-      return { kind: 'status', state: copied.state, httpStatus: 202, note: copied.note };
-    }
-    if (copied.kind === 'failed') {
-      await this.afterFinish(copied.state, config.owner);
-      throw copied.error;
-    }
-    return undefined;
   }
 
   /** Callback deliveries running after their request's answer. */
@@ -287,4 +269,11 @@ export class OrchestratorService {
     }
     return { kind: 'status', state, httpStatus: isTerminal(state.status) ? 200 : 202 };
   }
+}
+
+/** Why a request waits, when its source copy waits out a backoff (the sweeper resumes it after). */
+function waitingNote(state: RequestState): string {
+  const copy = sourceTask(state);
+  const why = copy?.error ? ` after ${copy.error.code}: ${copy.error.message}` : '';
+  return `waiting to copy the source again at ${copy?.retry_at} (attempt ${copy?.attempts ?? 0} failed${why})`;
 }

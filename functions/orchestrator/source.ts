@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { extname } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -94,8 +95,15 @@ export interface CopyOptions {
   signal?: AbortSignal;
 }
 
+/** What was copied: the bytes' sha256 (hex), computed as they streamed into the bucket, and their count. */
+export interface CopiedBytes {
+  sha256: string;
+  size_bytes: number;
+}
+
 /**
- * Copies the source into `destKey`. A copy that fails, whatever stopped it
+ * Copies the source into `destKey`, hashing the bytes on their way (the
+ * bucket's copy is never read back). A copy that fails, whatever stopped it
  * (too large, encoded, a timeout, the source gone mid-way, empty), is removed
  * again — except when stopped by `signal`: then another driver may own the key.
  */
@@ -104,22 +112,42 @@ export async function copySource(
   ref: SourceRef,
   destKey: string,
   opts: CopyOptions,
-): Promise<void> {
-  if (ref.kind === 'store') {
-    await store.copy(ref.key, destKey);
-    return;
-  }
+): Promise<CopiedBytes> {
   try {
-    await fetchInto(store, ref.url, destKey, opts);
+    const copied =
+      ref.kind === 'store'
+        ? // Streamed through rather than copied inside the bucket: the hash needs the bytes.
+          // An object of our own bucket was checked when it was put there: no size limit.
+          await streamInto(store, await store.getStream(ref.key), destKey, Number.POSITIVE_INFINITY)
+        : await fetchInto(store, ref.url, destKey, opts);
+    if (copied.size_bytes === 0) throw new InputError('EMPTY_INPUT', 'the video is empty (0 bytes)');
+    return copied;
   } catch (err) {
     if (opts.signal?.aborted) throw new CancelledError('copying the source was stopped', { cause: err });
     // Best effort: the failure is what the caller needs to hear, not a failed delete.
     await store.delete(destKey).catch(() => undefined);
-    throw sourceError(err, ref.url);
+    throw ref.kind === 'http' ? sourceError(err, ref.url) : err;
   }
 }
 
-async function fetchInto(store: ObjectStore, first: URL, destKey: string, opts: CopyOptions): Promise<void> {
+/** The source's file name: the last segment of its key or URL path (decoded), else the request's input name. */
+export function sourceName(ref: SourceRef): string {
+  const path = ref.kind === 'store' ? ref.key : ref.url.pathname;
+  const last = path.slice(path.lastIndexOf('/') + 1);
+  if (ref.kind === 'store') return last || inputFileName(ref);
+  try {
+    return decodeURIComponent(last) || inputFileName(ref);
+  } catch {
+    return last; // not valid percent-encoding: the name as it is
+  }
+}
+
+async function fetchInto(
+  store: ObjectStore,
+  first: URL,
+  destKey: string,
+  opts: CopyOptions,
+): Promise<CopiedBytes> {
   let url = first;
   for (let hop = 0; ; hop++) {
     const stream = got.stream(url, {
@@ -186,12 +214,9 @@ async function fetchInto(store: ObjectStore, first: URL, destKey: string, opts: 
     stream.on('error', (err) => {
       sourceFailure ??= err;
     });
-    await store.put(destKey, limitBytes(stream, opts.maxBytes)).catch((err: unknown) => {
+    return await streamInto(store, stream, destKey, opts.maxBytes).catch((err: unknown) => {
       throw sourceFailure ?? err;
     });
-    const info = await store.head(destKey);
-    if (!info || info.size === 0) throw new InputError('EMPTY_INPUT', 'the video is empty (0 bytes)');
-    return;
   }
 }
 
@@ -206,20 +231,29 @@ function sourceError(err: unknown, url: URL): ClipseekError {
   return new RetryableError('SOURCE_UNREACHABLE', `could not fetch ${url.host}`, { cause: err });
 }
 
-function limitBytes(source: NodeJS.ReadableStream, maxBytes: number): Transform {
+/** Puts `source` at `destKey`, counting and hashing the bytes as they pass; past `maxBytes` it stops (SOURCE_TOO_LARGE). */
+async function streamInto(
+  store: ObjectStore,
+  source: NodeJS.ReadableStream,
+  destKey: string,
+  maxBytes: number,
+): Promise<CopiedBytes> {
+  const hash = createHash('sha256');
   let seen = 0;
-  const limiter = new Transform({
+  const meter = new Transform({
     transform(chunk: Buffer, _enc, callback) {
       seen += chunk.length;
       if (seen > maxBytes) {
         callback(new InputError('SOURCE_TOO_LARGE', `the video is larger than ${maxBytes} bytes`));
         return;
       }
+      hash.update(chunk);
       callback(null, chunk);
     },
   });
-  pipeline(source, limiter).catch((err: unknown) => {
-    if (!(err instanceof ClipseekError)) limiter.destroy(err as Error);
+  pipeline(source, meter).catch((err: unknown) => {
+    if (!(err instanceof ClipseekError)) meter.destroy(err as Error);
   });
-  return limiter;
+  await store.put(destKey, meter);
+  return { sha256: hash.digest('hex'), size_bytes: seen };
 }

@@ -1,14 +1,28 @@
+import { isFunctionStage, type LocalStageName } from '../../common/contracts/pipeline.js';
 import type { Profile } from '../../common/contracts/profile.js';
-import { STAGE_CONTRACTS, type StageName } from '../../common/contracts/stages.js';
+import {
+  STAGE_CONTRACTS,
+  type StageInput,
+  type StageName,
+  type StageOutput,
+} from '../../common/contracts/stages.js';
 import { RetryableError, toClipseekError } from '../../common/errors.js';
 import { resultKeys } from '../../common/keys.js';
 import type { Logger } from '../../common/logger.js';
-import { loadManifest, readManifestFor, taskResults } from '../../common/manifests.js';
+import { loadManifest, readManifestFor, taskManifest, writeManifest } from '../../common/manifests.js';
 import type { ObjectStore } from '../../common/storage/types.js';
 import { parseTaskKey, type TaskKey } from '../../common/task-key.js';
 import { buildInput, clipsOf, dependenciesOf, dependentsOf } from './dag.js';
 import type { OrchestratorEvent } from './decide.js';
 import type { StageInvoker } from './invoker.js';
+
+/** The effect of a task the orchestrator runs itself; aborting `signal` stops it. */
+export type LocalTask<S extends LocalStageName> = (
+  input: StageInput<S>,
+  signal: AbortSignal,
+) => Promise<StageOutput<S>>;
+/** One effect per row run by the orchestrator (TypeScript refuses a missing one). */
+export type LocalTasks = { [S in LocalStageName]: LocalTask<S> };
 
 export interface TaskRunnerDeps {
   store: ObjectStore;
@@ -21,7 +35,7 @@ export interface TaskRunnerDeps {
 export interface TaskContext {
   namespace: string;
   requestId: string;
-  sourceKey: string;
+  videoUri: string;
   profile: Profile;
 }
 
@@ -83,14 +97,15 @@ export type TaskOutcome = { event: OrchestratorEvent; output?: unknown };
  * manifest at the task's digest when there is one (made by another request
  * with the same video and settings, or by this one before a resume: one read
  * per task, nothing invoked), and otherwise invokes the stage through the
- * gateway. `onStart` is called just before an invocation. Never throws:
- * failures come back as a task-failed event.
+ * gateway, or runs it here (a row the orchestrator runs itself: `local`).
+ * `onStart` is called just before. Never throws: failures come back as a
+ * task-failed event.
  */
 export async function runTask(
   key: TaskKey,
   ctx: TaskContext,
   cache: OutputCache,
-  deps: TaskRunnerDeps,
+  deps: TaskRunnerDeps & { local: LocalTasks },
   onStart: () => void,
   signal: AbortSignal,
 ): Promise<TaskOutcome> {
@@ -101,32 +116,38 @@ export async function runTask(
     for (const dep of dependenciesOf(ref)) depOutputs.set(dep, await cache.get(dep));
     const input = buildInput(ref, ctx, depOutputs);
     // An input that breaks its contract has no digest: the stage is called and refuses it.
-    const task = taskResults(ref.stage, input);
-    // The look is what saves the call, not what makes it right: the stage looks again under its
+    const task = taskManifest(ref.stage, input);
+    // The look is what saves the call, not what makes it right: a stage looks again under its
     // claim. So a look that fails (storage throttling) calls the stage instead of failing the task.
     const existing =
       task &&
-      (await readManifestFor(deps.store, ref.stage, task.keys.manifest, task.digest).catch((err: unknown) => {
+      (await readManifestFor(deps.store, ref.stage, task.key, task.digest).catch((err: unknown) => {
         deps.logger.warn(
           { task: key, err },
-          'could not look for the results at this digest; calling the stage',
+          'could not look for the results at this digest; running the task',
         );
         return undefined;
       }));
     if (task && existing) {
       deps.logger.info({ task: key, digest: task.digest }, 'reusing the results at this digest');
-      return succeeded(key, ctx, ref.stage, existing, deps.now(), 0, true);
+      return succeeded(key, ref.stage, task.key, existing, deps.now(), 0, true);
     }
     onStart();
+    if (!isFunctionStage(ref.stage)) {
+      const made = await runLocal(ref.stage, input, task, deps, signal);
+      return succeeded(key, ref.stage, made.key, made.manifest, deps.now(), Date.now() - started, false);
+    }
     const manifest = await deps.invoke(ref.stage, input, {
       timeoutMs: ctx.profile.run.stage_timeout_s[ref.stage] * 1000,
       callId: `${ctx.requestId}.${key.replace('/', '.')}.${Date.now().toString(36)}`,
       signal,
     });
     const checked = { ...manifest, output: STAGE_CONTRACTS[ref.stage].output.parse(manifest.output) };
+    // The key from the digest the stage answered: where the stage that made it wrote it.
+    const at = resultKeys(ctx.namespace, ref.stage, manifest.digest).manifest;
     // A call that waited on another request's claim answers with that request's manifest.
     const madeElsewhere = manifest.request_id !== ctx.requestId;
-    return succeeded(key, ctx, ref.stage, checked, deps.now(), Date.now() - started, madeElsewhere);
+    return succeeded(key, ref.stage, at, checked, deps.now(), Date.now() - started, madeElsewhere);
   } catch (err) {
     const e = toClipseekError(err);
     deps.logger.warn({ task: key, code: e.code, retryable: e.retryable, err: e.message }, 'task failed');
@@ -151,11 +172,10 @@ export async function runTask(
   }
 }
 
-/** The manifest's key from its digest: where the stage that made it wrote it, whoever computed which digest. */
 function succeeded(
   key: TaskKey,
-  ctx: TaskContext,
   stage: StageName,
+  manifestKey: string,
   manifest: { digest: string; output: unknown },
   at: Date,
   durationMs: number,
@@ -168,7 +188,7 @@ function succeeded(
       type: 'task-succeeded',
       key,
       at: at.toISOString(),
-      manifest: resultKeys(ctx.namespace, stage, digest).manifest,
+      manifest: manifestKey,
       digest,
       duration_ms: durationMs,
       reused,
@@ -176,4 +196,29 @@ function succeeded(
     },
     output,
   };
+}
+
+/** Runs a task here and records its manifest (the request's own: taskManifest), as a function records its own. */
+async function runLocal(
+  stage: LocalStageName,
+  rawInput: unknown,
+  at: { key: string; digest: string } | undefined,
+  deps: TaskRunnerDeps & { local: LocalTasks },
+  signal: AbortSignal,
+): Promise<{ key: string; manifest: { digest: string; output: unknown } }> {
+  const started = Date.now();
+  const contract = STAGE_CONTRACTS[stage];
+  const input = contract.input.parse(rawInput);
+  if (!at) throw new Error(`${stage}: an input that parses has a digest`);
+  const output = contract.output.parse(await deps.local[stage](input, signal));
+  const manifest = await writeManifest(deps.store, at.key, {
+    stage,
+    request_id: input.request_id,
+    clip: null,
+    digest: at.digest,
+    created_at: deps.now().toISOString(),
+    duration_ms: Date.now() - started,
+    output,
+  });
+  return { key: at.key, manifest };
 }

@@ -3,7 +3,7 @@ import type { RequestState } from '../../common/contracts/state.js';
 import { NotFoundError, StateCorruptError, toClipseekError } from '../../common/errors.js';
 import { indexKeys, requestKeys } from '../../common/keys.js';
 import type { Logger } from '../../common/logger.js';
-import { finishRequest, isTerminal, leaseState, waitsToCopyInput } from '../../common/state/lifecycle.js';
+import { finishRequest, isTerminal, leaseState, waitsToCopySource } from '../../common/state/lifecycle.js';
 import { readState, updateState } from '../../common/state/state-store.js';
 import type { ObjectInfo, ObjectStore } from '../../common/storage/types.js';
 import { type CallbackOutbox, enqueueCallback } from '../orchestrator/callback-outbox.js';
@@ -116,7 +116,7 @@ async function sweepRequest(deps: SweepDeps, id: string, marker: ObjectInfo, rep
     return;
   }
   // A request waiting out the backoff of its source copy is resumed once that has passed.
-  if (!leaseLive && !waitsToCopyInput(state, now)) {
+  if (!leaseLive && !waitsToCopySource(state, now)) {
     deps.logger.info({ request_id: id }, 'resuming a request whose driver is gone');
     await deps.resume(id);
     report.resumed.push(id);

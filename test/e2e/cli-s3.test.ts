@@ -49,7 +49,7 @@ describe('clipseek on S3 without the S3 secrets', () => {
     expect(listed.stderr).not.toMatch(/NodeVersionSupportWarning|AWS SDK for JavaScript/);
     expect(listed.stderr).toBe('');
     expect(listed.code).toBe(0);
-    expect(JSON.parse(listed.stdout)).toHaveLength(1);
+    expect(JSON.parse(listed.stdout).requests).toHaveLength(1);
     // The key id the chain found is the one that signed: another one is refused.
     const refused = await runCli(['ls', '--json'], { env: iamEnv('SOMEONE-ELSE') });
     expect(refused.code).not.toBe(0);

@@ -62,7 +62,7 @@ it('starts the stack, prints where things are, and stops every function on Ctrl-
 
     // A generated signing key, readable by its owner only.
     const key = join(data, 'secrets', 'callback-signing-key');
-    expect(readFileSync(key, 'utf8').trim()).toMatch(/^[0-9a-f]{64}$/);
+    expect(readFileSync(key, 'utf8').trim()).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/); // 32 bytes, Standard Webhooks' form
     expect(statSync(key).mode & 0o077).toBe(0);
 
     // One stack per data folder.

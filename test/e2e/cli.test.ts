@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorBody } from '../../common/contracts/common.js';
 import { FinalResult } from '../../common/contracts/final.js';
-import { STAGE_NAMES } from '../../common/contracts/pipeline.js';
+import { FUNCTION_STAGES } from '../../common/contracts/pipeline.js';
 import { RequestState } from '../../common/contracts/state.js';
 import { requestKeys } from '../../common/keys.js';
 import { createLogger } from '../../common/logger.js';
@@ -42,7 +42,7 @@ beforeAll(async () => {
     port: 0,
     storageUrl: pathToFileURL(bucket).href,
     scripts: fakeStageScripts(work),
-    only: ['orchestrator', ...STAGE_NAMES],
+    only: ['orchestrator', ...FUNCTION_STAGES],
     env: {
       ...process.env,
       LEASE_S: '2',
@@ -184,7 +184,12 @@ describe('clipseek run', () => {
   it('ls lists every request, newest first, and "last" names the newest', async () => {
     const r = await clipseek('ls', '--json');
     expect(r.code, r.stderr).toBe(0);
-    const rows = JSON.parse(r.stdout) as Array<{ request_id: string; status: string; created_at: string }>;
+    const page = JSON.parse(r.stdout) as {
+      requests: Array<{ request_id: string; status: string; created_at: string; source: string }>;
+      next_cursor: string | null;
+    };
+    expect(page.next_cursor).toBeNull();
+    const rows = page.requests;
     const ids = rows.map((row) => row.request_id);
     expect(ids).toContain(jsonRun.id);
     expect(rows.map((row) => row.created_at)).toEqual(
@@ -192,7 +197,7 @@ describe('clipseek run', () => {
     );
     expect(rows.every((row) => row.status === 'SUCCEEDED')).toBe(true);
     const table = await clipseek('ls');
-    expect(table.stdout.split('\n')[0]).toMatch(/^REQUEST +STATUS +CREATED +CLIPS +MATCHES +QUERY/);
+    expect(table.stdout.split('\n')[0]).toMatch(/^REQUEST +STATUS +CREATED +CLIPS +MATCHES +SOURCE +QUERY/);
     expect(table.stdout).toContain('find the red car');
     const last = await clipseek('status', 'last', '--json');
     expect(JSON.parse(last.stdout).request_id).toBe(ids[0]);

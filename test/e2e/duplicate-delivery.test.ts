@@ -9,7 +9,7 @@ import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { STAGE_NAMES } from '../../common/contracts/pipeline.js';
+import { FUNCTION_STAGES } from '../../common/contracts/pipeline.js';
 import { requestIdFor, requestIdKeyFrom } from '../../functions/orchestrator/request-identity.js';
 import { type Stack, startStack, waitFor } from '../helpers/stack-harness.js';
 
@@ -40,7 +40,7 @@ beforeAll(async () => {
   callbackUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/done`;
   stack = await startStack({
     fakeStages: true,
-    only: ['orchestrator', ...STAGE_NAMES],
+    only: ['orchestrator', ...FUNCTION_STAGES],
     env: {
       FAKE_STAGE_DELAY_MS: '40',
       LEASE_S: '2',

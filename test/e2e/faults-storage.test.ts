@@ -125,7 +125,7 @@ async function sweepUntilFinished(): Promise<number> {
   const stuck = await Promise.all(
     IDS.map(async (id) => {
       const state = await stateOf(id);
-      return `${id}: ${state?.status ?? 'no state'}, indexed ${s3.objects.has(indexKeys.active(id))}, input ${state?.input_key ?? 'none'}`;
+      return `${id}: ${state?.status ?? 'no state'}, indexed ${s3.objects.has(indexKeys.active(id))}, source copy ${state?.tasks['copy-source']?.status ?? 'none'}`;
     }),
   );
   throw new Error(`requests still unfinished after 200 sweeps: ${stuck.join('; ')}`);

@@ -158,7 +158,6 @@ beforeAll(async () => {
     ...accepted,
     status: 'SUCCEEDED',
     updated_at: at(9000),
-    input_key: keys.input('source.mp4'),
     lease: null,
     runs: 1,
     clips: 3,

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import type { Io } from '../../cli/command.js';
-import { STAGE_NAMES } from '../../common/contracts/pipeline.js';
+import { FUNCTION_STAGES } from '../../common/contracts/pipeline.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 /** The `clipseek` command as users run it (the bundle test/global-setup.ts builds). */
@@ -94,7 +94,7 @@ export function runCli(
 export function fakeStageScripts(dir: string): Record<string, string> {
   const fixture = pathToFileURL(join(ROOT, 'test/fixtures/functions/fake-stage.ts')).href;
   const scripts: Record<string, string> = {};
-  for (const stage of STAGE_NAMES) {
+  for (const stage of FUNCTION_STAGES) {
     scripts[stage] = join(dir, `fake-${stage}.mts`);
     writeFileSync(
       scripts[stage],

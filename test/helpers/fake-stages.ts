@@ -1,3 +1,4 @@
+import type { FunctionStageName } from '../../common/contracts/pipeline.js';
 import type { StageName } from '../../common/contracts/stages.js';
 import { clipId } from '../../common/keys.js';
 import { defineStage, type StageDefinition } from '../../common/stage.js';
@@ -11,7 +12,7 @@ import { defineStage, type StageDefinition } from '../../common/stage.js';
 export const FAKE_DURATION_S = 30;
 export const FAKE_CLIP_S = 10;
 
-export const fakeStages: { [S in StageName]: StageDefinition<S> } = {
+export const fakeStages: { [S in FunctionStageName]: StageDefinition<S> } = {
   'extract-audio': defineStage({
     name: 'extract-audio',
     async run(_input, { store, outputKey }) {

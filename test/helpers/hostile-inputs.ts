@@ -216,6 +216,18 @@ export function allCases(): Case[] {
       headers: { 'idempotency-key': 'cl\u00e9' },
       code: 'INVALID_IDEMPOTENCY_KEY',
     },
+    {
+      name: 'an unquoted Idempotency-Key with a space (the draft quotes those)',
+      body: () => submit('h-key-space', {}),
+      headers: { 'idempotency-key': 'order 42' },
+      code: 'INVALID_IDEMPOTENCY_KEY',
+    },
+    {
+      name: 'an Idempotency-Key with an unterminated quote',
+      body: () => submit('h-key-quote', {}),
+      headers: { 'idempotency-key': '"order 42' },
+      code: 'INVALID_IDEMPOTENCY_KEY',
+    },
     // Ids used again for another request, and ids in the orchestrator's own namespaces.
     ...(
       [

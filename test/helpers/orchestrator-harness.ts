@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import type { StageName } from '../../common/contracts/stages.js';
+import type { FunctionStageName } from '../../common/contracts/pipeline.js';
 import {
   CancelledError,
   ClipseekError,
@@ -39,13 +39,13 @@ export class FakeGateway {
   readonly faults = new Map<string, Fault[]>();
   hangAfter = Number.POSITIVE_INFINITY;
   /** Stages that stand in for the usual fakes in one test. */
-  readonly stages: { [S in StageName]?: StageDefinition<S> } = {};
+  readonly stages: { [S in FunctionStageName]?: StageDefinition<S> } = {};
   private calls = 0;
 
   constructor(private readonly store: FolderStore) {}
 
   invoker(): StageInvoker {
-    return async (stage: StageName, input, { signal, timeoutMs }) => {
+    return async (stage: FunctionStageName, input, { signal, timeoutMs }) => {
       const { clip, request_id } = input as { clip?: number; request_id?: string };
       const key = taskKey(stage, clip);
       const byRequest = `${request_id} ${key}`;
@@ -66,8 +66,8 @@ export class FakeGateway {
       if (fault === 'retryable')
         throw new RetryableError('STAGE_UNAVAILABLE', `${stage}: HTTP 500`, { status: 500 });
       if (fault === 'reject') throw new InputError('UNREADABLE_MEDIA', `${stage}: not a video`);
-      const def = (this.stages[stage] ?? fakeStages[stage]) as StageDefinition<StageName>;
-      const counted: StageDefinition<StageName> = {
+      const def = (this.stages[stage] ?? fakeStages[stage]) as StageDefinition<FunctionStageName>;
+      const counted: StageDefinition<FunctionStageName> = {
         name: def.name,
         run: (stageInput, deps) => {
           this.runs.set(key, (this.runs.get(key) ?? 0) + 1);

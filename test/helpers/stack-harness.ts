@@ -14,8 +14,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
-import { STAGE_NAMES } from '../../common/contracts/pipeline.js';
-import type { StageName } from '../../common/contracts/stages.js';
+import { FUNCTION_STAGES, type FunctionStageName } from '../../common/contracts/pipeline.js';
 import type { RequestState } from '../../common/contracts/state.js';
 import { createLogger } from '../../common/logger.js';
 import { readState } from '../../common/state/state-store.js';
@@ -31,7 +30,7 @@ export interface StartStackOptions {
   /** Added to process.env for the gateway and every function (stack.yml substitutes from it too). */
   env?: NodeJS.ProcessEnv;
   /** Serve these stages (true: all seven) with the fake, fault-injecting stage. */
-  fakeStages?: boolean | readonly StageName[];
+  fakeStages?: boolean | readonly FunctionStageName[];
   /** Where invocations.log / writes.log go; default a folder in the stack's temp dir (a folder given here is left in place). */
   markerDir?: string;
   /** Run only these functions (default: all of stack.yml). */
@@ -91,7 +90,7 @@ export async function startStack(options: StartStackOptions = {}): Promise<Stack
   const verbose = process.env.CLIPSEEK_STACK_OUTPUT === 'inherit';
 
   const fakes =
-    options.fakeStages === true ? [...STAGE_NAMES] : options.fakeStages ? [...options.fakeStages] : [];
+    options.fakeStages === true ? [...FUNCTION_STAGES] : options.fakeStages ? [...options.fakeStages] : [];
   let gateway: Gateway;
   try {
     const fakeScripts = fakes.length > 0 ? await bundleFakeStages(join(dir, 'fake-stages'), fakes) : {};
@@ -163,7 +162,10 @@ export async function startStack(options: StartStackOptions = {}): Promise<Stack
  * Bundles faulty-stage.ts once (esbuild, like the real functions: no tsx at
  * run time) and writes one two-line entry script per stage.
  */
-async function bundleFakeStages(outdir: string, stages: StageName[]): Promise<Record<string, string>> {
+async function bundleFakeStages(
+  outdir: string,
+  stages: FunctionStageName[],
+): Promise<Record<string, string>> {
   await build({
     entryPoints: { 'faulty-stage': FAULTY_STAGE },
     outdir,

@@ -156,7 +156,9 @@ describe('a corrupt state.json', () => {
     };
     const json = await ls('--json');
     expect(json.code).toBe(0);
-    const rows = JSON.parse(json.text) as Array<{ request_id: string; status: string; error?: string }>;
+    const rows = (
+      JSON.parse(json.text) as { requests: Array<{ request_id: string; status: string; error?: string }> }
+    ).requests;
     const byId = new Map(rows.map((r) => [r.request_id, r]));
     expect(byId.get('healthy')).toMatchObject({ status: 'SUCCEEDED' });
     expect(byId.get('bad-marker')).toMatchObject({ status: 'RUNNING' });

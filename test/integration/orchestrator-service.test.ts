@@ -1,13 +1,16 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { type AddressInfo, createServer as createTcpServer } from 'node:net';
 import { gzipSync } from 'node:zlib';
+import { Webhook } from 'standardwebhooks';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FinalResult } from '../../common/contracts/final.js';
 import { RequestState } from '../../common/contracts/state.js';
-import { indexKeys, requestKeys } from '../../common/keys.js';
+import { indexKeys, requestKeys, resultKeys } from '../../common/keys.js';
+import { loadManifest } from '../../common/manifests.js';
 import { defineStage } from '../../common/stage.js';
 import { readState, updateState } from '../../common/state/state-store.js';
+import { toHttp } from '../../functions/orchestrator/respond.js';
 import type { Outcome } from '../../functions/orchestrator/service.js';
 import { type Harness, makeHarness } from '../helpers/orchestrator-harness.js';
 
@@ -27,6 +30,12 @@ afterEach(() => h.cleanup());
 function finalOf(outcome: Outcome) {
   if (outcome.kind !== 'final') throw new Error(`expected a final result, got ${JSON.stringify(outcome)}`);
   return outcome.result;
+}
+
+/** What the caller is answered over HTTP (respond.ts): its status and error code. */
+function answered(outcome: Outcome) {
+  const { status, body } = toHttp(outcome);
+  return { status, code: (body as { error?: { code?: string } }).error?.code };
 }
 
 async function stateOf(id: string) {
@@ -50,7 +59,31 @@ describe('orchestrator service over a real folder store', () => {
     expect(h.gateway.invocations.size).toBe(ALL_TASKS);
     expect(h.gateway.repeated()).toEqual([]);
     expect(await h.store.head(indexKeys.active(result.request_id))).toBeUndefined();
-    expect(await h.store.head(requestKeys(result.request_id).input('source.mp4'))).toBeDefined();
+    // The source is where its content names it; the request's staging copy is gone.
+    expect(result.source?.key).toMatch(/^results\/default\/copy-source\/[0-9a-f]{64}\/source\.mp4$/);
+    expect(await h.store.head(result.source!.key)).toBeDefined();
+    expect(await h.store.head(requestKeys(result.request_id).input('source.mp4'))).toBeUndefined();
+  });
+
+  it('records the source copy as a task: its manifest names the copy, its exact sha256, size and name', async () => {
+    const result = finalOf(await h.service().submit(submit, undefined));
+    const bytes = await h.store.getBytes('uploads/video.mp4');
+    const keys = requestKeys(result.request_id);
+    const manifest = await loadManifest(h.store, 'copy-source', keys.localManifest('copy-source'));
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    expect(manifest.output).toEqual({
+      source_key: resultKeys('default', 'copy-source', sha256).file('source.mp4'),
+      sha256,
+      size_bytes: bytes.length,
+      name: 'video.mp4',
+    });
+    expect(await h.store.getBytes(manifest.output.source_key)).toEqual(bytes);
+    expect((await stateOf(result.request_id)).tasks['copy-source']).toMatchObject({
+      status: 'SUCCEEDED',
+      attempts: 1,
+      manifest: keys.localManifest('copy-source'),
+    });
+    expect(result.source?.key).toBe(manifest.output.source_key);
   });
 
   it('bad input writes nothing at all', async () => {
@@ -284,7 +317,8 @@ describe('orchestrator service over a real folder store', () => {
       Object.entries((await stateOf('crashy')).tasks)
         .filter(([, t]) => t.status === 'SUCCEEDED')
         .map(([k]) => k);
-    await waitFor(async () => ((await succeeded()).length >= 6 ? true : undefined));
+    // The source copy and six invocations.
+    await waitFor(async () => ((await succeeded()).length >= 7 ? true : undefined));
     crash.abort();
     const done = await succeeded();
     h.gateway.hangAfter = Number.POSITIVE_INFINITY;
@@ -419,8 +453,39 @@ describe('orchestrator service over a real folder store', () => {
         await h.service().submit({ ...submit, video_uri: `${base}/video.mp4` }, undefined),
       );
       expect(result.status).toBe('SUCCEEDED');
-      const copied = await h.store.getBytes(requestKeys(result.request_id).input('source.mp4'));
+      const manifest = requestKeys(result.request_id).localManifest('copy-source');
+      const { output } = await loadManifest(h.store, 'copy-source', manifest);
+      const copied = await h.store.getBytes(output.source_key);
       expect(copied.toString()).toBe('fake video bytes');
+      expect(output).toMatchObject({
+        sha256: createHash('sha256').update('fake video bytes').digest('hex'),
+        size_bytes: 16,
+        name: 'video.mp4',
+      });
+    });
+
+    it('a resumed request reuses the copy a dead driver finished, and does not fetch the source again', async () => {
+      h.gateway.faults.set('extract-audio', ['hang']);
+      const crash = new AbortController();
+      const body = { ...submit, video_uri: `${base}/video.mp4`, request_id: 'copied-then-died' };
+      void h.service({ leaseMs: 300 }, crash.signal).submit(body, undefined);
+      await waitFor(async () => (h.gateway.invocations.has('extract-audio') ? true : undefined));
+      crash.abort();
+      // As if it died after the manifest and before state.json said so.
+      await updateState(h.store, 'copied-then-died', (s) => {
+        s.tasks['copy-source'] = { status: 'RUNNING', attempts: 1 };
+        s.status = 'INIT';
+        return true;
+      });
+      await new Promise((r) => setTimeout(r, 400)); // the lease expires
+      const result = finalOf(await h.service().resume('copied-then-died'));
+      expect(result.status).toBe('SUCCEEDED');
+      expect(hits.get('/video.mp4')).toBe(1);
+      expect((await stateOf('copied-then-died')).tasks['copy-source']).toMatchObject({
+        status: 'SUCCEEDED',
+        reused: true,
+        attempts: 1,
+      });
     });
 
     it.each([
@@ -431,20 +496,26 @@ describe('orchestrator service over a real folder store', () => {
       ['/gzip.mp4', 'UNSUPPORTED_CONTENT_ENCODING'],
       ['/empty.mp4', 'EMPTY_INPUT'],
     ])('%s fails the request with %s and writes only under its own prefix', async (path, code) => {
-      await expect(
-        h.service().submit({ ...submit, video_uri: `${base}${path}`, request_id: 'bad-src' }, undefined),
-      ).rejects.toMatchObject({ code, status: expect.any(Number) });
+      const outcome = await h
+        .service()
+        .submit({ ...submit, video_uri: `${base}${path}`, request_id: 'bad-src' }, undefined);
+      expect(answered(outcome)).toEqual({ status: 422, code });
       const state = await stateOf('bad-src');
-      expect(state).toMatchObject({ status: 'FAILED', error: { code } });
+      expect(state).toMatchObject({
+        status: 'FAILED',
+        error: { code },
+        tasks: { 'copy-source': { status: 'FAILED', attempts: 1, error: { code } } },
+      });
       const keys = await listAll();
       expect(keys.filter((k) => !k.startsWith('uploads/')).every((k) => k.includes('bad-src'))).toBe(true);
       expect(keys.some((k) => k.includes('/input/'))).toBe(false);
     });
 
     it('asks for the bytes as they are and never stores a gzip answer decoded', async () => {
-      await expect(
-        h.service().submit({ ...submit, video_uri: `${base}/gzip.mp4`, request_id: 'gzipped' }, undefined),
-      ).rejects.toMatchObject({ code: 'UNSUPPORTED_CONTENT_ENCODING', status: 422 });
+      const outcome = await h
+        .service()
+        .submit({ ...submit, video_uri: `${base}/gzip.mp4`, request_id: 'gzipped' }, undefined);
+      expect(answered(outcome)).toEqual({ status: 422, code: 'UNSUPPORTED_CONTENT_ENCODING' });
       expect(encodings).toEqual(['identity']);
       expect((await listAll()).filter((k) => k.includes('/input/'))).toEqual([]);
     });
@@ -460,31 +531,32 @@ describe('orchestrator service over a real folder store', () => {
         status: 'INIT',
         error: null,
         lease: null,
-        input_copy: { status: 'PENDING', attempts: 1, error: { code: 'SOURCE_UNREACHABLE' } },
+        tasks: { 'copy-source': { status: 'PENDING', attempts: 1, error: { code: 'SOURCE_UNREACHABLE' } } },
       });
-      expect(Date.parse(state.input_copy!.retry_at!)).toBeGreaterThan(Date.now());
+      expect(Date.parse(state.tasks['copy-source']!.retry_at!)).toBeGreaterThan(Date.now());
       expect(await h.store.head(indexKeys.active('unreachable'))).toBeDefined();
       // A resume before retry_at waits: no second attempt.
       expect(await h.service(config).resume('unreachable')).toMatchObject({
         kind: 'status',
         httpStatus: 202,
       });
-      expect((await stateOf('unreachable')).input_copy?.attempts).toBe(1);
+      expect((await stateOf('unreachable')).tasks['copy-source']?.attempts).toBe(1);
 
       for (const attempt of [2, 3]) {
         state = await stateOf('unreachable');
-        await new Promise((r) => setTimeout(r, Date.parse(state.input_copy!.retry_at!) - Date.now() + 5));
-        const resumed = h.service(config).resume('unreachable');
-        if (attempt < 3) expect(await resumed).toMatchObject({ kind: 'status', httpStatus: 202 });
-        else await expect(resumed).rejects.toMatchObject({ code: 'SOURCE_UNREACHABLE', status: 502 });
-        expect((await stateOf('unreachable')).input_copy?.attempts).toBe(attempt);
+        const retryAt = Date.parse(state.tasks['copy-source']!.retry_at!);
+        await new Promise((r) => setTimeout(r, retryAt - Date.now() + 5));
+        const resumed = await h.service(config).resume('unreachable');
+        if (attempt < 3) expect(resumed).toMatchObject({ kind: 'status', httpStatus: 202 });
+        else expect(answered(resumed)).toEqual({ status: 502, code: 'SOURCE_UNREACHABLE' });
+        expect((await stateOf('unreachable')).tasks['copy-source']?.attempts).toBe(attempt);
       }
       state = await stateOf('unreachable');
       expect(state).toMatchObject({
         status: 'FAILED',
         lease: null,
         error: { code: 'SOURCE_UNREACHABLE', details: { attempts: 3 } },
-        input_copy: { status: 'FAILED', attempts: 3 },
+        tasks: { 'copy-source': { status: 'FAILED', attempts: 3 } },
       });
       expect(await h.store.head(indexKeys.active('unreachable'))).toBeUndefined();
     });
@@ -496,11 +568,11 @@ describe('orchestrator service over a real folder store', () => {
     ])('%s fails with %s once its attempts are spent, leaving no copy', async (path, code) => {
       const config = { sourceAttempts: 1, sourceTimeoutMs: 300 };
       const body = { ...submit, video_uri: `${base}${path}`, request_id: 'stuck-src' };
-      await expect(h.service(config).submit(body, undefined)).rejects.toMatchObject({ code });
+      expect(answered(await h.service(config).submit(body, undefined))).toMatchObject({ code });
       expect(await stateOf('stuck-src')).toMatchObject({
         status: 'FAILED',
         error: { code },
-        input_copy: { status: 'FAILED', attempts: 1 },
+        tasks: { 'copy-source': { status: 'FAILED', attempts: 1 } },
       });
       expect((await listAll()).filter((k) => k.includes('/input/'))).toEqual([]);
     });
@@ -512,14 +584,21 @@ describe('orchestrator service over a real folder store', () => {
         .submit({ ...submit, video_uri: `${base}/slow.mp4`, request_id: 'slow' }, undefined);
       await new Promise((r) => setTimeout(r, 1300)); // past two leases, still copying
       const state = await stateOf('slow');
-      expect(state.input_key).toBeUndefined();
+      expect(state.tasks['copy-source']?.status).not.toBe('SUCCEEDED');
       expect(Date.parse(state.lease!.expires_at)).toBeGreaterThan(Date.now());
       const other = await h.service(config).resume('slow');
       expect(other).toMatchObject({ kind: 'status', httpStatus: 202 });
       expect(finalOf(await running).status).toBe('SUCCEEDED');
       expect(hits.get('/slow.mp4')).toBe(1);
-      const copied = await h.store.getBytes(requestKeys('slow').input('source.mp4'));
+      const { output } = await loadManifest(
+        h.store,
+        'copy-source',
+        requestKeys('slow').localManifest('copy-source'),
+      );
+      const copied = await h.store.getBytes(output.source_key);
       expect(copied.toString()).toBe('fake video bytes'.repeat(20));
+      // Hashed across the 20 pieces it arrived in, as they streamed in.
+      expect(output.sha256).toBe(createHash('sha256').update(copied).digest('hex'));
     });
 
     it('stops copying when another owner takes the lease over, writing nothing more', async () => {
@@ -538,7 +617,7 @@ describe('orchestrator service over a real folder store', () => {
       await waitFor(async () => (closed.includes('/endless.mp4') ? true : undefined));
       const state = await stateOf('taken');
       expect(state.lease).toEqual(thief);
-      expect(state.input_key).toBeUndefined();
+      expect(state.tasks['copy-source']?.status).not.toBe('SUCCEEDED');
       expect((await listAll()).filter((k) => k.includes('/input/'))).toEqual([]);
     });
   });
@@ -574,10 +653,14 @@ describe('orchestrator service over a real folder store', () => {
       await service.settled(); // delivered after the answer (callback-outbox.test.ts)
       expect(received).toHaveLength(2);
       const [first, second] = received;
-      expect(first?.headers['x-clipseek-delivery']).toBe(second?.headers['x-clipseek-delivery']);
-      const expected = `sha256=${createHmac('sha256', 'test-signing-key').update(second!.body).digest('hex')}`;
-      expect(second?.headers['x-clipseek-signature']).toBe(expected);
-      const body = JSON.parse(second!.body);
+      expect(first?.headers['webhook-id']).toBe(second?.headers['webhook-id']);
+      // The receiver's side, as the Standard Webhooks library has it (callback-outbox.test.ts has more).
+      const receiver = new Webhook(`whsec_${Buffer.from('test-signing-key').toString('base64')}`);
+      const body = receiver.verify(second!.body, second!.headers as Record<string, string>) as {
+        request_id: string;
+        status: string;
+        result: { matches: unknown[] };
+      };
       expect(body).toMatchObject({ request_id: result.request_id, status: 'SUCCEEDED' });
       expect(body.result.matches).toHaveLength(1);
       const state = await stateOf(result.request_id);

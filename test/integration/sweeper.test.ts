@@ -69,8 +69,8 @@ describe('sweeper', () => {
     const waiting = (retryAt: string) => (s: ReturnType<typeof makeState>) => {
       s.status = 'INIT';
       s.lease = null;
-      delete s.input_key;
-      s.input_copy = {
+      s.stages = {};
+      s.tasks['copy-source'] = {
         status: 'PENDING',
         attempts: 1,
         retry_at: retryAt,

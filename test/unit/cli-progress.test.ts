@@ -100,11 +100,13 @@ describe('progress from state.json', () => {
     const waiting = state({
       status: 'INIT',
       lease: null,
-      input_copy: {
-        status: 'PENDING',
-        attempts: 2,
-        retry_at: '2026-01-01T10:02:00.000Z',
-        error: { code: 'SOURCE_UNREACHABLE', message: 'could not fetch example.org' },
+      tasks: {
+        'copy-source': {
+          status: 'PENDING',
+          attempts: 2,
+          retry_at: '2026-01-01T10:02:00.000Z',
+          error: { code: 'SOURCE_UNREACHABLE', message: 'could not fetch example.org' },
+        },
       },
     });
     expect(isStalled(waiting, NOW)).toBe(false);

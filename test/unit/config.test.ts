@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { parseConfig, readSecret } from '../../common/config.js';
 import { ClipseekError } from '../../common/errors.js';
-import { loadOrchestratorConfig } from '../../functions/orchestrator/config.js';
+import { webhookKey, webhookSecretOf } from '../../functions/orchestrator/callbacks.js';
+import { loadCallbackSettings, loadOrchestratorConfig } from '../../functions/orchestrator/config.js';
 
 const Schema = z.object({
   STORAGE_URL: z.string().min(1),
@@ -72,6 +73,29 @@ describe('readSecret', () => {
   it('treats an empty secret file as missing (falls back to the environment)', () => {
     expect(readSecret('empty-secret', {}, dir)).toBeUndefined();
     expect(readSecret('empty-secret', { EMPTY_SECRET: 'from-env' }, dir)).toBe('from-env');
+  });
+});
+
+describe('callback-signing-key (Standard Webhooks)', () => {
+  const withKey = (key: string) => ({ CALLBACK_SIGNING_KEY: key });
+
+  it('takes a whsec_ secret as the key it encodes, and any other text as its bytes', () => {
+    const key = Buffer.from('0123456789abcdef0123456789abcdef');
+    expect(webhookKey(`whsec_${key.toString('base64')}`)).toEqual(key);
+    expect(webhookKey('legacy-hex-secret')).toEqual(Buffer.from('legacy-hex-secret'));
+    expect(webhookSecretOf('legacy-hex-secret')).toBe(
+      `whsec_${Buffer.from('legacy-hex-secret').toString('base64')}`,
+    );
+    expect(loadCallbackSettings(withKey(`whsec_${key.toString('base64')}`)).signingKey).toBeDefined();
+  });
+
+  it('refuses a whsec_ secret that is not base64 when the function starts, as INVALID_CONFIG', () => {
+    for (const bad of ['whsec_', 'whsec_not base64!', 'whsec_ab$cd']) {
+      expect(() => webhookKey(bad), bad).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG' }));
+      expect(() => loadCallbackSettings(withKey(bad)), bad).toThrow(
+        expect.objectContaining({ code: 'INVALID_CONFIG' }),
+      );
+    }
   });
 });
 

@@ -38,6 +38,10 @@ const k = (rest: string) => `requests/${RID}/${rest}`;
 const DIGEST = 'a'.repeat(64);
 
 const STAGE_SAMPLES: { [S in StageName]: { input: unknown; output: unknown } } = {
+  'copy-source': {
+    input: { request_id: RID, video_uri: 'https://example.com/v.mp4' },
+    output: { source_key: k('input/source.mp4'), sha256: DIGEST, size_bytes: 4_812_331, name: 'v.mp4' },
+  },
   'extract-audio': {
     input: { namespace: 'default', request_id: RID, source_key: k('input/video.mp4') },
     output: {
@@ -239,7 +243,6 @@ const STATE = {
     query: 'where is the cat',
     callback_url: 'https://hooks.example.com/x',
   },
-  input_key: k('input/video.mp4'),
   lease: { owner: 'orchestrator-7f9c/call-1', expires_at: T1 },
   runs: 1,
   clips: 2,
@@ -387,7 +390,6 @@ const CASES: Record<string, Case> = {
       ['a future schema_version', { ...STATE, schema_version: 2 }],
       ['an unknown stage summary', { ...STATE, stages: { 'mine-bitcoin': STATE.stages['extract-audio'] } }],
       ['negative clips', { ...STATE, clips: -1 }],
-      ['an absolute input key', { ...STATE, input_key: '/etc/passwd' }],
     ],
   },
   FinalResult: {
@@ -467,6 +469,20 @@ for (const stage of STAGE_NAMES) {
     ],
   };
 }
+// What the source copy names and hashes: the request's own input, and the digest results are keyed on.
+const copied = STAGE_SAMPLES['copy-source'].output as Record<string, unknown>;
+CASES['copy-source output'] = {
+  schema: STAGE_CONTRACTS['copy-source'].output,
+  sample: copied,
+  wrong: [
+    ['an absolute source key', { ...copied, source_key: '/etc/passwd' }],
+    ['a traversal source key', { ...copied, source_key: `requests/${RID}/../../etc/passwd` }],
+    ['a short sha256', { ...copied, sha256: 'abc' }],
+    ['an uppercase sha256', { ...copied, sha256: 'A'.repeat(64) }],
+    ['an empty source', { ...copied, size_bytes: 0 }],
+    ['no name', { ...copied, name: '' }],
+  ],
+};
 
 /** A value of a different type than `v`. */
 function wrongTypeFor(v: unknown): unknown {

@@ -6,6 +6,7 @@ import {
   type LeaseState,
   leaseHeldByOther,
   leaseState,
+  markRunning,
   ownsLease,
   renewLease,
   takeLease,
@@ -82,12 +83,26 @@ describe('leaseState at a given time', () => {
   it('taking the lease: free, expired or ours, never a live one of another driver or a finished request', () => {
     const free = { ...withLease(null), status: 'INIT' as const, runs: 0 };
     expect(takeLease(free, 'test', NOW, 60_000)).toBe(true);
-    expect(free).toMatchObject({ status: 'RUNNING', runs: 1, lease: { owner: 'test', expires_at: inS(60) } });
+    // Taking it does not start it: a request is INIT until its source is copied (markRunning).
+    expect(free).toMatchObject({ status: 'INIT', runs: 1, lease: { owner: 'test', expires_at: inS(60) } });
     expect(takeLease(withLease(-1, 'other'), 'test', NOW, 60_000)).toBe(true);
     const held = withLease(10, 'other');
     expect(takeLease(held, 'test', NOW, 60_000)).toBe(false);
     expect(held.lease?.owner).toBe('other');
     expect(takeLease({ ...withLease(null), status: 'FAILED' }, 'test', NOW, 60_000)).toBe(false);
+  });
+});
+
+describe('markRunning: a request runs once its source is in place', () => {
+  it('INIT → RUNNING; RUNNING stays; a final status is never left', () => {
+    const init = { ...withLease(10), status: 'INIT' as const };
+    markRunning(init);
+    expect(init.status).toBe('RUNNING');
+    markRunning(init);
+    expect(init.status).toBe('RUNNING');
+    const done = { ...withLease(null), status: 'CANCELLED' as const };
+    markRunning(done);
+    expect(done.status).toBe('CANCELLED');
   });
 });
 

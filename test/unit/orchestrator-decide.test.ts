@@ -5,13 +5,14 @@ import { clipTaskKeys, type TaskKey, taskKey } from '../../common/task-key.js';
 import { buildInput } from '../../functions/orchestrator/dag.js';
 import {
   applyEvent,
-  backoffMs,
   type Decisions,
+  exponentialBackoff,
+  initialTasks,
   type OrchestratorEvent,
   resumeDecisions,
 } from '../../functions/orchestrator/decide.js';
 import { ReadyQueue } from '../../functions/orchestrator/ready-queue.js';
-import { makeState, T0 } from '../helpers/state.js';
+import { makeState, SOURCE_RETRY, T0 } from '../helpers/state.js';
 
 const at = (s: number) => new Date(Date.parse(T0) + s * 1000).toISOString();
 const started = (key: TaskKey, s = 0): OrchestratorEvent => ({ type: 'task-started', key, at: at(s) });
@@ -45,7 +46,7 @@ const fail = (
 /** Applies events in order, returning the decisions of the last one. */
 function play(state: RequestState, events: OrchestratorEvent[]): Decisions {
   let last: Decisions = { ready: [], retry: [] };
-  for (const e of events) last = applyEvent(state, e);
+  for (const e of events) last = applyEvent(state, e, SOURCE_RETRY);
   return last;
 }
 
@@ -84,7 +85,7 @@ describe('decide: the per-clip DAG', () => {
     const d = throughCut(state, [0, 1, 2]);
     expect(d.ready).toEqual(['transcode-clip/0000', 'transcode-clip/0001', 'transcode-clip/0002']);
     expect(state.clips).toBe(3);
-    expect(Object.keys(state.tasks)).toHaveLength(3 + 3 * 4);
+    expect(Object.keys(state.tasks)).toHaveLength(4 + 3 * 4);
     expect(state.stages['detect-objects']).toEqual({ status: 'PENDING', done: 0, failed: 0, total: 3 });
   });
 
@@ -172,12 +173,13 @@ describe('decide: failures and retries', () => {
   });
 
   it('backoff grows exponentially with jitter and honours Retry-After', () => {
-    const state = makeState({ backoff_base_ms: 100, backoff_max_ms: 1000 });
-    expect(backoffMs(state, 1, 1)).toBe(100);
-    expect(backoffMs(state, 2, 1)).toBe(200);
-    expect(backoffMs(state, 3, 0)).toBe(200);
-    expect(backoffMs(state, 10, 1)).toBe(1000);
-    expect(backoffMs(state, 1, 0, 700)).toBe(700);
+    const backoff = (attempts: number, jitter: number, retryAfterMs?: number) =>
+      exponentialBackoff(100, 1000, attempts, jitter, retryAfterMs);
+    expect(backoff(1, 1)).toBe(100);
+    expect(backoff(2, 1)).toBe(200);
+    expect(backoff(3, 0)).toBe(200);
+    expect(backoff(10, 1)).toBe(1000);
+    expect(backoff(1, 0, 700)).toBe(700);
   });
 
   it('schedules the retry after the backoff', () => {
@@ -236,7 +238,7 @@ describe('decide: failures and retries', () => {
   it('rejects invalid transitions', () => {
     const state = makeState();
     play(state, [started('extract-audio'), ok('extract-audio')]);
-    expect(() => applyEvent(state, started('extract-audio'))).toThrow(/not allowed/);
+    expect(() => applyEvent(state, started('extract-audio'), SOURCE_RETRY)).toThrow(/not allowed/);
   });
 });
 
@@ -245,7 +247,7 @@ describe('decide: resume', () => {
     const state = makeState();
     throughCut(state, [0, 1]);
     play(state, [started('transcode-clip/0000'), ok('transcode-clip/0000'), started('transcode-clip/0001')]);
-    const d = resumeDecisions(state, new Date(at(5)));
+    const d = resumeDecisions(state, new Date(at(5)), SOURCE_RETRY);
     expect(d.ready.sort()).toEqual(['sample-frames/0000', 'transcode-clip/0001', 'transcribe-clip/0000']);
     expect(state.tasks['transcode-clip/0001']?.status).toBe('PENDING');
     expect(state.stages['transcode-clip']).toMatchObject({ done: 1, total: 2 });
@@ -254,7 +256,7 @@ describe('decide: resume', () => {
   it('a task still in backoff is scheduled, not ready', () => {
     const state = makeState({ backoff_base_ms: 60_000 });
     play(state, [started('extract-audio', 0), fail('extract-audio', true, 1)]);
-    const d = resumeDecisions(state, new Date(at(2)));
+    const d = resumeDecisions(state, new Date(at(2)), SOURCE_RETRY);
     expect(d.ready).toEqual([]);
     expect(d.retry).toHaveLength(1);
   });
@@ -263,7 +265,7 @@ describe('decide: resume', () => {
     const state = makeState();
     throughCut(state, [0]);
     succeedClip(state, 0);
-    expect(resumeDecisions(state, new Date(at(9))).finish?.status).toBe('SUCCEEDED');
+    expect(resumeDecisions(state, new Date(at(9)), SOURCE_RETRY).finish?.status).toBe('SUCCEEDED');
   });
 
   it('fails a request whose driver died after a clip failed for good (nothing tolerated)', () => {
@@ -271,18 +273,23 @@ describe('decide: resume', () => {
     throughCut(state, [0, 1]);
     play(state, [started('transcode-clip/0001'), fail('transcode-clip/0001', false, 4, 'FFMPEG_FAILED')]);
     succeedClip(state, 0);
-    const d = resumeDecisions(state, new Date(at(9)));
+    const d = resumeDecisions(state, new Date(at(9)), SOURCE_RETRY);
     expect(d.finish).toMatchObject({ status: 'FAILED', error: { code: 'FFMPEG_FAILED' } });
   });
 
   it('a cancel requested while no driver ran finishes CANCELLED', () => {
     const state = makeState();
     state.cancel_requested = true;
-    expect(resumeDecisions(state, new Date(at(1))).finish?.status).toBe('CANCELLED');
+    expect(resumeDecisions(state, new Date(at(1)), SOURCE_RETRY).finish?.status).toBe('CANCELLED');
   });
 
-  it('a fresh request starts with extract-audio only', () => {
-    expect(resumeDecisions(makeState(), new Date(T0)).ready).toEqual(['extract-audio']);
+  it('a request whose source is copied starts with extract-audio only', () => {
+    expect(resumeDecisions(makeState(), new Date(T0), SOURCE_RETRY).ready).toEqual(['extract-audio']);
+  });
+
+  it('a new request starts with copy-source only', () => {
+    const fresh = { ...makeState(), tasks: initialTasks(), stages: {} };
+    expect(resumeDecisions(fresh, new Date(T0), SOURCE_RETRY).ready).toEqual(['copy-source']);
   });
 });
 
@@ -346,14 +353,23 @@ describe('decide: a busy stage (429)', () => {
 });
 
 describe('dag: inputs', () => {
+  const COPIED = {
+    source_key: 'requests/r_x/input/source.mp4',
+    sha256: 'c'.repeat(64),
+    size_bytes: 9,
+    name: 'a.mp4',
+  };
   it('refuses more clips than run.max_clips instead of dropping the end of the video', () => {
     const profile = makeState({ max_clips: 2 }).params;
     const clips = [0, 1, 2].map((index) => ({ index, start: index * 10, end: index * 10 + 10 }));
-    const deps = new Map<TaskKey, unknown>([['segment-speech', { speech: [], clips, no_speech: true }]]);
+    const deps = new Map<TaskKey, unknown>([
+      ['copy-source', COPIED],
+      ['segment-speech', { speech: [], clips, no_speech: true }],
+    ]);
     expect(() =>
       buildInput(
         { stage: 'cut-clips' },
-        { namespace: 'default', requestId: 'r_x', sourceKey: 'requests/r_x/input/source.mp4', profile },
+        { namespace: 'default', requestId: 'r_x', videoUri: 'store://uploads/a.mp4', profile },
         deps,
       ),
     ).toThrow(expect.objectContaining({ code: 'TOO_MANY_CLIPS', retryable: false }));

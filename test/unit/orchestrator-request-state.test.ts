@@ -28,7 +28,7 @@ describe('newRequestState: the state.json of a request just accepted', () => {
       cancel_requested: false,
     });
     expect(state.tasks).toEqual(initialTasks());
-    expect(state.input_key).toBeUndefined();
+    expect(state.tasks['copy-source']).toEqual({ status: 'PENDING', attempts: 0 }); // not copied yet
   });
 
   it('expires after the TTL and holds the lease for the owner from the start', () => {

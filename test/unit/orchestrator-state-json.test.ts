@@ -3,7 +3,7 @@ import { RequestState } from '../../common/contracts/state.js';
 import { StateJsonWriter } from '../../common/state/state-json.js';
 import type { TaskKey } from '../../common/task-key.js';
 import { applyEvent, type OrchestratorEvent, resumeDecisions } from '../../functions/orchestrator/decide.js';
-import { makeState, T0 } from '../helpers/state.js';
+import { makeState, SOURCE_RETRY, T0 } from '../helpers/state.js';
 
 const at = (s: number) => new Date(Date.parse(T0) + s * 1000).toISOString();
 const started = (key: TaskKey): OrchestratorEvent => ({ type: 'task-started', key, at: at(1) });
@@ -51,10 +51,10 @@ describe('StateJsonWriter: the JSON of unchanged tasks is reused', () => {
       started('sample-frames/0000'),
     ];
     for (const event of events) {
-      applyEvent(state, event);
+      applyEvent(state, event, SOURCE_RETRY);
       same();
     }
-    resumeDecisions(state, new Date(at(4))); // RUNNING tasks back to PENDING
+    resumeDecisions(state, new Date(at(4)), SOURCE_RETRY); // RUNNING tasks back to PENDING
     same();
     expect(state.tasks['sample-frames/0000']?.status).toBe('PENDING');
     expect(state.tasks['detect-objects/0001']?.error?.code).toBe('UPSTREAM_FAILED');

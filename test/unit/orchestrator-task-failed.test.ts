@@ -3,7 +3,39 @@ import { describe, expect, it } from 'vitest';
 import { ClipseekError, NotFoundError, RetryableError } from '../../common/errors.js';
 import { PROFILES } from '../../common/profiles.js';
 import type { ObjectStore } from '../../common/storage/types.js';
+import type { StageInvoker } from '../../functions/orchestrator/invoker.js';
 import { OutputCache, runTask } from '../../functions/orchestrator/task-runner.js';
+
+/** extract-audio's task, after a copy-source this driver ran, on `store`, invoking with `invoke`. */
+function runExtractAudio(store: ObjectStore, invoke: StageInvoker) {
+  const ctx = {
+    namespace: 'default',
+    requestId: 'r_fail0001',
+    videoUri: 'store://uploads/a.mp4',
+    profile: PROFILES.default,
+  };
+  const deps = {
+    store,
+    invoke,
+    logger: pino({ level: 'silent' }),
+    now: () => new Date('2026-11-25T10:00:00.000Z'),
+    random: () => 0.5,
+    local: {
+      'copy-source': async () => {
+        throw new Error('not called: the source is copied');
+      },
+    },
+  };
+  // The source was copied by this driver: its output is at hand, nothing is read.
+  const cache = new OutputCache(store, () => undefined);
+  cache.set('copy-source', {
+    source_key: `results/default/copy-source/${'a'.repeat(64)}/source.mp4`,
+    sha256: 'a'.repeat(64),
+    size_bytes: 1,
+    name: 'a.mp4',
+  });
+  return runTask('extract-audio', ctx, cache, deps, () => {}, new AbortController().signal);
+}
 
 /** The task-failed event of an extract-audio whose invocation throws `err` (no results at its digest yet). */
 async function failedWith(err: unknown) {
@@ -12,29 +44,9 @@ async function failedWith(err: unknown) {
       throw new NotFoundError('NOT_FOUND', key);
     },
   } as unknown as ObjectStore;
-  const ctx = {
-    namespace: 'default',
-    requestId: 'r_fail0001',
-    sourceKey: 'requests/r_fail0001/input/a.mp4',
-    profile: PROFILES.default,
-  };
-  const deps = {
-    store,
-    invoke: async () => {
-      throw err;
-    },
-    logger: pino({ level: 'silent' }),
-    now: () => new Date('2026-11-25T10:00:00.000Z'),
-    random: () => 0.5,
-  };
-  const { event } = await runTask(
-    'extract-audio',
-    ctx,
-    new OutputCache(store, () => undefined),
-    deps,
-    () => {},
-    new AbortController().signal,
-  );
+  const { event } = await runExtractAudio(store, async () => {
+    throw err;
+  });
   expect(event.type).toBe('task-failed');
   return event as Extract<typeof event, { type: 'task-failed' }>;
 }
@@ -68,29 +80,10 @@ describe('looking for the results at the digest', () => {
         throw new RetryableError('STORAGE_THROTTLED', 'slow down');
       },
     } as unknown as ObjectStore;
-    const ctx = {
-      namespace: 'default',
-      requestId: 'r_look0001',
-      sourceKey: 'requests/r_look0001/input/a.mp4',
-      profile: PROFILES.default,
-    };
-    const { event } = await runTask(
-      'extract-audio',
-      ctx,
-      new OutputCache(store, () => undefined),
-      {
-        store,
-        invoke: async (stage) => {
-          invoked.push(stage);
-          throw new RetryableError('STAGE_UNAVAILABLE', 'down');
-        },
-        logger: pino({ level: 'silent' }),
-        now: () => new Date('2026-11-25T10:00:00.000Z'),
-        random: () => 0.5,
-      },
-      () => {},
-      new AbortController().signal,
-    );
+    const { event } = await runExtractAudio(store, async (stage) => {
+      invoked.push(stage);
+      throw new RetryableError('STAGE_UNAVAILABLE', 'down');
+    });
     expect(invoked).toEqual(['extract-audio']);
     expect(event).toMatchObject({ type: 'task-failed', error: { code: 'STAGE_UNAVAILABLE' } });
   });

@@ -2,7 +2,11 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { DERIVED_ID_PREFIX, SubmitRequest } from '../../common/contracts/request.js';
 import { requestDigest } from '../../common/request-digest.js';
-import { requestIdFor, requestIdKeyFrom } from '../../functions/orchestrator/request-identity.js';
+import {
+  parseIdempotencyKey,
+  requestIdFor,
+  requestIdKeyFrom,
+} from '../../functions/orchestrator/request-identity.js';
 
 const body = SubmitRequest.parse({ video_uri: 'store://uploads/a.mp4', query: 'find the car' });
 const KEY = requestIdKeyFrom('deployment-secret');
@@ -117,5 +121,40 @@ describe('requestDigest', () => {
     ['callback_url', { callback_url: 'http://127.0.0.1:9/hook' }],
   ])('changes with %s', (_field, change) => {
     expect(requestDigest(SubmitRequest.parse({ ...body, ...change }))).not.toBe(digest);
+  });
+});
+
+describe('the Idempotency-Key header', () => {
+  it("takes the IETF draft's quoted string, spaces and escapes included, and a bare key as sent", () => {
+    expect(parseIdempotencyKey('"order 42"')).toBe('order 42');
+    expect(parseIdempotencyKey('"say \\"hi\\" \\\\ bye"')).toBe('say "hi" \\ bye');
+    expect(parseIdempotencyKey('8e03978e-40d5-43e8-bc93-6894a57f9324')).toBe(
+      '8e03978e-40d5-43e8-bc93-6894a57f9324',
+    );
+    // The same key, quoted or not.
+    expect(parseIdempotencyKey('"abc"')).toBe(parseIdempotencyKey('abc'));
+    expect(parseIdempotencyKey(`"${'k'.repeat(200)}"`)).toHaveLength(200);
+  });
+
+  it('refuses what its message says it refuses, with INVALID_IDEMPOTENCY_KEY', () => {
+    for (const bad of [
+      '',
+      '""',
+      'order 42',
+      'ab"c',
+      '"open',
+      '"a"b"',
+      '"bad \\x"',
+      'cl\u00e9',
+      'k'.repeat(201),
+      `"${'k'.repeat(201)}"`,
+    ]) {
+      expect(() => parseIdempotencyKey(bad), JSON.stringify(bad)).toThrow(
+        expect.objectContaining({
+          code: 'INVALID_IDEMPOTENCY_KEY',
+          message: expect.stringMatching(/quoted string .*spaces allowed.*without quotes or spaces/),
+        }),
+      );
+    }
   });
 });

@@ -11,8 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { CLIP_STAGES, STAGE_NAMES } from '../../common/contracts/pipeline.js';
-import type { StageName } from '../../common/contracts/stages.js';
+import { CLIP_STAGES, FUNCTION_STAGES } from '../../common/contracts/pipeline.js';
 import { parseDuration } from '../../common/openfaas/duration.js';
 import { PROFILES } from '../../common/profiles.js';
 import { parseCron } from '../../gateway/cron.js';
@@ -59,8 +58,8 @@ describe('stack.yml', () => {
     expect([...byName.keys()].sort()).toEqual(dirs);
   });
 
-  it('has every stage of the pipeline, the orchestrator and the sweeper', () => {
-    expect([...byName.keys()].sort()).toEqual([...STAGE_NAMES, 'orchestrator', 'sweeper'].sort());
+  it('has every stage of the pipeline that is a function, the orchestrator and the sweeper', () => {
+    expect([...byName.keys()].sort()).toEqual([...FUNCTION_STAGES, 'orchestrator', 'sweeper'].sort());
   });
 
   it('builds every function with our template from its own folder', () => {
@@ -143,10 +142,8 @@ describe('stack.yml', () => {
   });
 
   it("gives each stage an exec_timeout no shorter than any profile's stage timeout", () => {
-    for (const stage of STAGE_NAMES) {
-      const longest = Math.max(
-        ...Object.values(PROFILES).map((p) => p.run.stage_timeout_s[stage as StageName]),
-      );
+    for (const stage of FUNCTION_STAGES) {
+      const longest = Math.max(...Object.values(PROFILES).map((p) => p.run.stage_timeout_s[stage]));
       expect(byName.get(stage)!.execTimeoutMs, stage).toBeGreaterThanOrEqual(longest * 1000);
     }
   });
@@ -154,7 +151,7 @@ describe('stack.yml', () => {
   it("lets one replica of each stage take all the orchestrator's concurrent calls", () => {
     const concurrent = Number(byName.get('orchestrator')!.environment.MAX_CONCURRENT_INVOCATIONS);
     expect(concurrent).toBeGreaterThan(0);
-    for (const stage of STAGE_NAMES) {
+    for (const stage of FUNCTION_STAGES) {
       expect(byName.get(stage)!.maxInflight, stage).toBeGreaterThanOrEqual(concurrent);
     }
   });
