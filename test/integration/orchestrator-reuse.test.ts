@@ -7,7 +7,7 @@
  * manifest or from another call's claim does not count).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { REQUEST_STAGES } from '../../common/contracts/pipeline.js';
+import { isFunctionStage, REQUEST_STAGES } from '../../common/contracts/pipeline.js';
 import type { RequestState } from '../../common/contracts/state.js';
 import { resultsPrefix } from '../../common/keys.js';
 import { readState } from '../../common/state/state-store.js';
@@ -16,7 +16,12 @@ import type { Outcome } from '../../functions/orchestrator/service.js';
 import { type Harness, makeHarness } from '../helpers/orchestrator-harness.js';
 
 const CLIPS = [0, 1, 2];
-const ALL_TASKS = [...REQUEST_STAGES, ...CLIPS.flatMap(clipTaskKeys)];
+/**
+ * The tasks whose stages are functions. copy-source, run by the orchestrator itself, fetches and
+ * hashes the source for every request (the same URI may name other bytes tomorrow); its content
+ * address is what every later task's digest covers.
+ */
+const ALL_TASKS = [...REQUEST_STAGES.filter(isFunctionStage), ...CLIPS.flatMap(clipTaskKeys)];
 const submit = (request_id: string, query = 'find scenes with cars', extra: object = {}) => ({
   video_uri: 'store://uploads/video.mp4',
   query,
@@ -68,6 +73,8 @@ describe('content-addressed stage results', () => {
     expect(second.matches.map((m) => m.clips)).toEqual([[2]]);
     expect(second.clip_list.map((c) => c.video_key)).toEqual(first.clip_list.map((c) => c.video_key));
     const state = await stateOf('second');
+    expect(state.tasks['copy-source']).toMatchObject({ status: 'SUCCEEDED', attempts: 1 });
+    expect(state.tasks['copy-source']!.reused).toBeUndefined();
     for (const key of ALL_TASKS) {
       expect({ key, ...state.tasks[key] }).toMatchObject({
         key,

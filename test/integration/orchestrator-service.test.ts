@@ -157,14 +157,19 @@ describe('orchestrator service over a real folder store', () => {
     expect(full.coverage).toEqual(whole);
     expect((await stateOf(full.request_id)).coverage).toEqual(whole);
 
+    // Another video (the same one's results are shared: nothing would run, nothing fail).
+    await h.store.put('uploads/other.mp4', Buffer.from('another video'));
     h.gateway.faults.set('transcode-clip/0000', ['reject']);
     const partial = finalOf(
-      await h
-        .service()
-        .submit(
-          { ...submit, request_id: 'partial', overrides: { run: { tolerated_clip_failures: 1 } } },
-          undefined,
-        ),
+      await h.service().submit(
+        {
+          ...submit,
+          video_uri: 'store://uploads/other.mp4',
+          request_id: 'partial',
+          overrides: { run: { tolerated_clip_failures: 1 } },
+        },
+        undefined,
+      ),
     );
     const part = { duration_s: 30, analysed_s: 20, ratio: 0.667, unanalysed: [[0, 10]] };
     expect(partial.coverage).toEqual(part);
@@ -192,8 +197,14 @@ describe('orchestrator service over a real folder store', () => {
     expect(seen).toMatchObject({ answerable: true });
     expect(seen.note).toBeUndefined();
     delete h.gateway.stages['transcribe-clip'];
+    await h.store.put('uploads/spoken.mp4', Buffer.from('a video with speech'));
     const spoken = finalOf(
-      await h.service().submit({ ...submit, request_id: 'spoken', query: 'a box' }, undefined),
+      await h
+        .service()
+        .submit(
+          { ...submit, video_uri: 'store://uploads/spoken.mp4', request_id: 'spoken', query: 'a box' },
+          undefined,
+        ),
     );
     expect(spoken).toMatchObject({ answerable: true, matches: [] });
   });

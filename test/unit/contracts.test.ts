@@ -39,8 +39,13 @@ const DIGEST = 'a'.repeat(64);
 
 const STAGE_SAMPLES: { [S in StageName]: { input: unknown; output: unknown } } = {
   'copy-source': {
-    input: { request_id: RID, video_uri: 'https://example.com/v.mp4' },
-    output: { source_key: k('input/source.mp4'), sha256: DIGEST, size_bytes: 4_812_331, name: 'v.mp4' },
+    input: { namespace: 'default', request_id: RID, video_uri: 'https://example.com/v.mp4' },
+    output: {
+      source_key: `results/default/copy-source/${DIGEST}/source.mp4`,
+      sha256: DIGEST,
+      size_bytes: 4_812_331,
+      name: 'v.mp4',
+    },
   },
   'extract-audio': {
     input: { namespace: 'default', request_id: RID, source_key: k('input/video.mp4') },
