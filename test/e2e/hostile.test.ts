@@ -162,18 +162,26 @@ function changes(before: Map<string, string>, after: Map<string, string>): strin
 
 /**
  * Whether a changed key is the request's own: under its prefix, its index
- * markers, or in a results directory its state.json names (the shared results
- * of a task it ran; another request on the same video would reuse them).
+ * markers, or in the shared results its state.json names: a results directory
+ * of a task it ran, or the source its copy-source task put where its content
+ * names it (another request on the same video would reuse them).
  */
 async function ownedBy(key: string, id: string | undefined): Promise<boolean> {
   if (id === undefined) return false;
   if (key.startsWith(requestKeys(id).prefix) || key === indexKeys.request(id) || key === indexKeys.active(id))
     return true;
   if (!key.startsWith('results/')) return false;
-  const { tasks } = await stack.state(id).catch(() => ({ tasks: {} }));
-  return Object.values(tasks).some(
-    (t) => t.manifest && key.startsWith(t.manifest.replace(/manifest\.json$/, '')),
+  const { tasks } = await stack
+    .state(id)
+    .catch(() => ({ tasks: {} as Record<string, { manifest?: string }> }));
+  const dirs = Object.values(tasks).flatMap((t) =>
+    t.manifest ? [t.manifest.replace(/manifest\.json$/, '')] : [],
   );
+  const copy = await stack.store
+    .getJson<{ output: { source_key: string } }>(requestKeys(id).localManifest('copy-source'))
+    .catch(() => undefined);
+  if (copy) dirs.push(copy.value.output.source_key);
+  return dirs.some((dir) => key.startsWith(dir));
 }
 
 function canaryAccessTimes(): number[] {
