@@ -12,8 +12,7 @@ import type { RequestState } from '../../common/contracts/state.js';
 import { resultsPrefix } from '../../common/keys.js';
 import { readState } from '../../common/state/state-store.js';
 import { clipTaskKeys } from '../../common/task-key.js';
-import type { Outcome } from '../../functions/orchestrator/service.js';
-import { type Harness, makeHarness } from '../helpers/orchestrator-harness.js';
+import { finalOf, type Harness, makeHarness, waitFor } from '../helpers/orchestrator-harness.js';
 
 const CLIPS = [0, 1, 2];
 /**
@@ -36,11 +35,6 @@ beforeEach(async () => {
 });
 afterEach(() => h.cleanup());
 
-function finalOf(outcome: Outcome) {
-  if (outcome.kind !== 'final') throw new Error(`expected a final result, got ${JSON.stringify(outcome)}`);
-  return outcome.result;
-}
-
 async function stateOf(id: string): Promise<RequestState> {
   return (await readState(h.store, id)).state;
 }
@@ -48,16 +42,6 @@ async function stateOf(id: string): Promise<RequestState> {
 /** Every task ran its stage exactly once, whichever request asked for it. */
 function ranOnceEach() {
   expect(Object.fromEntries(h.gateway.runs)).toEqual(Object.fromEntries(ALL_TASKS.map((t) => [t, 1])));
-}
-
-async function waitFor<T>(check: () => Promise<T | undefined>, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 describe('content-addressed stage results', () => {

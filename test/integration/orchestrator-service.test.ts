@@ -12,7 +12,7 @@ import { defineStage } from '../../common/stage.js';
 import { readState, updateState } from '../../common/state/state-store.js';
 import { toHttp } from '../../functions/orchestrator/respond.js';
 import type { Outcome } from '../../functions/orchestrator/service.js';
-import { type Harness, makeHarness } from '../helpers/orchestrator-harness.js';
+import { finalOf, type Harness, makeHarness, waitFor } from '../helpers/orchestrator-harness.js';
 
 const submit = {
   video_uri: 'store://uploads/video.mp4',
@@ -26,11 +26,6 @@ beforeEach(async () => {
   h = await makeHarness();
 });
 afterEach(() => h.cleanup());
-
-function finalOf(outcome: Outcome) {
-  if (outcome.kind !== 'final') throw new Error(`expected a final result, got ${JSON.stringify(outcome)}`);
-  return outcome.result;
-}
 
 /** What the caller is answered over HTTP (respond.ts): its status and error code. */
 function answered(outcome: Outcome) {
@@ -702,16 +697,6 @@ async function snapshot(): Promise<Record<string, string>> {
   const objects: Record<string, string> = {};
   for await (const o of h.store.listAll('')) objects[o.key] = o.etag;
   return objects;
-}
-
-async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 5000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > until) throw new Error('waitFor timed out');
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 /** A loopback port nothing listens on (connection refused). */
