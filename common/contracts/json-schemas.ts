@@ -7,6 +7,7 @@ import { Profile } from './profile.js';
 import { OrchestratorCall, StatusResponse, SubmitRequest } from './request.js';
 import { manifestSchema, STAGE_CONTRACTS } from './stages.js';
 import { RequestState } from './state.js';
+import { SearchResult, VideoIndexDocument } from './video-index.js';
 
 /** Every published schema, by file name (without .json). `npm run schemas` writes them to schemas/. */
 export function jsonSchemas(): Record<string, unknown> {
@@ -19,6 +20,8 @@ export function jsonSchemas(): Record<string, unknown> {
     callback: CallbackBody,
     error: ErrorBody,
     profile: Profile,
+    'video-index': VideoIndexDocument,
+    'search-result': SearchResult,
   };
   for (const stage of STAGE_NAMES) {
     schemas[`stage-${stage}-input`] = STAGE_CONTRACTS[stage].input;

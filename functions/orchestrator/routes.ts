@@ -1,10 +1,12 @@
 /**
  * How a call to the orchestrator is read: a POST body asks to resume, cancel,
- * or report a request, or else submits one (respond.ts is the way back).
+ * or report a request, or to search the analysed videos, or else submits a
+ * request (respond.ts is the way back).
  */
 import {
   CancelRequest,
   ResumeRequest,
+  SearchRequest,
   StatusRequest,
   SubmitRequest,
 } from '../../common/contracts/request.js';
@@ -12,7 +14,7 @@ import { InputError } from '../../common/errors.js';
 import { firstHeader } from '../../common/openfaas/http.js';
 import { MethodNotAllowedError } from '../../common/openfaas/method-error.js';
 import type { FunctionHandler } from '../../common/openfaas/types.js';
-import { toHttp } from './respond.js';
+import { searchToHttp, toHttp } from './respond.js';
 import type { OrchestratorService } from './service.js';
 
 export function orchestratorHandler(service: OrchestratorService): FunctionHandler {
@@ -23,6 +25,7 @@ export function orchestratorHandler(service: OrchestratorService): FunctionHandl
       if ('resume' in body) return toHttp(await service.resume(parse(ResumeRequest, body).resume));
       if ('cancel' in body) return toHttp(await service.cancel(parse(CancelRequest, body).cancel));
       if ('status' in body) return toHttp(await service.status(parse(StatusRequest, body).status));
+      if ('search' in body) return searchToHttp(await service.search(parse(SearchRequest, body)));
     }
     // As sent: an empty key is refused, not taken for no key.
     const keyHeader = req.headers['idempotency-key'];

@@ -1,11 +1,13 @@
 import type { FinalResult } from '../../common/contracts/final.js';
-import type { SubmitRequest } from '../../common/contracts/request.js';
+import type { SearchRequest, SubmitRequest } from '../../common/contracts/request.js';
 import type { RequestState } from '../../common/contracts/state.js';
+import type { SearchResult } from '../../common/contracts/video-index.js';
 import { ConflictError, InputError, NotFoundError } from '../../common/errors.js';
 import { indexKeys, requestKeys } from '../../common/keys.js';
 import { assertUrlAllowed } from '../../common/net-policy.js';
 import { resolveProfile } from '../../common/profiles.js';
 import { checkRepeat, requestDigest } from '../../common/request-digest.js';
+import { search } from '../../common/search/index.js';
 import { finishRequest, isTerminal, leaseState } from '../../common/state/lifecycle.js';
 import { createState, readState, updateState } from '../../common/state/state-store.js';
 import { CallbackOutbox, enqueueCallback } from './callback-outbox.js';
@@ -128,6 +130,17 @@ export class OrchestratorService {
     return this.existing(id, false);
   }
 
+  /** The query answered from every analysed video of this deployment's namespace (or those named). */
+  search(call: SearchRequest): Promise<SearchResult> {
+    const { store, config, logger } = this.deps;
+    return search(store, config.namespace, call.search, {
+      limit: call.limit,
+      videos: call.videos,
+      maxDocumentBytes: config.searchMaxDocumentBytes,
+      onSkip: (skipped) => logger.warn(skipped, 'video index document skipped'),
+    });
+  }
+
   /**
    * Requests a driver in this process is driving. Every driver of a process
    * holds the lease under the same owner, so the lease cannot stop a second
@@ -164,6 +177,7 @@ export class OrchestratorService {
       flushIntervalMs: config.flushIntervalMs,
       budgetMs: config.budgetMs,
       maxConcurrent: config.maxConcurrent,
+      namespace: config.namespace,
       ...(this.deps.stopSignal ? { stopSignal: this.deps.stopSignal } : {}),
     });
     const result = await driver.drive();

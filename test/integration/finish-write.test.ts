@@ -29,7 +29,7 @@ describe('writeFinish: the driver ends the request, final.json first, then state
     '%s: stored as decided, beside its final.json, with the coverage of final.json',
     async (status, err) => {
       const driven = await createState(h.store, makeState());
-      const done = await writeFinish(h.store, driven, { status, error: err }, 'test', AT);
+      const done = await writeFinish(h.store, driven, { status, error: err }, 'test', AT, 'default');
       const { state } = await readState(h.store, ID);
       expect(done).toMatchObject({ outcome: 'finished', state: { status } });
       expect(state).toMatchObject({ status, error: err, lease: null, updated_at: AT.toISOString() });
@@ -46,7 +46,14 @@ describe('writeFinish: the driver ends the request, final.json first, then state
       s.cancel_requested = true;
       return true;
     });
-    const done = await writeFinish(h.store, driven, { status: 'SUCCEEDED', error: null }, 'test', AT);
+    const done = await writeFinish(
+      h.store,
+      driven,
+      { status: 'SUCCEEDED', error: null },
+      'test',
+      AT,
+      'default',
+    );
     const { state } = await readState(h.store, ID);
     expect(done.outcome).toBe('finished');
     expect(state).toMatchObject({ status: 'SUCCEEDED', cancel_requested: true, lease: null });
@@ -58,7 +65,14 @@ describe('writeFinish: the driver ends the request, final.json first, then state
       finishRequest(s, 'EXPIRED', { code: 'REQUEST_EXPIRED', message: 'ttl' }, T0);
       return true;
     });
-    const done = await writeFinish(h.store, driven, { status: 'SUCCEEDED', error: null }, 'test', AT);
+    const done = await writeFinish(
+      h.store,
+      driven,
+      { status: 'SUCCEEDED', error: null },
+      'test',
+      AT,
+      'default',
+    );
     expect(done).toMatchObject({ outcome: 'overtaken', state: { status: 'EXPIRED' } });
     expect((await readState(h.store, ID)).state.status).toBe('EXPIRED');
   });
@@ -69,7 +83,7 @@ describe('writeFinish: the driver ends the request, final.json first, then state
       s.lease = { owner: 'other', expires_at: AT.toISOString() };
       return true;
     });
-    const done = await writeFinish(h.store, driven, { status: 'FAILED', error }, 'test', AT);
+    const done = await writeFinish(h.store, driven, { status: 'FAILED', error }, 'test', AT, 'default');
     expect(done).toMatchObject({ outcome: 'overtaken', state: { status: 'RUNNING' } });
     expect((await readState(h.store, ID)).state).toMatchObject({
       status: 'RUNNING',
