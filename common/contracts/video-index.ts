@@ -1,13 +1,15 @@
 import { z } from 'zod';
 import { ClipIndex, Coverage, IsoTime, ObjectKey, RequestId, Seconds } from './common.js';
 import { Match, UnderstoodQuery } from './final.js';
-import { Detection, Frame, LabelEvidence, Word } from './stages.js';
+import { LabelEvidence } from './stages.js';
 
 /** Results, sources and video index documents are shared only inside one namespace (CLIPSEEK_NAMESPACE). */
 export const Namespace = z
   .string()
   .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'namespace: 1-63 of [a-z0-9-], starting with a letter or digit');
 export type Namespace = z.infer<typeof Namespace>;
+
+const Score = z.number().min(0).max(1);
 
 export const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'a sha256 in lower-case hex');
 
@@ -23,18 +25,24 @@ export const VideoFacts = z.object({
 });
 export type VideoFacts = z.infer<typeof VideoFacts>;
 
-/** One analysed clip: what matching reads (ClipEvidence), detections without their boxes. */
+/**
+ * One analysed clip: what matching reads (ClipEvidence), written compactly, as
+ * tuples. Times are clip-relative, as the stages write them.
+ */
 export const IndexedClip = z
   .object({
     clip: ClipIndex,
-    /** Source seconds; words, labels, detections and frames carry clip-relative times. */
+    /** Source seconds. */
     start: Seconds,
     end: Seconds,
     transcript: z.string(),
-    words: z.array(Word),
-    labels: z.array(LabelEvidence),
-    detections: z.array(Detection.omit({ box: true })),
-    frames: z.array(Frame),
+    /** [word, start, end] */
+    words: z.array(z.tuple([z.string().min(1), Seconds, Seconds])),
+    /** Each label seen, with its best score per sampled frame: [t, score] (the detections, without boxes). */
+    labels: z.array(LabelEvidence.extend({ seen: z.array(z.tuple([Seconds, Score])) })),
+    /** The sampled frames: [key after `frames_prefix`, t]. */
+    frames_prefix: z.string().max(1024),
+    frames: z.array(z.tuple([z.string(), Seconds])),
     video_key: ObjectKey.optional(),
     thumbnail_key: ObjectKey.optional(),
   })

@@ -4,6 +4,7 @@ import type { RequestState } from '../../common/contracts/state.js';
 import type { VideoFacts, VideoIndexDocument } from '../../common/contracts/video-index.js';
 import { requestKeys, videoIndexKeys } from '../../common/keys.js';
 import { manifestKey } from '../../common/manifests.js';
+import { indexedClip } from '../../common/search/clips.js';
 import type { ObjectStore } from '../../common/storage/types.js';
 import { parseTaskKey } from '../../common/task-key.js';
 import type { Evidence } from './assemble.js';
@@ -41,18 +42,7 @@ export async function writeVideoIndex(
     coverage,
     stored_bytes: await storedBytes(store, state, state.input_key, results),
     results,
-    clips: analysed.map((c) => ({
-      clip: c.clip,
-      start: c.start,
-      end: c.end,
-      transcript: c.transcript,
-      words: [...c.words],
-      labels: [...c.labels],
-      detections: (c.detections ?? []).map(({ t, label, score }) => ({ t, label, score })),
-      frames: [...(c.frames ?? [])],
-      ...(c.video_key !== undefined ? { video_key: c.video_key } : {}),
-      ...(c.thumbnail_key !== undefined ? { thumbnail_key: c.thumbnail_key } : {}),
-    })),
+    clips: analysed.map(indexedClip),
   };
   const key = videoIndexKeys(namespace).document(video.sha256, doc.analysis);
   await store.put(key, JSON.stringify(doc), JSON_TYPE);

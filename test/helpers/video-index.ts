@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { type IndexedClip, VideoIndexDocument } from '../../common/contracts/video-index.js';
+import { VideoIndexDocument } from '../../common/contracts/video-index.js';
 import { videoIndexKeys } from '../../common/keys.js';
-import { COCO_LABELS } from '../../common/matching/index.js';
+import { type ClipEvidence, COCO_LABELS } from '../../common/matching/index.js';
+import { indexedClip } from '../../common/search/clips.js';
 import type { ObjectStore } from '../../common/storage/types.js';
 
 /**
@@ -36,8 +37,6 @@ export function indexDocument(spec: DocSpec): VideoIndexDocument {
   const created = spec.created_at ?? '2026-11-25T10:00:00.000Z';
   const analysed = spec.clips.reduce((s, c) => s + c.end - c.start, 0);
   const duration = Math.max(0, ...spec.clips.map((c) => c.end)) + (spec.unanalysedS ?? 0);
-  const root = `requests/r_${sha256.slice(0, 8)}`;
-  const clips = spec.clips.map((c, clip) => indexedClip(root, clip, c));
   return VideoIndexDocument.parse({
     schema_version: 1,
     namespace,
@@ -52,7 +51,7 @@ export function indexDocument(spec: DocSpec): VideoIndexDocument {
     profile: 'default',
     frame_interval_s: 1,
     created_at: created,
-    request_id: `r_${sha256.slice(0, 8)}`,
+    request_id: requestIdOf(spec),
     coverage: {
       duration_s: duration,
       analysed_s: analysed,
@@ -60,39 +59,45 @@ export function indexDocument(spec: DocSpec): VideoIndexDocument {
       unanalysed: spec.unanalysedS ? [[duration - spec.unanalysedS, duration]] : [],
     },
     stored_bytes: 12_345,
-    results: [`${root}/cut-clips`],
-    clips,
+    results: [`requests/${requestIdOf(spec)}/cut-clips`],
+    clips: specEvidence(spec).map(indexedClip),
   });
 }
 
-function indexedClip(root: string, clip: number, c: ClipSpec): IndexedClip {
-  const length = c.end - c.start;
-  const frames = Array.from({ length: Math.max(1, Math.floor(length)) }, (_, t) => ({
-    key: `${root}/sample-frames/${clip}/f${t}.jpg`,
-    t,
-  }));
-  const labels = Object.entries(c.labels ?? {});
-  const words = c.words ?? [];
-  return {
-    clip,
-    start: c.start,
-    end: c.end,
-    transcript: words.join(' '),
-    words: words.map((word, i) => {
-      const start = (i * length) / words.length;
-      return { word, start, end: Math.min(length, start + 0.4) };
-    }),
-    labels: labels.map(([label, score]) => ({
-      label,
-      best_score: score,
-      ranges: [[0, length]],
-      frames: frames.length,
-    })),
-    detections: frames.flatMap((f) => labels.map(([label, score]) => ({ t: f.t, label, score }))),
-    frames,
-    video_key: `${root}/transcode-clip/${clip}/clip.mp4`,
-    thumbnail_key: `${root}/sample-frames/${clip}/thumb.jpg`,
-  };
+const requestIdOf = (spec: DocSpec) => `r_${(spec.sha256 ?? sha(spec.name)).slice(0, 8)}`;
+
+/** The evidence of the clips of `spec`, as a request's assembly reads it from the manifests. */
+export function specEvidence(spec: DocSpec): ClipEvidence[] {
+  const root = `requests/${requestIdOf(spec)}`;
+  return spec.clips.map((c, clip) => {
+    const length = c.end - c.start;
+    const frames = Array.from({ length: Math.max(1, Math.floor(length)) }, (_, t) => ({
+      key: `${root}/sample-frames/${clip}/frame-${String(t + 1).padStart(5, '0')}.jpg`,
+      t,
+    }));
+    const labels = Object.entries(c.labels ?? {});
+    const words = c.words ?? [];
+    return {
+      clip,
+      start: c.start,
+      end: c.end,
+      transcript: words.join(' '),
+      words: words.map((word, i) => {
+        const start = (i * length) / words.length;
+        return { word, start, end: Math.min(length, start + 0.4) };
+      }),
+      labels: labels.map(([label, score]) => ({
+        label,
+        best_score: score,
+        ranges: [[0, length] as [number, number]],
+        frames: frames.length,
+      })),
+      detections: frames.flatMap((f) => labels.map(([label, score]) => ({ t: f.t, label, score }))),
+      frames,
+      video_key: `${root}/transcode-clip/${clip}/clip.mp4`,
+      thumbnail_key: `${root}/sample-frames/${clip}/thumb.jpg`,
+    };
+  });
 }
 
 export async function putIndexDocument(store: ObjectStore, doc: VideoIndexDocument): Promise<string> {

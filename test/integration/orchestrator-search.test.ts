@@ -73,7 +73,10 @@ describe('the video index document a finished request writes', () => {
     expect(doc!.clips.map((c) => [c.clip, c.start, c.end, c.video_key])).toEqual(
       final.clip_list.map((c) => [c.clip, c.start, c.end, c.video_key]),
     );
-    expect(doc!.clips.flatMap((c) => c.detections).every((d) => !('box' in d))).toBe(true);
+    // The car the fake detector sees in clip 1: its detections, as [t, best score] without boxes.
+    expect(doc!.clips[1]!.labels).toEqual([
+      { label: 'car', best_score: 0.9, ranges: [[2, 6]], frames: 4, seen: [[2, 0.9]] },
+    ]);
     // Its results are the folders of the tasks' manifests; its size, theirs and the source's.
     const dirs = Object.values(state.tasks).map((t) => t.manifest!.replace(/\/manifest\.json$/, ''));
     expect(doc!.results).toEqual([...new Set(dirs)].sort());

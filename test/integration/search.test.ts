@@ -8,7 +8,7 @@ import { rankRanges, understandQuery } from '../../common/matching/index.js';
 import { eachVideo, search } from '../../common/search/index.js';
 import { FolderStore } from '../../common/storage/folder-store.js';
 import type { ObjectStore } from '../../common/storage/types.js';
-import { type ClipSpec, indexDocument, putIndexDocument } from '../helpers/video-index.js';
+import { type ClipSpec, indexDocument, putIndexDocument, specEvidence } from '../helpers/video-index.js';
 
 let dir: string;
 let store: FolderStore;
@@ -64,7 +64,13 @@ describe('search: ranked ranges across the analysed videos, from their index doc
       duration_s: 20,
     });
     // What a request on the same video would answer, match for match.
-    const asRequest = rankRanges(understandQuery('a car with a person'), street.clips, { frameIntervalS: 1 });
+    const asRequest = rankRanges(
+      understandQuery('a car with a person'),
+      specEvidence({ name: 'street.mp4', clips: streetClips }),
+      {
+        frameIntervalS: 1,
+      },
+    );
     const { video: _v, analysis, ...first } = result.matches[0]!;
     expect(first).toEqual(asRequest[0]);
     expect(analysis).toBe(street.analysis);
@@ -150,6 +156,8 @@ describe('search: a document it cannot use is skipped, with a warning, never fat
         labels: { car: 0.99 },
       })),
     });
+    const evil = indexDocument({ name: 'evil.mp4', clips: streetClips });
+    for (const c of evil.clips) c.frames_prefix = '../../etc/';
     const hostile: Array<[string, string | object, string]> = [
       [keys.document(other(1), other(1)), '{"schema_version": 1, "clips": [', 'INDEX_DOCUMENT_CORRUPT'],
       [keys.document(other(2), other(2)), { ...street, clips: 'all of them' }, 'INDEX_DOCUMENT_INVALID'],
@@ -173,6 +181,8 @@ describe('search: a document it cannot use is skipped, with a warning, never fat
       ],
       [`${keys.prefix}stray.json`, street, 'INDEX_KEY_INVALID'],
       [keys.document(big.video.sha256, big.analysis), big, 'INDEX_DOCUMENT_TOO_LARGE'],
+      // Frame keys are rebuilt from a prefix: one that climbs out of the bucket names no object.
+      [keys.document(evil.video.sha256, evil.analysis), evil, 'INDEX_DOCUMENT_INVALID'],
     ];
     for (const [key, body] of hostile)
       await store.put(key, typeof body === 'string' ? body : JSON.stringify(body));
