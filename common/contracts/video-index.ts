@@ -25,6 +25,20 @@ export const VideoFacts = z.object({
 });
 export type VideoFacts = z.infer<typeof VideoFacts>;
 
+/** A folder of the bucket ("a/b/"), or nothing. */
+const FramesPrefix = z
+  .string()
+  .max(700)
+  .refine(
+    (p) => p === '' || (p.endsWith('/') && ObjectKey.safeParse(p.slice(0, -1)).success),
+    'not a folder of the bucket',
+  );
+/** The rest of a frame's key: plain path segments, none of them "." or "..". */
+const FrameName = z
+  .string()
+  .max(255)
+  .regex(/^[A-Za-z0-9_-][A-Za-z0-9._-]*(\/[A-Za-z0-9_-][A-Za-z0-9._-]*)*$/, 'not a plain file name');
+
 /**
  * One analysed clip: what matching reads (ClipEvidence), written compactly, as
  * tuples. Times are clip-relative, as the stages write them.
@@ -40,9 +54,9 @@ export const IndexedClip = z
     words: z.array(z.tuple([z.string().min(1), Seconds, Seconds])),
     /** Each label seen, with its best score per sampled frame: [t, score] (the detections, without boxes). */
     labels: z.array(LabelEvidence.extend({ seen: z.array(z.tuple([Seconds, Score])) })),
-    /** The sampled frames: [key after `frames_prefix`, t]. */
-    frames_prefix: z.string().max(1024),
-    frames: z.array(z.tuple([z.string(), Seconds])),
+    /** The sampled frames: [key after `frames_prefix`, t]. Both parts are checked, so every key they make is one. */
+    frames_prefix: FramesPrefix,
+    frames: z.array(z.tuple([FrameName, Seconds])),
     video_key: ObjectKey.optional(),
     thumbnail_key: ObjectKey.optional(),
   })

@@ -1,5 +1,4 @@
-import { ObjectKey } from '../contracts/common.js';
-import type { SearchMatch, SearchResult, SkippedDocument } from '../contracts/video-index.js';
+import type { SearchMatch, SearchResult } from '../contracts/video-index.js';
 import { NotFoundError } from '../errors.js';
 import { compareMatches, rankRanges, understandQuery } from '../matching/index.js';
 import type { ObjectStore } from '../storage/types.js';
@@ -29,8 +28,7 @@ export async function search(
   const found = new Set<string>();
   let best: SearchMatch[] = [];
   let videos = 0;
-  const unusable: SkippedDocument[] = [];
-  const skipped = await eachVideo(store, namespace, options, ({ doc, key }) => {
+  const skipped = await eachVideo(store, namespace, options, ({ doc }) => {
     const video = {
       name: doc.video.name,
       uri: doc.video.uri,
@@ -41,13 +39,6 @@ export async function search(
       frameIntervalS: doc.frame_interval_s,
     });
     const answers = ranked.slice(0, options.limit).map((m) => ({ ...m, video, analysis: doc.analysis }));
-    // Frame keys are rebuilt from the document: those an answer names must be keys.
-    if (answers.some((m) => m.thumbnail_key !== undefined && !ObjectKey.safeParse(m.thumbnail_key).success)) {
-      const s = { key, code: 'INDEX_DOCUMENT_INVALID', message: 'a frame key is not a valid object key' };
-      unusable.push(s);
-      options.onSkip?.(s);
-      return;
-    }
     videos += 1;
     for (const n of names(doc)) found.add(n);
     // Only the best `limit` are ever kept: memory holds one video's answers beyond them.
@@ -59,11 +50,11 @@ export async function search(
       'VIDEO_NOT_FOUND',
       `no analysed video ${unknown.map((v) => `"${v}"`).join(', ')}`,
       {
-        details: { namespace, videos: unknown, skipped: [...skipped, ...unusable] },
+        details: { namespace, videos: unknown, skipped },
       },
     );
   }
-  return { query, namespace, understood, videos, matches: best, skipped: [...skipped, ...unusable] };
+  return { query, namespace, understood, videos, matches: best, skipped };
 }
 
 /** Ranked as one request's matches are; a tie across videos goes by video, so the order never depends on read order. */
