@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { parseConfig, readSecret } from '../../common/config.js';
 import { ClipseekError } from '../../common/errors.js';
+import { loadOrchestratorConfig } from '../../functions/orchestrator/config.js';
 
 const Schema = z.object({
   STORAGE_URL: z.string().min(1),
@@ -71,5 +72,17 @@ describe('readSecret', () => {
   it('treats an empty secret file as missing (falls back to the environment)', () => {
     expect(readSecret('empty-secret', {}, dir)).toBeUndefined();
     expect(readSecret('empty-secret', { EMPTY_SECRET: 'from-env' }, dir)).toBe('from-env');
+  });
+});
+
+describe('loadOrchestratorConfig: the namespace', () => {
+  it('is CLIPSEEK_NAMESPACE, "default" without it; a namespace that is not a slug is INVALID_CONFIG', () => {
+    expect(loadOrchestratorConfig({}).namespace).toBe('default');
+    expect(loadOrchestratorConfig({ CLIPSEEK_NAMESPACE: 'tenant-7' }).namespace).toBe('tenant-7');
+    for (const bad of ['../x', 'Tenant', '-x', 'a'.repeat(64)]) {
+      expect(() => loadOrchestratorConfig({ CLIPSEEK_NAMESPACE: bad }), bad).toThrow(
+        expect.objectContaining({ code: 'INVALID_CONFIG' }),
+      );
+    }
   });
 });
