@@ -10,6 +10,7 @@ export function clipId(index: number): string {
  *   requests/{id}/input/…
  *   requests/{id}/<stage>/[<clip>/]…          (stage outputs + manifest.json)
  *   requests/{id}/metadata/{state,final,callback}.json
+ *   index/videos/<namespace>/<sha256>/<analysis>.json   (videoIndexKeys)
  */
 export const requestKeys = (requestId: string) => {
   const root = `requests/${requestId}`;
@@ -48,4 +49,25 @@ export const indexKeys = {
   quarantinePrefix: 'index/quarantine/',
   quarantine: (requestId: string) => `index/quarantine/${requestId}.json`,
   idFromKey: (key: string) => key.slice(key.lastIndexOf('/') + 1).replace(/\.json$/, ''),
+};
+
+/**
+ * One compact document per analysed video and analysis (common/contracts/video-index.ts):
+ * index/videos/<namespace>/<sha256 of the source>/<analysis>.json. Search lists and reads
+ * only these, never the stage manifests.
+ */
+export const videoIndexKeys = (namespace: string) => {
+  const prefix = `index/videos/${namespace}/`;
+  return {
+    prefix,
+    video: (sha256: string) => `${prefix}${sha256}/`,
+    document: (sha256: string, analysis: string) => `${prefix}${sha256}/${analysis}.json`,
+    /** The video and analysis a listed key names; undefined for a key of another shape. */
+    parse(key: string): { sha256: string; analysis: string } | undefined {
+      const m = /^([0-9a-f]{64})\/([0-9a-f]{64})\.json$/.exec(
+        key.startsWith(prefix) ? key.slice(prefix.length) : '',
+      );
+      return m ? { sha256: m[1]!, analysis: m[2]! } : undefined;
+    },
+  };
 };

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { parseConfig, readSecret } from '../../common/config.js';
+import { Namespace } from '../../common/contracts/video-index.js';
 import { gatewayAuthorization } from '../../common/gateway-client.js';
 import { parseAllowedHosts } from '../../common/net-policy.js';
 import { parseDuration } from '../../common/openfaas/duration.js';
@@ -27,6 +28,14 @@ const Env = z.object({
   /** The first wait before fetching an unreachable source again (one sweep), doubling up to the max. */
   SOURCE_BACKOFF_MS: z.coerce.number().int().min(1).default(60_000),
   SOURCE_BACKOFF_MAX_MS: z.coerce.number().int().min(1).default(900_000),
+  /** Results and the video index are shared only inside one namespace (one per deployment by default). */
+  CLIPSEEK_NAMESPACE: Namespace.default('default'),
+  /** A video index document larger than this is skipped by search (with a warning), not read. */
+  SEARCH_MAX_DOCUMENT_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(32 * 1024 ** 2),
 });
 
 /** How callbacks are sent: by the orchestrator, and by the sweeper after a crash (callback-outbox.ts). */
@@ -83,6 +92,10 @@ export interface OrchestratorConfig {
   callbackBackoffMs: number;
   callbackTimeoutMs: number;
   owner: string;
+  /** CLIPSEEK_NAMESPACE. */
+  namespace: string;
+  /** What search reads of one video index document at most. */
+  searchMaxDocumentBytes: number;
 }
 
 export function loadOrchestratorConfig(env: NodeJS.ProcessEnv): OrchestratorConfig {
@@ -112,6 +125,8 @@ export function loadOrchestratorConfig(env: NodeJS.ProcessEnv): OrchestratorConf
     callbackAttempts: callbacks.attempts,
     callbackBackoffMs: callbacks.backoffMs,
     callbackTimeoutMs: callbacks.timeoutMs,
+    namespace: e.CLIPSEEK_NAMESPACE,
+    searchMaxDocumentBytes: e.SEARCH_MAX_DOCUMENT_BYTES,
     owner: `${hostname()}/${process.pid}/${Math.random().toString(36).slice(2, 8)}`,
   };
 }

@@ -35,6 +35,8 @@ export interface DriverOptions extends TaskRunnerDeps {
   /** Stop launching new tasks after this long, save state and let a continuation take over. */
   budgetMs: number;
   maxConcurrent: number;
+  /** Where the finished analysis is indexed for search (video-index.ts). */
+  namespace: string;
   /**
    * Aborting it makes the driver stop at once without writing anything more,
    * as if its process had died: the lease then expires and a resume takes over.
@@ -266,8 +268,8 @@ export class RequestDriver {
     // No more running writes: the tasks' kept JSON goes before final.json is assembled and the
     // final state written, the peak of a large request's memory.
     this.json.clear();
-    const { store, owner, now } = this.opts;
-    return writeFinish(store, this.current, finish, owner, now());
+    const { store, owner, now, namespace } = this.opts;
+    return writeFinish(store, this.current, finish, owner, now(), namespace);
   }
 
   /**

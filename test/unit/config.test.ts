@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { parseConfig, readSecret } from '../../common/config.js';
 import { ClipseekError } from '../../common/errors.js';
 import { webhookKey, webhookSecretOf } from '../../functions/orchestrator/callbacks.js';
-import { loadCallbackSettings } from '../../functions/orchestrator/config.js';
+import { loadCallbackSettings, loadOrchestratorConfig } from '../../functions/orchestrator/config.js';
 
 const Schema = z.object({
   STORAGE_URL: z.string().min(1),
@@ -93,6 +93,18 @@ describe('callback-signing-key (Standard Webhooks)', () => {
     for (const bad of ['whsec_', 'whsec_not base64!', 'whsec_ab$cd']) {
       expect(() => webhookKey(bad), bad).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG' }));
       expect(() => loadCallbackSettings(withKey(bad)), bad).toThrow(
+        expect.objectContaining({ code: 'INVALID_CONFIG' }),
+      );
+    }
+  });
+});
+
+describe('loadOrchestratorConfig: the namespace', () => {
+  it('is CLIPSEEK_NAMESPACE, "default" without it; a namespace that is not a slug is INVALID_CONFIG', () => {
+    expect(loadOrchestratorConfig({}).namespace).toBe('default');
+    expect(loadOrchestratorConfig({ CLIPSEEK_NAMESPACE: 'tenant-7' }).namespace).toBe('tenant-7');
+    for (const bad of ['../x', 'Tenant', '-x', 'a'.repeat(64)]) {
+      expect(() => loadOrchestratorConfig({ CLIPSEEK_NAMESPACE: bad }), bad).toThrow(
         expect.objectContaining({ code: 'INVALID_CONFIG' }),
       );
     }
