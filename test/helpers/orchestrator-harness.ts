@@ -122,6 +122,7 @@ export function testConfig(overrides: Partial<OrchestratorConfig> = {}): Orchest
     callbackBackoffMs: 10,
     callbackTimeoutMs: 2_000,
     owner: `test/${Math.random().toString(36).slice(2, 8)}`,
+    searchMaxDocumentBytes: 1024 * 1024,
     ...overrides,
   };
 }
