@@ -25,6 +25,7 @@ import type { ProfileOverrides } from '../common/contracts/profile.js';
 import type { RequestState } from '../common/contracts/state.js';
 import { loadManifest } from '../common/manifests.js';
 import { isTerminal } from '../common/state/lifecycle.js';
+import { taskKey } from '../common/task-key.js';
 import { assembleFinal } from '../functions/orchestrator/assemble.js';
 import { MEDIA_CACHE_DIR, speechVideo } from '../test/helpers/media.js';
 import { librivoxClips, wordErrorRate } from '../test/helpers/speech.js';
@@ -111,7 +112,7 @@ try {
       detectMs += (detectorCpuS(stack) - cpuBefore) * 1000;
       const video = truth.videos[name]!;
       const first = await answer(stack, state, 'anything');
-      frames += await countFrames(stack, first);
+      frames += await countFrames(stack, state, first);
       for (const q of truth.queries.filter((x) => x.video === name)) {
         const final = await answer(stack, state, q.query);
         if (q.cannot_see) {
@@ -191,10 +192,12 @@ function answer(stack: Stack, state: RequestState, query: string): Promise<Final
   return assembleFinal(stack.store, { ...state, request: { ...state.request, query } }, new Date());
 }
 
-async function countFrames(stack: Stack, final: FinalResult): Promise<number> {
+async function countFrames(stack: Stack, state: RequestState, final: FinalResult): Promise<number> {
   let n = 0;
   for (const c of final.clip_list) {
-    const { output } = await loadManifest(stack.store, 'sample-frames', final.request_id, c.clip);
+    const manifest = state.tasks[taskKey('sample-frames', c.clip)]?.manifest;
+    if (!manifest) continue;
+    const { output } = await loadManifest(stack.store, 'sample-frames', manifest);
     n += output.frames.length;
   }
   return n;

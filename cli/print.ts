@@ -157,8 +157,9 @@ export function statusLines(state: RequestState, now: Date, style: Style): strin
       : '';
     const retries = t?.retries ? ` · ${t.retries} retr${t.retries === 1 ? 'y' : 'ies'}` : '';
     const failed = row.failed ? style.bad(` · ${row.failed} failed`) : '';
+    const reused = row.reused ? ` · ${row.reused} reused` : '';
     lines.push(
-      `  ${row.stage.padEnd(width)}  ${row.status.padEnd(9)} ${count} ${time}${retries}${failed}`.trimEnd(),
+      `  ${row.stage.padEnd(width)}  ${row.status.padEnd(9)} ${count} ${time}${retries}${reused}${failed}`.trimEnd(),
     );
   }
   const clips = clipProgress(state);

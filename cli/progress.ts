@@ -22,11 +22,19 @@ export interface StageRow {
   status: string;
   done: number;
   failed: number;
+  /** Tasks that succeeded from results already in the bucket (another request's, or before a resume). */
+  reused: number;
   /** Undefined while the number of clips is not known yet. */
   total: number | undefined;
 }
 
 export function stageRows(state: RequestState): StageRow[] {
+  const reused = new Map<StageName, number>();
+  for (const [key, task] of Object.entries(state.tasks)) {
+    if (!task.reused) continue;
+    const { stage } = parseTaskKey(key);
+    reused.set(stage, (reused.get(stage) ?? 0) + 1);
+  }
   return STAGE_NAMES.map((stage) => {
     const summary = state.stages[stage];
     const total = summary?.total ?? (isClipStage(stage) ? (state.clips ?? undefined) : 1);
@@ -35,6 +43,7 @@ export function stageRows(state: RequestState): StageRow[] {
       status: summary?.status ?? 'PENDING',
       done: summary?.done ?? 0,
       failed: summary?.failed ?? 0,
+      reused: reused.get(stage) ?? 0,
       total,
     };
   });
@@ -153,7 +162,11 @@ function bar(done: number, failed: number, total: number | undefined): string {
 
 function count(row: StageRow): string {
   const total = row.total === undefined ? '?' : String(row.total);
-  return `${row.done}/${total}${row.failed ? ` (${row.failed} failed)` : ''}`;
+  const notes = [
+    ...(row.failed ? [`${row.failed} failed`] : []),
+    ...(row.reused ? [`${row.reused} reused`] : []),
+  ];
+  return `${row.done}/${total}${notes.length ? ` (${notes.join(', ')})` : ''}`;
 }
 
 /** The multi-line block drawn on a terminal. */

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { readSecret } from '../common/config.js';
-import { Namespace } from '../common/contracts/video-index.js';
+import { Namespace } from '../common/contracts/common.js';
 import { UsageError } from './errors.js';
 import { readRunningStack } from './local-stack.js';
 

@@ -7,22 +7,23 @@ export function clipId(index: number): string {
 
 /**
  * The bucket layout, in one place:
- *   requests/{id}/input/…
- *   requests/{id}/<stage>/[<clip>/]…          (stage outputs + manifest.json)
+ *   results/<ns>/copy-source/<sha256>/source.<ext>   the video, named by its content
+ *   results/<ns>/<stage>/<digest>/…           a task's outputs, manifest.json (last), claim.json
+ *   requests/{id}/input/…                     the request's copy of its source, while it is fetched
+ *   requests/{id}/copy-source/manifest.json   the request's own record of the copy (sha256, name)
  *   requests/{id}/metadata/{state,final,callback}.json
- *   index/videos/<namespace>/<sha256>/<analysis>.json   (videoIndexKeys)
+ *   index/videos/<ns>/<sha256>/<analysis>.json   (videoIndexKeys)
+ * A task's outputs are named by its digest (manifests.ts taskDigest), not by
+ * the request: every request whose task has the same digest reuses them.
  */
 export const requestKeys = (requestId: string) => {
   const root = `requests/${requestId}`;
-  const stageDir = (stage: StageName, clip?: number) =>
-    clip === undefined ? `${root}/${stage}` : `${root}/${stage}/${clipId(clip)}`;
   return {
     root,
     prefix: `${root}/`,
     input: (fileName: string) => `${root}/input/${fileName}`,
-    stageDir,
-    stageFile: (stage: StageName, fileName: string, clip?: number) => `${stageDir(stage, clip)}/${fileName}`,
-    manifest: (stage: StageName, clip?: number) => `${stageDir(stage, clip)}/manifest.json`,
+    /** The manifest of a task the orchestrator runs itself (copy-source): the request's own record. */
+    localManifest: (stage: StageName) => `${root}/${stage}/manifest.json`,
     state: `${root}/metadata/state.json`,
     final: `${root}/metadata/final.json`,
     /** The callback's delivery record (callback-outbox.ts). */
@@ -31,6 +32,23 @@ export const requestKeys = (requestId: string) => {
 };
 
 export type RequestKeys = ReturnType<typeof requestKeys>;
+
+/** One task's directory of results: what its stage wrote, its manifest, its claim while it runs. */
+export const resultKeys = (namespace: string, stage: StageName, digest: string) => {
+  const dir = `${resultsPrefix(namespace)}${stage}/${digest}`;
+  return {
+    dir,
+    prefix: `${dir}/`,
+    file: (fileName: string) => `${dir}/${fileName}`,
+    manifest: `${dir}/manifest.json`,
+    claim: `${dir}/claim.json`,
+  };
+};
+
+export type ResultKeys = ReturnType<typeof resultKeys>;
+
+/** Every result of one namespace. */
+export const resultsPrefix = (namespace: string) => `results/${namespace}/`;
 
 /**
  * Small marker objects so listing requests never walks every stage output:

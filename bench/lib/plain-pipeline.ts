@@ -106,8 +106,20 @@ async function audioAndClips(source: string, dir: string, tools: PlainTools) {
   const localFile = { getStream: async () => createReadStream(wav) } as unknown as ObjectStore;
   const logger = createLogger({ name: 'plain', level: 'silent' });
   const segmented = await segmentSpeech.run(
-    { request_id: 'plain', audio_key: 'audio.wav', duration_s: durationS, params: tools.profile.segment },
-    { store: localFile, logger, signal: new AbortController().signal, now: () => new Date() },
+    {
+      namespace: 'plain',
+      request_id: 'plain',
+      audio_key: 'audio.wav',
+      duration_s: durationS,
+      params: tools.profile.segment,
+    },
+    {
+      store: localFile,
+      logger,
+      signal: new AbortController().signal,
+      now: () => new Date(),
+      outputKey: (name) => name,
+    },
   );
   const clips = segmented.clips.slice(0, tools.profile.run.max_clips);
   return { clips, height: video.height ?? tools.profile.transcode.height };

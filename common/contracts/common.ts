@@ -5,6 +5,17 @@ export const RequestId = z
   .string()
   .regex(REQUEST_ID_PATTERN, 'request_id: 3-64 of [A-Za-z0-9_-], starting alphanumeric');
 
+/**
+ * Whose results a request shares (CLIPSEEK_NAMESPACE): stage results, sources
+ * and video index documents live under it, and nothing is shared across
+ * namespaces (one per tenant; timing would tell a caller that someone in the
+ * same namespace already analysed a video).
+ */
+export const Namespace = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'namespace: 1-63 of [a-z0-9-], starting alphanumeric');
+export const DEFAULT_NAMESPACE = 'default';
+
 /** An object key in the bucket (claim-check: payloads carry keys, never bytes). */
 export const ObjectKey = z.string().refine(
   (key) => {

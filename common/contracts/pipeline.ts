@@ -50,6 +50,11 @@ interface StageShape<Name extends string> {
   readonly order: number;
   /** A clip stage's tasks rank this many clips earlier than their clip (ready-queue.ts). */
   readonly clipsAhead?: number;
+  /**
+   * Part of every task digest (manifests.ts taskDigest): bump it when the stage's
+   * output for the same input changes, so results made by the old code are not reused.
+   */
+  readonly version: number;
 }
 
 /** How many clips ahead of the rest transcodes run (best of 0–4 on the 60 s bench input). */
@@ -68,14 +73,23 @@ export const PIPELINE = pipeline({
     runs: 'orchestrator',
     retry: 'source',
     interrupted: 'SOURCE_COPY_INTERRUPTED',
+    version: 1,
   },
-  'extract-audio': { scope: 'request', after: ['copy-source'], order: 1, runs: 'function', timeout_s: 300 },
+  'extract-audio': {
+    scope: 'request',
+    after: ['copy-source'],
+    order: 1,
+    runs: 'function',
+    timeout_s: 300,
+    version: 1,
+  },
   'segment-speech': {
     scope: 'request',
     after: ['extract-audio'],
     order: 2,
     runs: 'function',
     timeout_s: 120,
+    version: 1,
   },
   'cut-clips': {
     scope: 'request',
@@ -83,6 +97,7 @@ export const PIPELINE = pipeline({
     order: 3,
     runs: 'function',
     timeout_s: 300,
+    version: 1,
   },
   'transcode-clip': {
     scope: 'clip',
@@ -91,11 +106,33 @@ export const PIPELINE = pipeline({
     clipsAhead: TRANSCODE_LEAD,
     runs: 'function',
     timeout_s: 300,
+    version: 1,
   },
   // Within a clip, frames → detection before transcription, which runs in its own processes.
-  'transcribe-clip': { scope: 'clip', after: ['transcode-clip'], order: 7, runs: 'function', timeout_s: 300 },
-  'sample-frames': { scope: 'clip', after: ['transcode-clip'], order: 5, runs: 'function', timeout_s: 120 },
-  'detect-objects': { scope: 'clip', after: ['sample-frames'], order: 6, runs: 'function', timeout_s: 300 },
+  'transcribe-clip': {
+    scope: 'clip',
+    after: ['transcode-clip'],
+    order: 7,
+    runs: 'function',
+    timeout_s: 300,
+    version: 1,
+  },
+  'sample-frames': {
+    scope: 'clip',
+    after: ['transcode-clip'],
+    order: 5,
+    runs: 'function',
+    timeout_s: 120,
+    version: 1,
+  },
+  'detect-objects': {
+    scope: 'clip',
+    after: ['sample-frames'],
+    order: 6,
+    runs: 'function',
+    timeout_s: 300,
+    version: 1,
+  },
 });
 
 type Pipeline = typeof PIPELINE;

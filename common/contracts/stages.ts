@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ClipIndex, IsoTime, ObjectKey, RequestId, Seconds, TimeRange } from './common.js';
+import { ClipIndex, IsoTime, Namespace, ObjectKey, RequestId, Seconds, TimeRange } from './common.js';
 import { STAGE_NAMES } from './pipeline.js';
 import { DetectParams, FrameParams, SegmentParams, TranscodeParams, TranscribeParams } from './profile.js';
 
@@ -11,11 +11,22 @@ import { DetectParams, FrameParams, SegmentParams, TranscodeParams, TranscribePa
 export const StageName = z.enum(STAGE_NAMES);
 export type StageName = z.infer<typeof StageName>;
 
+/**
+ * What every stage input carries besides its own fields: the namespace its
+ * results are shared in (results/<namespace>/…), and the request it runs for
+ * (logs, and the StageWriteGuard: a call for a finished request writes
+ * nothing). The request id is not part of the task digest; the namespace is.
+ */
+const TaskInput = z.object({ namespace: Namespace, request_id: RequestId });
+
 // ---- copy-source (run by the orchestrator itself) ------------------------------
 
-export const CopySourceInput = z.object({ request_id: RequestId, video_uri: z.string().min(1) });
+export const CopySourceInput = TaskInput.extend({ video_uri: z.string().min(1) });
 export const CopySourceOutput = z.object({
-  /** The request's copy: requests/{id}/input/source.<ext>. */
+  /**
+   * The source, content-addressed: results/<ns>/copy-source/<sha256>/source.<ext>, so
+   * every later stage's digest covers the bytes (the same video is analysed once).
+   */
   source_key: ObjectKey,
   /** sha256 (hex) of the bytes copied, computed as they streamed in: what identifies the content. */
   sha256: z.string().regex(/^[a-f0-9]{64}$/),
@@ -42,7 +53,9 @@ export const MediaProbe = z.object({
 });
 export type MediaProbe = z.infer<typeof MediaProbe>;
 
-export const ExtractAudioInput = z.object({ request_id: RequestId, source_key: ObjectKey });
+export const ExtractAudioInput = TaskInput.extend({
+  source_key: ObjectKey,
+});
 export const ExtractAudioOutput = z.object({
   probe: MediaProbe,
   /** 16 kHz mono 16-bit PCM WAV of the whole source. */
@@ -56,8 +69,7 @@ export const ExtractAudioOutput = z.object({
 export const ClipBoundary = z.object({ index: ClipIndex, start: Seconds, end: Seconds });
 export type ClipBoundary = z.infer<typeof ClipBoundary>;
 
-export const SegmentSpeechInput = z.object({
-  request_id: RequestId,
+export const SegmentSpeechInput = TaskInput.extend({
   audio_key: ObjectKey,
   duration_s: Seconds,
   params: SegmentParams,
@@ -94,8 +106,7 @@ export const ClipPiece = z.object({
 });
 export type ClipPiece = z.infer<typeof ClipPiece>;
 
-export const CutClipsInput = z.object({
-  request_id: RequestId,
+export const CutClipsInput = TaskInput.extend({
   source_key: ObjectKey,
   clips: z.array(ClipBoundary).min(1),
 });
@@ -103,8 +114,7 @@ export const CutClipsOutput = z.object({ pieces: z.array(ClipPiece).min(1) });
 
 // ---- transcode-clip -------------------------------------------------------------
 
-export const TranscodeClipInput = z.object({
-  request_id: RequestId,
+export const TranscodeClipInput = TaskInput.extend({
   clip: ClipIndex,
   piece_key: ObjectKey,
   /** The piece's timestamp of its first frame (ClipPiece.piece_timestamp_s): what the trim seeks from. */
@@ -135,8 +145,7 @@ export const Word = z.object({
 });
 export type Word = z.infer<typeof Word>;
 
-export const TranscribeClipInput = z.object({
-  request_id: RequestId,
+export const TranscribeClipInput = TaskInput.extend({
   clip: ClipIndex,
   audio_key: ObjectKey,
   params: TranscribeParams,
@@ -155,8 +164,7 @@ export const TranscribeClipOutput = z.object({
 export const Frame = z.object({ key: ObjectKey, t: Seconds });
 export type Frame = z.infer<typeof Frame>;
 
-export const SampleFramesInput = z.object({
-  request_id: RequestId,
+export const SampleFramesInput = TaskInput.extend({
   clip: ClipIndex,
   video_key: ObjectKey,
   duration_s: Seconds.positive(),
@@ -188,8 +196,7 @@ export const LabelEvidence = z.object({
 });
 export type LabelEvidence = z.infer<typeof LabelEvidence>;
 
-export const DetectObjectsInput = z.object({
-  request_id: RequestId,
+export const DetectObjectsInput = TaskInput.extend({
   clip: ClipIndex,
   frames: z.array(Frame),
   /** Seconds between sampled frames: a detection covers [t, t + frame_interval_s). */
@@ -220,9 +227,10 @@ export type StageInput<S extends StageName> = z.infer<(typeof STAGE_CONTRACTS)[S
 export type StageOutput<S extends StageName> = z.infer<(typeof STAGE_CONTRACTS)[S]['output']>;
 
 /**
- * What a stage writes last, at requests/{id}/<stage>/[<clip>/]manifest.json.
- * Its presence means the stage's outputs are complete; the orchestrator adopts
- * it instead of invoking the stage again. It is also the stage's HTTP response.
+ * What a stage writes last, at results/<ns>/<stage>/<digest>/manifest.json.
+ * Its presence means the stage's outputs are complete; any request whose task
+ * has the same digest reuses it instead of invoking the stage. It is also the
+ * stage's HTTP response.
  */
 export const manifestSchema = <S extends StageName>(stage: S) =>
   manifestOf<z.ZodLiteral<S>, (typeof STAGE_CONTRACTS)[S]['output']>(
@@ -241,10 +249,11 @@ function manifestOf<N extends z.ZodType<StageName>, O extends z.core.SomeType>(s
   return z.object({
     schema_version: z.literal(1),
     stage,
+    /** The request whose call made it (for debugging: any request with the same digest reuses it). */
     request_id: RequestId,
     clip: ClipIndex.nullable(),
-    /** sha256 of the canonical JSON input the outputs were made from. */
-    input_digest: z.string().regex(/^[a-f0-9]{64}$/),
+    /** The task digest (manifests.ts taskDigest): the manifest's own directory, results/<ns>/<stage>/<digest>/. */
+    digest: z.string().regex(/^[a-f0-9]{64}$/),
     created_at: IsoTime,
     duration_ms: z.number().nonnegative(),
     output,

@@ -1,5 +1,13 @@
 import { z } from 'zod';
-import { Coverage, ErrorInfo, IsoTime, ObjectKey, RequestId } from './common.js';
+import {
+  Coverage,
+  DEFAULT_NAMESPACE,
+  ErrorInfo,
+  IsoTime,
+  Namespace,
+  ObjectKey,
+  RequestId,
+} from './common.js';
 import { Profile } from './profile.js';
 import { RequestStatus } from './request.js';
 import { StageName } from './stages.js';
@@ -19,9 +27,15 @@ export const TaskState = z.object({
   duration_ms: z.number().nonnegative().optional(),
   /** Not before this time may the next attempt start (backoff). */
   retry_at: IsoTime.optional(),
+  /** The task's manifest: in the shared results (results/<ns>/<stage>/<digest>/), copy-source's in the request. */
   manifest: ObjectKey.optional(),
-  /** True when a manifest found in the bucket was adopted instead of invoking the stage. */
-  adopted: z.boolean().optional(),
+  /** The task digest its results are named by (manifests.ts taskDigest). */
+  digest: z.string().optional(),
+  /**
+   * True when the manifest at the digest already existed and nothing was
+   * invoked: made by another request, or by this one before a resume.
+   */
+  reused: z.boolean().optional(),
   error: ErrorInfo.optional(),
 });
 export type TaskState = z.infer<typeof TaskState>;
@@ -55,6 +69,11 @@ export const RequestState = z.object({
   updated_at: IsoTime,
   /** Past this time a request that has not finished is marked EXPIRED by the sweeper. */
   expires_at: IsoTime,
+  /**
+   * Whose results it shares (CLIPSEEK_NAMESPACE when it was accepted): resume
+   * and assembly use this one. A state.json from before namespaces is in the default.
+   */
+  namespace: Namespace.default(DEFAULT_NAMESPACE),
   profile: z.string(),
   params: Profile,
   request: z.object({

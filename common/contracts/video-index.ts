@@ -1,13 +1,7 @@
 import { z } from 'zod';
-import { ClipIndex, Coverage, IsoTime, ObjectKey, RequestId, Seconds } from './common.js';
+import { ClipIndex, Coverage, IsoTime, Namespace, ObjectKey, RequestId, Seconds } from './common.js';
 import { Match, UnderstoodQuery } from './final.js';
 import { LabelEvidence } from './stages.js';
-
-/** Results, sources and video index documents are shared only inside one namespace (CLIPSEEK_NAMESPACE). */
-export const Namespace = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'namespace: 1-63 of [a-z0-9-], starting with a letter or digit');
-export type Namespace = z.infer<typeof Namespace>;
 
 const Score = z.number().min(0).max(1);
 

@@ -67,7 +67,7 @@ export function serveStage<S extends FunctionStageName, D>(
 ): Promise<Server> {
   return serveFunction(stage.name, async (rt) => stageHandler(stage, rt, await createDeps(rt)), {
     // A stage finishes what it started even if its caller is gone: the manifest it writes
-    // is then adopted on resume instead of the work being done again.
+    // is then reused on resume instead of the work being done again.
     abortOnDisconnect: false,
   });
 }

@@ -14,7 +14,7 @@ import { keyframeTimes } from '../../common/ffmpeg/packets.js';
 import { firstAudioStream, mainVideoStream, parseSeconds } from '../../common/ffmpeg/probe.js';
 import type { FfmpegDeps, FfmpegRunner } from '../../common/ffmpeg/runner.js';
 import { CONTENT_TYPES, downloadObject, uploadFile } from '../../common/ffmpeg/transfer.js';
-import { clipId, requestKeys } from '../../common/keys.js';
+import { clipId } from '../../common/keys.js';
 import type { Logger } from '../../common/logger.js';
 import { defineStage } from '../../common/stage.js';
 import { type CutWindow, cutWindows, firstPacketPts, pieceContainer, pieceStartTime } from './piece-plan.js';
@@ -64,7 +64,7 @@ interface PlannedCopy {
  */
 export const cutClips = defineStage<'cut-clips', FfmpegDeps & MediaLimitDeps>({
   name: 'cut-clips',
-  async run(input, { store, ffmpeg, signal, logger, limits = MEDIA_LIMITS }) {
+  async run(input, { store, ffmpeg, signal, logger, outputKey, limits = MEDIA_LIMITS }) {
     return ffmpeg.withTempDir(async (dir) => {
       const path = join(dir, 'source');
       await downloadObject(store, input.source_key, path, signal);
@@ -78,7 +78,6 @@ export const cutClips = defineStage<'cut-clips', FfmpegDeps & MediaLimitDeps>({
       logger.info({ keyframes: source.keyframes.length, clips: input.clips.length }, 'cutting pieces');
 
       // Cut everything first, upload after: a failure half-way leaves nothing in the store.
-      const keys = requestKeys(input.request_id);
       const cut: Array<{ piece: ClipPiece; local: string }> = [];
       for (let i = 0; i < input.clips.length; i += PIECES_PER_RUN) {
         const batch = input.clips.slice(i, i + PIECES_PER_RUN);
@@ -90,7 +89,7 @@ export const cutClips = defineStage<'cut-clips', FfmpegDeps & MediaLimitDeps>({
           const start =
             containsStart(source, copy.clip, starts[j]) ??
             (await recut(ffmpeg, source, copy, signal, logger));
-          cut.push({ piece: pieceOf(copy, start, keys, source), local: copy.output });
+          cut.push({ piece: pieceOf(copy, start, outputKey, source), local: copy.output });
         }
       }
       for (const { piece, local } of cut) {
@@ -189,13 +188,13 @@ function containsStart(source: Source, clip: ClipBoundary, measured: Measured | 
 function pieceOf(
   copy: PlannedCopy,
   measured: Measured,
-  keys: ReturnType<typeof requestKeys>,
+  outputKey: (fileName: string) => string,
   source: Source,
 ): ClipPiece {
   const { clip } = copy;
   return {
     index: clip.index,
-    piece_key: keys.stageFile('cut-clips', basename(copy.output)),
+    piece_key: outputKey(basename(copy.output)),
     piece_start_s: measured.startS,
     piece_timestamp_s: measured.timestampS,
     has_audio: source.audioIndex !== undefined,

@@ -22,7 +22,6 @@ import {
 import type { FfmpegDeps, FfmpegRunner } from '../../common/ffmpeg/runner.js';
 import { SNIFF_BYTES, sniffContainer } from '../../common/ffmpeg/sniff.js';
 import { CONTENT_TYPES, downloadObject, uploadFile } from '../../common/ffmpeg/transfer.js';
-import { requestKeys } from '../../common/keys.js';
 import { defineStage } from '../../common/stage.js';
 import { describeMedia } from './media-probe.js';
 
@@ -44,7 +43,7 @@ const BOUND_REACHED_TOLERANCE_S = 0.05;
  */
 export const extractAudio = defineStage<'extract-audio', FfmpegDeps & MediaLimitDeps>({
   name: 'extract-audio',
-  async run(input, { store, ffmpeg, signal, logger, limits = MEDIA_LIMITS }) {
+  async run(input, { store, ffmpeg, signal, logger, outputKey, limits = MEDIA_LIMITS }) {
     const info = await store.head(input.source_key);
     if (!info) throw new NotFoundError('SOURCE_NOT_FOUND', `no source video at ${input.source_key}`);
     if (info.size === 0) throw new InputError('EMPTY_INPUT', 'the source file is empty (0 bytes)');
@@ -66,7 +65,7 @@ export const extractAudio = defineStage<'extract-audio', FfmpegDeps & MediaLimit
         logger.info({ duration_s: probe.duration_s }, 'no audio track: writing a silent one');
         await ffmpeg.run(silenceArgs(probe.duration_s, wav), { signal });
       }
-      const audioKey = requestKeys(input.request_id).stageFile('extract-audio', 'audio.wav');
+      const audioKey = outputKey('audio.wav');
       await uploadFile(store, audioKey, wav, CONTENT_TYPES.wav);
       return { probe, audio_key: audioKey, has_audio: audioStream !== undefined };
     });

@@ -17,9 +17,10 @@ import { parseTaskKey, taskKey } from '../../common/task-key.js';
 type ClipSummaryT = ReturnType<typeof ClipSummary.parse>;
 
 /**
- * What a request's stage outputs say about its video, read from the bucket
- * once: final.json (finalFrom) and the video index document (video-index.ts)
- * are both made from it, so a search answers as the request would.
+ * What a request's stage outputs say about its video, read once from the
+ * manifests its tasks recorded in state.json (the shared results, whichever
+ * request made them): final.json (finalFrom) and the video index document
+ * (video-index.ts) are both made from it, so a search answers as the request would.
  */
 export interface Evidence {
   /** The source as copy-source stored it (its key, sha256, size, name); undefined when the copy did not finish. */
@@ -42,10 +43,10 @@ export interface Evidence {
 
 /** Reads the stage manifests of a request's succeeded tasks. Reads only. */
 export async function readEvidence(store: ObjectStore, state: RequestState): Promise<Evidence> {
-  const id = state.request_id;
   const read = async <S extends StageName>(stage: S, clip?: number): Promise<StageOutput<S> | undefined> => {
-    if (state.tasks[taskKey(stage, clip)]?.status !== 'SUCCEEDED') return undefined;
-    return (await readManifest(store, stage, id, clip))?.output;
+    const task = state.tasks[taskKey(stage, clip)];
+    if (task?.status !== 'SUCCEEDED' || !task.manifest) return undefined;
+    return (await readManifest(store, stage, task.manifest))?.output;
   };
 
   const source = await read('copy-source');

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { parseConfig, readSecret } from '../../common/config.js';
-import { Namespace } from '../../common/contracts/video-index.js';
+import { DEFAULT_NAMESPACE, Namespace } from '../../common/contracts/common.js';
 import { gatewayAuthorization } from '../../common/gateway-client.js';
 import { parseAllowedHosts } from '../../common/net-policy.js';
 import { parseDuration } from '../../common/openfaas/duration.js';
@@ -29,7 +29,7 @@ const Env = z.object({
   SOURCE_BACKOFF_MS: z.coerce.number().int().min(1).default(60_000),
   SOURCE_BACKOFF_MAX_MS: z.coerce.number().int().min(1).default(900_000),
   /** Results and the video index are shared only inside one namespace (one per deployment by default). */
-  CLIPSEEK_NAMESPACE: Namespace.default('default'),
+  CLIPSEEK_NAMESPACE: Namespace.default(DEFAULT_NAMESPACE),
   /** A video index document larger than this is skipped by search (with a warning), not read. */
   SEARCH_MAX_DOCUMENT_BYTES: z.coerce
     .number()
@@ -70,6 +70,8 @@ export function loadCallbackSettings(env: NodeJS.ProcessEnv): CallbackSettings {
 }
 
 export interface OrchestratorConfig {
+  /** CLIPSEEK_NAMESPACE: where new requests keep and look for shared results (results/<namespace>/…) and index their analyses. */
+  namespace: string;
   gatewayUrl: string;
   gatewayAuth?: string;
   maxConcurrent: number;
@@ -92,8 +94,6 @@ export interface OrchestratorConfig {
   callbackBackoffMs: number;
   callbackTimeoutMs: number;
   owner: string;
-  /** CLIPSEEK_NAMESPACE. */
-  namespace: string;
   /** What search reads of one video index document at most. */
   searchMaxDocumentBytes: number;
 }
@@ -104,6 +104,7 @@ export function loadOrchestratorConfig(env: NodeJS.ProcessEnv): OrchestratorConf
   const gatewayAuth = gatewayAuthorization(env);
   const callbacks = loadCallbackSettings(env);
   return {
+    namespace: e.CLIPSEEK_NAMESPACE,
     gatewayUrl: e.GATEWAY_URL,
     ...(gatewayAuth ? { gatewayAuth } : {}),
     maxConcurrent: e.MAX_CONCURRENT_INVOCATIONS,
@@ -125,7 +126,6 @@ export function loadOrchestratorConfig(env: NodeJS.ProcessEnv): OrchestratorConf
     callbackAttempts: callbacks.attempts,
     callbackBackoffMs: callbacks.backoffMs,
     callbackTimeoutMs: callbacks.timeoutMs,
-    namespace: e.CLIPSEEK_NAMESPACE,
     searchMaxDocumentBytes: e.SEARCH_MAX_DOCUMENT_BYTES,
     owner: `${hostname()}/${process.pid}/${Math.random().toString(36).slice(2, 8)}`,
   };

@@ -52,6 +52,8 @@ export function downstreamOf(ref: TaskRef): TaskKey[] {
 export type DependencyOutputs = ReadonlyMap<TaskKey, unknown>;
 
 export interface InputContext {
+  /** Whose results the request shares (state.json's namespace). */
+  namespace: string;
   requestId: string;
   /** The request's video_uri, as submitted. */
   videoUri: string;
@@ -64,15 +66,16 @@ type InputBuilder<S extends StageName> = (
   ctx: InputContext & { clip: S extends ClipStageName ? number : undefined },
 ) => StageInput<S>;
 
+/** The fields every stage input starts with. */
+export type TaskIds = Pick<StageInput<StageName>, 'namespace' | 'request_id'>;
+const idsOf = (ctx: InputContext): TaskIds => ({ namespace: ctx.namespace, request_id: ctx.requestId });
+
 /** One builder per stage of the table (TypeScript refuses a missing one). Pure. */
 const INPUTS: { [S in StageName]: InputBuilder<S> } = {
-  'copy-source': (_, ctx) => ({ request_id: ctx.requestId, video_uri: ctx.videoUri }),
-  'extract-audio': ({ 'copy-source': source }, ctx) => ({
-    request_id: ctx.requestId,
-    source_key: source.source_key,
-  }),
+  'copy-source': (_, ctx) => ({ ...idsOf(ctx), video_uri: ctx.videoUri }),
+  'extract-audio': ({ 'copy-source': source }, ctx) => ({ ...idsOf(ctx), source_key: source.source_key }),
   'segment-speech': ({ 'extract-audio': audio }, ctx) => ({
-    request_id: ctx.requestId,
+    ...idsOf(ctx),
     audio_key: audio.audio_key,
     duration_s: audio.probe.duration_s,
     params: ctx.profile.segment,
@@ -84,28 +87,28 @@ const INPUTS: { [S in StageName]: InputBuilder<S> } = {
         details: { clips: clips.length, max_clips: ctx.profile.run.max_clips },
       });
     }
-    return { request_id: ctx.requestId, source_key: source.source_key, clips };
+    return { ...idsOf(ctx), source_key: source.source_key, clips };
   },
   'transcode-clip': ({ 'cut-clips': { pieces } }, ctx) => {
     const piece = pieces.find((p) => p.index === ctx.clip);
     if (!piece) throw new Error(`cut-clips has no piece ${ctx.clip}`);
-    return transcodeInputOf(ctx.requestId, piece, ctx.profile.transcode);
+    return transcodeInputOf(idsOf(ctx), piece, ctx.profile.transcode);
   },
   'transcribe-clip': ({ 'transcode-clip': rendition }, ctx) => ({
-    request_id: ctx.requestId,
+    ...idsOf(ctx),
     clip: ctx.clip,
     audio_key: rendition.audio_key,
     params: ctx.profile.transcribe,
   }),
   'sample-frames': ({ 'transcode-clip': rendition }, ctx) => ({
-    request_id: ctx.requestId,
+    ...idsOf(ctx),
     clip: ctx.clip,
     video_key: rendition.video_key,
     duration_s: Math.max(rendition.duration_s, 0.04),
     params: ctx.profile.frames,
   }),
   'detect-objects': ({ 'sample-frames': { frames } }, ctx) => ({
-    request_id: ctx.requestId,
+    ...idsOf(ctx),
     clip: ctx.clip,
     frames,
     frame_interval_s: 1 / ctx.profile.frames.fps,
@@ -127,12 +130,12 @@ export function buildInput(ref: TaskRef, ctx: InputContext, deps: DependencyOutp
 
 /** transcode-clip's input for one piece that cut-clips made: the exact range, and what cut-clips measured. */
 export function transcodeInputOf(
-  requestId: string,
+  ids: TaskIds,
   piece: ClipPiece,
   params: TranscodeParams,
 ): StageInput<'transcode-clip'> {
   return {
-    request_id: requestId,
+    ...ids,
     clip: piece.index,
     piece_key: piece.piece_key,
     piece_timestamp_s: piece.piece_timestamp_s,

@@ -22,8 +22,10 @@ export type OrchestratorEvent =
       key: TaskKey;
       at: string;
       manifest: string;
+      digest: string;
       duration_ms: number;
-      adopted: boolean;
+      /** The manifest at the digest existed already: nothing was invoked. */
+      reused: boolean;
       /** For cut-clips: the clip indexes it produced, which fan out into per-clip tasks. */
       clips?: number[];
     }
@@ -129,8 +131,9 @@ function onSucceeded(
     finished_at: event.at,
     duration_ms: event.duration_ms,
     manifest: event.manifest,
+    digest: event.digest,
   });
-  if (event.adopted) task.adopted = true;
+  if (event.reused) task.reused = true;
   delete task.error;
   delete task.retry_at;
   countDone(state, ref.stage, 'done');
@@ -271,7 +274,7 @@ function finishIfDone(state: RequestState): Pick<Decisions, 'finish'> {
 /**
  * What to do when a driver takes a request (first run or resume): tasks a dead
  * driver left RUNNING go back to PENDING (their manifests, if they finished,
- * are adopted before anything is invoked), stage counters are recounted, and
+ * are reused before anything is invoked), stage counters are recounted, and
  * every task whose inputs exist is ready. A task the orchestrator runs itself
  * died with that driver: its attempt is spent, and when it was the last one
  * the task fails.

@@ -35,8 +35,6 @@ export interface DriverOptions extends TaskRunnerDeps {
   /** Stop launching new tasks after this long, save state and let a continuation take over. */
   budgetMs: number;
   maxConcurrent: number;
-  /** Where the finished analysis is indexed for search (video-index.ts). */
-  namespace: string;
   /**
    * Aborting it makes the driver stop at once without writing anything more,
    * as if its process had died: the lease then expires and a resume takes over.
@@ -103,7 +101,7 @@ export class RequestDriver {
       return { outcome: 'busy', state: taken.state };
     }
     const state = taken.state;
-    this.cache = new OutputCache(store, this.requestId);
+    this.cache = new OutputCache(store, (key) => this.state.tasks[key]?.manifest);
     this.lastWrite = Date.now();
     this.absorb(resumeDecisions(state, now(), this.opts.sourceRetry));
     this.dirty = true;
@@ -159,10 +157,10 @@ export class RequestDriver {
   private launch(key: TaskKey): void {
     this.inFlight += 1;
     const ctx = {
+      namespace: this.state.namespace,
       requestId: this.requestId,
       videoUri: this.state.request.video_uri,
       profile: this.state.params,
-      mayHaveOrphans: this.state.runs > 1 || (this.state.tasks[key]?.attempts ?? 0) > 0,
     };
     const onStart = () => this.record({ type: 'task-started', key, at: this.opts.now().toISOString() });
     runTask(key, ctx, this.cache, this.opts, onStart, this.aborter.signal)
@@ -268,8 +266,8 @@ export class RequestDriver {
     // No more running writes: the tasks' kept JSON goes before final.json is assembled and the
     // final state written, the peak of a large request's memory.
     this.json.clear();
-    const { store, owner, now, namespace } = this.opts;
-    return writeFinish(store, this.current, finish, owner, now(), namespace);
+    const { store, owner, now } = this.opts;
+    return writeFinish(store, this.current, finish, owner, now());
   }
 
   /**

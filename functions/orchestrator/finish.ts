@@ -21,7 +21,7 @@ const JSON_TYPE = { contentType: 'application/json' };
 /**
  * The end of a request, written by the driver that decided it: the request is
  * finished (lifecycle.ts), its evidence is read from the manifests once, the
- * video index document (when it succeeded with analysed clips, in `namespace`)
+ * video index document (when it succeeded with analysed clips, in the request's namespace)
  * and final.json are made from it and written, then the final state.json with
  * compare-and-swap. final.json goes first, so a final status always has its
  * result beside it; the index document before it, so every finished analysis
@@ -33,7 +33,6 @@ export async function writeFinish(
   finish: { status: FinalStatus; error: ErrorInfo | null },
   owner: string,
   at: Date,
-  namespace: string,
 ): Promise<FinishResult> {
   // finishRequest changes top-level fields only: a shallow copy keeps the driver's
   // state as written (a deep copy of 40 000 tasks was the peak of a large request's memory).
@@ -41,7 +40,7 @@ export async function writeFinish(
   finishRequest(finished, finish.status, finish.error, at.toISOString());
   const evidence = await readEvidence(store, finished);
   const result = finalFrom(finished, evidence, at);
-  await writeVideoIndex(store, finished, evidence, namespace, at);
+  await writeVideoIndex(store, finished, evidence, at);
   if (result.coverage) finished.coverage = result.coverage;
   await store.put(requestKeys(finished.request_id).final, JSON.stringify(result, null, 2), JSON_TYPE);
   const state = await writeFinalState(store, driven.etag, finished, finish.status, owner);

@@ -6,6 +6,8 @@ import { initialTasks } from './decide.js';
 /** What a new request is made of: everything else in its state.json starts empty. */
 export interface NewRequest {
   id: string;
+  /** Whose results it shares: recorded, so that resume and assembly use the one it started with. */
+  namespace: string;
   /** The profile's name, as submitted. */
   profile: string;
   /** The profile resolved with its overrides. */
@@ -34,6 +36,7 @@ export function newRequestState(n: NewRequest): RequestState {
     created_at: at,
     updated_at: at,
     expires_at: after(n.ttlMs),
+    namespace: n.namespace,
     profile: n.profile,
     params: n.params,
     request: n.request,

@@ -76,6 +76,7 @@ export class OrchestratorService {
 
     const state = newRequestState({
       id,
+      namespace: config.namespace,
       profile: body.profile,
       params: profile,
       request: {
@@ -183,7 +184,6 @@ export class OrchestratorService {
       flushIntervalMs: config.flushIntervalMs,
       budgetMs: config.budgetMs,
       maxConcurrent: config.maxConcurrent,
-      namespace: config.namespace,
       ...(this.deps.stopSignal ? { stopSignal: this.deps.stopSignal } : {}),
     });
     const result = await driver.drive();

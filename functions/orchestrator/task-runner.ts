@@ -7,17 +7,11 @@ import {
   type StageOutput,
 } from '../../common/contracts/stages.js';
 import { RetryableError, toClipseekError } from '../../common/errors.js';
+import { resultKeys } from '../../common/keys.js';
 import type { Logger } from '../../common/logger.js';
-import {
-  inputDigest,
-  loadManifest,
-  manifestKey,
-  readManifestFor,
-  stageInputDigest,
-  writeManifest,
-} from '../../common/manifests.js';
+import { loadManifest, readManifestFor, taskManifest, writeManifest } from '../../common/manifests.js';
 import type { ObjectStore } from '../../common/storage/types.js';
-import { parseTaskKey, type TaskKey, type TaskRef } from '../../common/task-key.js';
+import { parseTaskKey, type TaskKey } from '../../common/task-key.js';
 import { buildInput, clipsOf, dependenciesOf, dependentsOf } from './dag.js';
 import type { OrchestratorEvent } from './decide.js';
 import type { StageInvoker } from './invoker.js';
@@ -39,25 +33,25 @@ export interface TaskRunnerDeps {
 }
 
 export interface TaskContext {
+  namespace: string;
   requestId: string;
   videoUri: string;
   profile: Profile;
-  /** True unless this is the first driver of the request and the task's first attempt. */
-  mayHaveOrphans: boolean;
 }
 
 /**
  * Outputs of finished tasks, kept until every task that needs them has built
  * its input (a per-clip output is dropped after its last dependent read it;
  * request-level outputs stay). What is not here — a resumed request, a retried
- * dependent — is read from the task's manifest in the bucket.
+ * dependent — is read from the manifest state.json recorded for the task.
  */
 export class OutputCache {
   /** A promise, so that tasks starting together share one read of a manifest. */
   private readonly entries = new Map<TaskKey, { output: Promise<unknown>; readsLeft: number }>();
   constructor(
     private readonly store: ObjectStore,
-    private readonly requestId: string,
+    /** The manifest key recorded for a succeeded task (the current state.json's). */
+    private readonly manifestOf: (key: TaskKey) => string | undefined,
   ) {}
 
   get size(): number {
@@ -72,7 +66,10 @@ export class OutputCache {
     let entry = this.entries.get(key);
     if (!entry) {
       const { stage, clip } = parseTaskKey(key);
-      const read = loadManifest(this.store, stage, this.requestId, clip).then((m) => m.output);
+      const manifest = this.manifestOf(key);
+      const read = manifest
+        ? loadManifest(this.store, stage, manifest).then((m) => m.output)
+        : Promise.reject(new Error(`${key} has no manifest recorded`));
       // A request-level output (cut-clips: every clip needs it) is kept; a per-clip one
       // read again here is for a retry or a resume, and its other readers may be long done.
       entry = clip === undefined ? this.keep(key, read) : undefined;
@@ -96,10 +93,11 @@ export class OutputCache {
 export type TaskOutcome = { event: OrchestratorEvent; output?: unknown };
 
 /**
- * Runs one task: builds its input from its dependencies' outputs, adopts the
- * stage's manifest when one already exists for that very input (work finished
- * while no orchestrator was watching), and otherwise invokes the stage through
- * the gateway, or runs it here (a row the orchestrator runs itself: `local`).
+ * Runs one task: builds its input from its dependencies' outputs, reuses the
+ * manifest at the task's digest when there is one (made by another request
+ * with the same video and settings, or by this one before a resume: one read
+ * per task, nothing invoked), and otherwise invokes the stage through the
+ * gateway, or runs it here (a row the orchestrator runs itself: `local`).
  * `onStart` is called just before. Never throws: failures come back as a
  * task-failed event.
  */
@@ -117,28 +115,39 @@ export async function runTask(
     const depOutputs = new Map<TaskKey, unknown>();
     for (const dep of dependenciesOf(ref)) depOutputs.set(dep, await cache.get(dep));
     const input = buildInput(ref, ctx, depOutputs);
-    const mKey = manifestKey(ref.stage, ctx.requestId, ref.clip);
-
-    // Only a resumed request (a driver ran before) or a retried task can have a manifest this
-    // driver has not seen; on a first run the check would be a wasted read per task.
-    const adopted = ctx.mayHaveOrphans ? await adoptable(deps.store, ref, ctx.requestId, input) : undefined;
-    if (adopted !== undefined) {
-      deps.logger.info({ task: key }, 'adopting existing manifest');
-      return succeeded(key, ref.stage, mKey, adopted, deps.now(), 0, true);
+    // An input that breaks its contract has no digest: the stage is called and refuses it.
+    const task = taskManifest(ref.stage, input);
+    // The look is what saves the call, not what makes it right: a stage looks again under its
+    // claim. So a look that fails (storage throttling) calls the stage instead of failing the task.
+    const existing =
+      task &&
+      (await readManifestFor(deps.store, ref.stage, task.key, task.digest).catch((err: unknown) => {
+        deps.logger.warn(
+          { task: key, err },
+          'could not look for the results at this digest; running the task',
+        );
+        return undefined;
+      }));
+    if (task && existing) {
+      deps.logger.info({ task: key, digest: task.digest }, 'reusing the results at this digest');
+      return succeeded(key, ref.stage, task.key, existing, deps.now(), 0, true);
     }
     onStart();
-    const output = isFunctionStage(ref.stage)
-      ? STAGE_CONTRACTS[ref.stage].output.parse(
-          (
-            await deps.invoke(ref.stage, input, {
-              timeoutMs: ctx.profile.run.stage_timeout_s[ref.stage] * 1000,
-              callId: `${ctx.requestId}.${key.replace('/', '.')}.${Date.now().toString(36)}`,
-              signal,
-            })
-          ).output,
-        )
-      : await runLocal(ref.stage, input, ctx.requestId, deps, signal);
-    return succeeded(key, ref.stage, mKey, output, deps.now(), Date.now() - started, false);
+    if (!isFunctionStage(ref.stage)) {
+      const made = await runLocal(ref.stage, input, task, deps, signal);
+      return succeeded(key, ref.stage, made.key, made.manifest, deps.now(), Date.now() - started, false);
+    }
+    const manifest = await deps.invoke(ref.stage, input, {
+      timeoutMs: ctx.profile.run.stage_timeout_s[ref.stage] * 1000,
+      callId: `${ctx.requestId}.${key.replace('/', '.')}.${Date.now().toString(36)}`,
+      signal,
+    });
+    const checked = { ...manifest, output: STAGE_CONTRACTS[ref.stage].output.parse(manifest.output) };
+    // The key from the digest the stage answered: where the stage that made it wrote it.
+    const at = resultKeys(ctx.namespace, ref.stage, manifest.digest).manifest;
+    // A call that waited on another request's claim answers with that request's manifest.
+    const madeElsewhere = manifest.request_id !== ctx.requestId;
+    return succeeded(key, ref.stage, at, checked, deps.now(), Date.now() - started, madeElsewhere);
   } catch (err) {
     const e = toClipseekError(err);
     deps.logger.warn({ task: key, code: e.code, retryable: e.retryable, err: e.message }, 'task failed');
@@ -166,59 +175,50 @@ export async function runTask(
 function succeeded(
   key: TaskKey,
   stage: StageName,
-  manifest: string,
-  output: unknown,
+  manifestKey: string,
+  manifest: { digest: string; output: unknown },
   at: Date,
   durationMs: number,
-  adopted: boolean,
+  reused: boolean,
 ): TaskOutcome {
+  const { output, digest } = manifest;
   const clips = clipsOf(stage, output);
   return {
     event: {
       type: 'task-succeeded',
       key,
       at: at.toISOString(),
-      manifest,
+      manifest: manifestKey,
+      digest,
       duration_ms: durationMs,
-      adopted,
+      reused,
       ...(clips ? { clips } : {}),
     },
     output,
   };
 }
 
-/** Runs a task here and records its manifest, as a function records its own. */
+/** Runs a task here and records its manifest (the request's own: taskManifest), as a function records its own. */
 async function runLocal(
   stage: LocalStageName,
   rawInput: unknown,
-  requestId: string,
+  at: { key: string; digest: string } | undefined,
   deps: TaskRunnerDeps & { local: LocalTasks },
   signal: AbortSignal,
-): Promise<unknown> {
+): Promise<{ key: string; manifest: { digest: string; output: unknown } }> {
   const started = Date.now();
   const contract = STAGE_CONTRACTS[stage];
   const input = contract.input.parse(rawInput);
+  if (!at) throw new Error(`${stage}: an input that parses has a digest`);
   const output = contract.output.parse(await deps.local[stage](input, signal));
-  await writeManifest(deps.store, {
+  const manifest = await writeManifest(deps.store, at.key, {
     stage,
-    request_id: requestId,
+    request_id: input.request_id,
     clip: null,
-    input_digest: inputDigest(input),
+    digest: at.digest,
     created_at: deps.now().toISOString(),
     duration_ms: Date.now() - started,
     output,
   });
-  return output;
-}
-
-/** The output of an existing manifest made from exactly this input, if any. */
-async function adoptable(
-  store: ObjectStore,
-  ref: TaskRef,
-  requestId: string,
-  input: unknown,
-): Promise<unknown> {
-  const digest = stageInputDigest(ref.stage, input);
-  if (digest === undefined) return undefined;
-  return (await readManifestFor(store, ref.stage, requestId, ref.clip, digest))?.output;
+  return { key: at.key, manifest };
 }

@@ -1,15 +1,16 @@
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
+import pLimit from 'p-limit';
 import type { RequestState } from '../../common/contracts/state.js';
 import type { VideoFacts, VideoIndexDocument } from '../../common/contracts/video-index.js';
-import { requestKeys, videoIndexKeys } from '../../common/keys.js';
-import { manifestKey } from '../../common/manifests.js';
+import { resultsPrefix, videoIndexKeys } from '../../common/keys.js';
 import { indexedClip } from '../../common/search/clips.js';
 import type { ObjectStore } from '../../common/storage/types.js';
-import { parseTaskKey } from '../../common/task-key.js';
 import type { Evidence } from './assemble.js';
 
 const JSON_TYPE = { contentType: 'application/json' };
+/** Result folders listed at once when the index document counts their bytes. */
+const LISTINGS_AT_ONCE = 8;
 
 /**
  * Writes the video index document of a request that succeeded with analysed
@@ -21,14 +22,15 @@ export async function writeVideoIndex(
   store: ObjectStore,
   state: RequestState,
   evidence: Evidence,
-  namespace: string,
   at: Date,
 ): Promise<string | undefined> {
   const { source, analysed, coverage, durationS } = evidence;
+  // The namespace the request started in (state.json), the one its results were shared in.
+  const { namespace } = state;
   if (state.status !== 'SUCCEEDED' || analysed.length === 0 || !coverage || durationS === undefined)
     return undefined;
   if (!source) return undefined;
-  const results = resultDirs(state);
+  const results = resultDirs(state, source.source_key);
   const video: VideoFacts = {
     name: source.name,
     uri: state.request.video_uri,
@@ -46,7 +48,7 @@ export async function writeVideoIndex(
     created_at: at.toISOString(),
     request_id: state.request_id,
     coverage,
-    stored_bytes: await storedBytes(store, state, source.source_key, results),
+    stored_bytes: await storedBytes(store, results),
     results,
     clips: analysed.map(indexedClip),
   };
@@ -55,13 +57,18 @@ export async function writeVideoIndex(
   return key;
 }
 
-/** The folders of the succeeded tasks' results, sorted. */
-function resultDirs(state: RequestState): string[] {
-  const dirs = new Set<string>();
-  for (const [key, task] of Object.entries(state.tasks)) {
-    if (task.status !== 'SUCCEEDED') continue;
-    const { stage, clip } = parseTaskKey(key);
-    dirs.add(posix.dirname(task.manifest ?? manifestKey(stage, state.request_id, clip)));
+/**
+ * The folders of the shared results the analysis is made of, sorted: every
+ * succeeded task's, and the source's (results/<ns>/copy-source/<sha256>/).
+ * copy-source's own record is the request's (a URI is fetched by every
+ * request), so it is not one of them: the same video with the same settings
+ * is the same analysis, whichever request made it.
+ */
+function resultDirs(state: RequestState, sourceKey: string): string[] {
+  const dirs = new Set<string>([posix.dirname(sourceKey)]);
+  for (const task of Object.values(state.tasks)) {
+    if (task.status === 'SUCCEEDED' && task.manifest?.startsWith(resultsPrefix(state.namespace)))
+      dirs.add(posix.dirname(task.manifest));
   }
   return [...dirs].sort();
 }
@@ -71,22 +78,17 @@ function analysisId(results: readonly string[]): string {
   return createHash('sha256').update(results.join('\n')).digest('hex');
 }
 
-/**
- * Bytes of the source and of the objects under the result folders. They all
- * live under the request's own prefix, so one listing of it finds them.
- */
-async function storedBytes(
-  store: ObjectStore,
-  state: RequestState,
-  sourceKey: string,
-  results: readonly string[],
-): Promise<number> {
-  const dirs = new Set(results);
-  let bytes = 0;
-  for await (const o of store.listAll(requestKeys(state.request_id).prefix)) {
-    let dir = posix.dirname(o.key);
-    while (dir !== '.' && !dirs.has(dir)) dir = posix.dirname(dir);
-    if (o.key === sourceKey || dir !== '.') bytes += o.size;
-  }
-  return bytes;
+/** Bytes of the objects under the result folders (the source among them): one listing per folder. */
+async function storedBytes(store: ObjectStore, results: readonly string[]): Promise<number> {
+  const limit = pLimit(LISTINGS_AT_ONCE);
+  const sizes = await Promise.all(
+    results.map((dir) =>
+      limit(async () => {
+        let bytes = 0;
+        for await (const o of store.listAll(`${dir}/`)) bytes += o.size;
+        return bytes;
+      }),
+    ),
+  );
+  return sizes.reduce((a, b) => a + b, 0);
 }

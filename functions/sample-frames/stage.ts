@@ -9,7 +9,6 @@ import { asUnreadable } from '../../common/ffmpeg/media-errors.js';
 import type { FfmpegDeps } from '../../common/ffmpeg/runner.js';
 import { evenScaleFilter } from '../../common/ffmpeg/scale.js';
 import { CONTENT_TYPES, downloadObject, uploadFile } from '../../common/ffmpeg/transfer.js';
-import { requestKeys } from '../../common/keys.js';
 import { defineStage } from '../../common/stage.js';
 import { frameTimesFilters, middleIndex, parseFrameTimes, sampledFrameTimes } from './frame-times.js';
 
@@ -29,7 +28,7 @@ const FRAME_TIMES_FILE = 'frame-times.txt';
  */
 export const sampleFrames = defineStage<'sample-frames', FfmpegDeps>({
   name: 'sample-frames',
-  async run(input, { store, ffmpeg, signal }) {
+  async run(input, { store, ffmpeg, signal, outputKey }) {
     const { params } = input;
     return ffmpeg.withTempDir(async (dir) => {
       const video = join(dir, 'clip.mp4');
@@ -62,12 +61,11 @@ export const sampleFrames = defineStage<'sample-frames', FfmpegDeps>({
       const decoded = parseFrameTimes(await readFile(join(dir, FRAME_TIMES_FILE), 'utf8'));
       const times = sampledFrameTimes(decoded, files.length, params.fps);
 
-      const keys = requestKeys(input.request_id);
       const limit = pLimit(UPLOADS_IN_PARALLEL);
       const frames: Frame[] = await Promise.all(
         files.map((file, i) =>
           limit(async () => {
-            const key = keys.stageFile('sample-frames', file, input.clip);
+            const key = outputKey(file);
             await uploadFile(store, key, join(dir, file), CONTENT_TYPES.jpeg);
             return { key, t: times[i]! };
           }),
@@ -79,7 +77,7 @@ export const sampleFrames = defineStage<'sample-frames', FfmpegDeps>({
         .resize({ width: params.thumb_width, withoutEnlargement: true })
         .jpeg({ quality: THUMB_JPEG_QUALITY })
         .toFile(thumb);
-      const thumbnailKey = keys.stageFile('sample-frames', 'thumb.jpg', input.clip);
+      const thumbnailKey = outputKey('thumb.jpg');
       await uploadFile(store, thumbnailKey, thumb, CONTENT_TYPES.jpeg);
       return { clip: input.clip, frames, thumbnail_key: thumbnailKey };
     });

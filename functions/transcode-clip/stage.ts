@@ -8,7 +8,6 @@ import { mainVideoStream, parseSeconds } from '../../common/ffmpeg/probe.js';
 import type { FfmpegDeps, FfmpegRunner } from '../../common/ffmpeg/runner.js';
 import { evenScaleFilter } from '../../common/ffmpeg/scale.js';
 import { CONTENT_TYPES, downloadObject, uploadFile } from '../../common/ffmpeg/transfer.js';
-import { requestKeys } from '../../common/keys.js';
 import { defineStage } from '../../common/stage.js';
 
 /**
@@ -28,7 +27,7 @@ export const TRIM_EPSILON_S = 0.002;
  */
 export const transcodeClip = defineStage<'transcode-clip', FfmpegDeps>({
   name: 'transcode-clip',
-  async run(input, { store, ffmpeg, signal }) {
+  async run(input, { store, ffmpeg, signal, outputKey }) {
     return ffmpeg.withTempDir(async (dir) => {
       const piece = join(dir, `piece${extname(input.piece_key).replace(/[^.a-z0-9]/gi, '')}`);
       await downloadObject(store, input.piece_key, piece, signal);
@@ -63,9 +62,8 @@ export const transcodeClip = defineStage<'transcode-clip', FfmpegDeps>({
           details: { offset_s: input.offset_s, duration_s: input.duration_s },
         });
       }
-      const keys = requestKeys(input.request_id);
-      const videoKey = keys.stageFile('transcode-clip', 'clip.mp4', input.clip);
-      const audioKey = keys.stageFile('transcode-clip', 'clip.wav', input.clip);
+      const videoKey = outputKey('clip.mp4');
+      const audioKey = outputKey('clip.wav');
       await uploadFile(store, videoKey, mp4, CONTENT_TYPES.mp4);
       await uploadFile(store, audioKey, wav, CONTENT_TYPES.wav);
       return {

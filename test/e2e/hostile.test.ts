@@ -160,11 +160,28 @@ function changes(before: Map<string, string>, after: Map<string, string>): strin
   return [...keys].filter((k) => before.get(k) !== after.get(k)).sort();
 }
 
-function ownedBy(key: string, id: string | undefined): boolean {
+/**
+ * Whether a changed key is the request's own: under its prefix, its index
+ * markers, or in the shared results its state.json names: a results directory
+ * of a task it ran, or the source its copy-source task put where its content
+ * names it (another request on the same video would reuse them).
+ */
+async function ownedBy(key: string, id: string | undefined): Promise<boolean> {
   if (id === undefined) return false;
-  return (
-    key.startsWith(requestKeys(id).prefix) || key === indexKeys.request(id) || key === indexKeys.active(id)
+  if (key.startsWith(requestKeys(id).prefix) || key === indexKeys.request(id) || key === indexKeys.active(id))
+    return true;
+  if (!key.startsWith('results/')) return false;
+  const { tasks } = await stack
+    .state(id)
+    .catch(() => ({ tasks: {} as Record<string, { manifest?: string }> }));
+  const dirs = Object.values(tasks).flatMap((t) =>
+    t.manifest ? [t.manifest.replace(/manifest\.json$/, '')] : [],
   );
+  const copy = await stack.store
+    .getJson<{ output: { source_key: string } }>(requestKeys(id).localManifest('copy-source'))
+    .catch(() => undefined);
+  if (copy) dirs.push(copy.value.output.source_key);
+  return dirs.some((dir) => key.startsWith(dir));
 }
 
 function canaryAccessTimes(): number[] {
@@ -172,16 +189,16 @@ function canaryAccessTimes(): number[] {
 }
 
 describe('a valid input the suite builds on', () => {
-  it('a video with no audio track is VALID: it succeeds (a silent track stands in), writing only its own prefix', async () => {
+  it('a video with no audio track is VALID: it succeeds (a silent track stands in), writing only its own prefix and results', async () => {
     const before = await stack.listing();
     const res = await stack.submit<{ status?: string; clips?: number }>(submit(VALID.id, {}));
     expect(res.status).toBe(200);
     expect(res.body.status).toBe('SUCCEEDED');
     for (const key of changes(before, await stack.listing())) {
-      // Besides its own prefix, a request that succeeds writes the video index document of its analysis.
+      // Besides its own prefix and results, a request that succeeds writes the video index document of its analysis.
       if (key.startsWith(videoIndexKeys('default').prefix)) {
         expect((await stack.store.getJson<{ request_id: string }>(key)).value.request_id).toBe(VALID.id);
-      } else expect(ownedBy(key, VALID.id), key).toBe(true);
+      } else expect(await ownedBy(key, VALID.id), key).toBe(true);
     }
     valid.id = VALID.id;
   });
@@ -216,7 +233,7 @@ describe('hostile inputs', () => {
     });
     if (c.field) expect(issueFields(res.body)).toContain(c.field);
     const changed = changes(before, after);
-    for (const key of changed) expect({ key, owned: ownedBy(key, c.id) }).toEqual({ key, owned: true });
+    for (const key of changed) expect({ key, owned: await ownedBy(key, c.id) }).toEqual({ key, owned: true });
     if (c.id && after.has(requestKeys(c.id).state)) {
       // The request exists: it must be FAILED with this very cause, and no longer active.
       const state = await stack.state(c.id);
@@ -288,7 +305,7 @@ describe('sources that fail in passing, or crawl', () => {
     const after = await stack.listing();
     expect(after.has(indexKeys.active(id))).toBe(false);
     for (const key of changes(before, after))
-      expect({ key, owned: ownedBy(key, id) }).toEqual({ key, owned: true });
+      expect({ key, owned: await ownedBy(key, id) }).toEqual({ key, owned: true });
     expect([...after.keys()].filter((k) => k.startsWith(requestKeys(id).input('')))).toEqual([]);
   });
 

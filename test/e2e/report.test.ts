@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FinalResult } from '../../common/contracts/final.js';
 import { RequestState } from '../../common/contracts/state.js';
-import { requestKeys } from '../../common/keys.js';
+import { requestKeys, resultKeys } from '../../common/keys.js';
 import { resolveProfile } from '../../common/profiles.js';
 import { FolderStore } from '../../common/storage/folder-store.js';
 import { newRequestState } from '../../functions/orchestrator/request-state.js';
@@ -33,6 +33,9 @@ beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'clipseek-report-'));
   store = new FolderStore(join(work, 'bucket'));
   const keys = requestKeys(ID);
+  // Where transcode-clip and sample-frames put a clip's outputs (any digest will do here).
+  const output = (stage: 'transcode-clip' | 'sample-frames', clip: number, name: string) =>
+    resultKeys('default', stage, String(clip).repeat(64)).file(name);
   const clips = [
     { clip: 0, start: 0.5, end: 4, colour: 'red', transcript: 'welcome to the show' },
     { clip: 1, start: 5, end: 9.5, colour: 'green', transcript: 'a red car drives by' },
@@ -57,8 +60,8 @@ beforeAll(async () => {
       ...['-c:a', 'aac', '-movflags', '+faststart', '-shortest', clipFile],
     ]);
     await ffmpeg(['-i', clipFile, '-frames:v', '1', '-q:v', '4', thumbFile]);
-    await store.put(keys.stageFile('transcode-clip', 'clip.mp4', c.clip), await readFile(clipFile));
-    await store.put(keys.stageFile('sample-frames', 'thumb.jpg', c.clip), await readFile(thumbFile));
+    await store.put(output('transcode-clip', c.clip, 'clip.mp4'), await readFile(clipFile));
+    await store.put(output('sample-frames', c.clip, 'thumb.jpg'), await readFile(thumbFile));
   }
   const created = Date.parse('2026-01-01T10:00:00.000Z');
   const at = (ms: number) => new Date(created + ms).toISOString();
@@ -66,8 +69,8 @@ beforeAll(async () => {
     clip: c.clip,
     start: c.start,
     end: c.end,
-    video_key: keys.stageFile('transcode-clip', 'clip.mp4', c.clip),
-    thumbnail_key: keys.stageFile('sample-frames', 'thumb.jpg', c.clip),
+    video_key: output('transcode-clip', c.clip, 'clip.mp4'),
+    thumbnail_key: output('sample-frames', c.clip, 'thumb.jpg'),
     transcript: c.transcript,
     labels: c.clip === 1 ? ['car'] : [],
     failed: false,
@@ -142,6 +145,7 @@ beforeAll(async () => {
   });
   const accepted = newRequestState({
     id: ID,
+    namespace: 'default',
     profile: 'default',
     params: resolveProfile('default'),
     request: { video_uri: 'store://uploads/x/source.mp4', query: final.query },

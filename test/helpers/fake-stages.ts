@@ -1,6 +1,5 @@
 import type { FunctionStageName } from '../../common/contracts/pipeline.js';
-import type { StageName } from '../../common/contracts/stages.js';
-import { clipId, requestKeys } from '../../common/keys.js';
+import { clipId } from '../../common/keys.js';
 import { defineStage, type StageDefinition } from '../../common/stage.js';
 
 /**
@@ -12,14 +11,11 @@ import { defineStage, type StageDefinition } from '../../common/stage.js';
 export const FAKE_DURATION_S = 30;
 export const FAKE_CLIP_S = 10;
 
-const file = (id: string, stage: StageName, name: string, clip?: number) =>
-  requestKeys(id).stageFile(stage, name, clip);
-
 export const fakeStages: { [S in FunctionStageName]: StageDefinition<S> } = {
   'extract-audio': defineStage({
     name: 'extract-audio',
-    async run(input, { store }) {
-      const audio_key = file(input.request_id, 'extract-audio', 'audio.wav');
+    async run(_input, { store, outputKey }) {
+      const audio_key = outputKey('audio.wav');
       await store.put(audio_key, Buffer.from('RIFF-fake'));
       return {
         audio_key,
@@ -46,10 +42,10 @@ export const fakeStages: { [S in FunctionStageName]: StageDefinition<S> } = {
   }),
   'cut-clips': defineStage({
     name: 'cut-clips',
-    async run(input, { store }) {
+    async run(input, { store, outputKey }) {
       const pieces = [];
       for (const clip of input.clips) {
-        const piece_key = file(input.request_id, 'cut-clips', `${clipId(clip.index)}.mp4`);
+        const piece_key = outputKey(`${clipId(clip.index)}.mp4`);
         await store.put(piece_key, Buffer.from(`piece ${clip.index}`));
         pieces.push({
           ...clip,
@@ -65,9 +61,9 @@ export const fakeStages: { [S in FunctionStageName]: StageDefinition<S> } = {
   }),
   'transcode-clip': defineStage({
     name: 'transcode-clip',
-    async run(input, { store }) {
-      const video_key = file(input.request_id, 'transcode-clip', 'clip.mp4', input.clip);
-      const audio_key = file(input.request_id, 'transcode-clip', 'audio.wav', input.clip);
+    async run(input, { store, outputKey }) {
+      const video_key = outputKey('clip.mp4');
+      const audio_key = outputKey('audio.wav');
       await store.put(video_key, Buffer.from(`clip ${input.clip}`));
       await store.put(audio_key, Buffer.from(`wav ${input.clip}`));
       return {
@@ -101,13 +97,13 @@ export const fakeStages: { [S in FunctionStageName]: StageDefinition<S> } = {
   }),
   'sample-frames': defineStage({
     name: 'sample-frames',
-    async run(input, { store }) {
+    async run(input, { store, outputKey }) {
       const frames = [];
       for (let t = 0; t < input.duration_s; t += 1 / input.params.fps) {
-        const key = file(input.request_id, 'sample-frames', `f${frames.length}.jpg`, input.clip);
+        const key = outputKey(`f${frames.length}.jpg`);
         frames.push({ key, t });
       }
-      const thumbnail_key = file(input.request_id, 'sample-frames', 'thumb.jpg', input.clip);
+      const thumbnail_key = outputKey('thumb.jpg');
       await store.put(thumbnail_key, Buffer.from('jpg'));
       return { clip: input.clip, frames, thumbnail_key };
     },

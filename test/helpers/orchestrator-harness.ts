@@ -16,7 +16,7 @@ import { taskKey } from '../../common/task-key.js';
 import type { OrchestratorConfig } from '../../functions/orchestrator/config.js';
 import type { StageInvoker } from '../../functions/orchestrator/invoker.js';
 import { requestIdKeyFrom } from '../../functions/orchestrator/request-identity.js';
-import { OrchestratorService } from '../../functions/orchestrator/service.js';
+import { OrchestratorService, type Outcome } from '../../functions/orchestrator/service.js';
 import { fakeStages } from './fake-stages.js';
 
 export const silentLogger = pino({ level: 'silent' });
@@ -25,11 +25,16 @@ export type Fault = 'ok' | 'retryable' | 'reject' | 'hang' | 'timeout';
 
 /**
  * An in-process stand-in for the gateway: runs the fake stages through
- * runStageOnce (so manifests are real objects), counts invocations per task,
- * and injects faults per task from a script.
+ * runStageOnce (so manifests are real objects), counts invocations per task
+ * (and per request) and the stage runs they led to, and injects faults per
+ * task from a script.
  */
 export class FakeGateway {
   readonly invocations = new Map<string, number>();
+  /** "<request_id> <task>" → invocations. */
+  readonly invocationsByRequest = new Map<string, number>();
+  /** Task → times its stage's `run` did the work (a call answered from a manifest or a claim does not count). */
+  readonly runs = new Map<string, number>();
   /** task key → faults for its successive invocations (then 'ok'). */
   readonly faults = new Map<string, Fault[]>();
   hangAfter = Number.POSITIVE_INFINITY;
@@ -41,9 +46,11 @@ export class FakeGateway {
 
   invoker(): StageInvoker {
     return async (stage: FunctionStageName, input, { signal, timeoutMs }) => {
-      const clip = (input as { clip?: number }).clip;
+      const { clip, request_id } = input as { clip?: number; request_id?: string };
       const key = taskKey(stage, clip);
+      const byRequest = `${request_id} ${key}`;
       this.invocations.set(key, (this.invocations.get(key) ?? 0) + 1);
+      this.invocationsByRequest.set(byRequest, (this.invocationsByRequest.get(byRequest) ?? 0) + 1);
       this.calls += 1;
       const fault = this.faults.get(key)?.shift() ?? 'ok';
       if (this.calls > this.hangAfter || fault === 'hang') {
@@ -59,7 +66,15 @@ export class FakeGateway {
       if (fault === 'retryable')
         throw new RetryableError('STAGE_UNAVAILABLE', `${stage}: HTTP 500`, { status: 500 });
       if (fault === 'reject') throw new InputError('UNREADABLE_MEDIA', `${stage}: not a video`);
-      const { manifest } = await runStageOnce((this.stages[stage] ?? fakeStages[stage]) as never, input, {
+      const def = (this.stages[stage] ?? fakeStages[stage]) as StageDefinition<FunctionStageName>;
+      const counted: StageDefinition<FunctionStageName> = {
+        name: def.name,
+        run: (stageInput, deps) => {
+          this.runs.set(key, (this.runs.get(key) ?? 0) + 1);
+          return def.run(stageInput, deps);
+        },
+      };
+      const { manifest } = await runStageOnce(counted, input, {
         store: this.store,
         logger: silentLogger,
         signal: signal ?? new AbortController().signal,
@@ -67,6 +82,16 @@ export class FakeGateway {
       });
       return manifest as never;
     };
+  }
+
+  /** The tasks invoked for one request, and how often. */
+  invokedFor(requestId: string): Map<string, number> {
+    const prefix = `${requestId} `;
+    return new Map(
+      [...this.invocationsByRequest]
+        .filter(([k]) => k.startsWith(prefix))
+        .map(([k, n]) => [k.slice(prefix.length), n]),
+    );
   }
 
   /** Tasks invoked more than once. */
@@ -77,6 +102,7 @@ export class FakeGateway {
 
 export function testConfig(overrides: Partial<OrchestratorConfig> = {}): OrchestratorConfig {
   return {
+    namespace: 'default',
     gatewayUrl: 'http://127.0.0.1:9',
     maxConcurrent: 3,
     budgetMs: 60_000,
@@ -96,7 +122,6 @@ export function testConfig(overrides: Partial<OrchestratorConfig> = {}): Orchest
     callbackBackoffMs: 10,
     callbackTimeoutMs: 2_000,
     owner: `test/${Math.random().toString(36).slice(2, 8)}`,
-    namespace: 'default',
     searchMaxDocumentBytes: 1024 * 1024,
     ...overrides,
   };
@@ -137,6 +162,23 @@ export async function makeHarness(): Promise<Harness> {
       }),
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
+}
+
+/** The final result of an outcome that must be final. */
+export function finalOf(outcome: Outcome) {
+  if (outcome.kind !== 'final') throw new Error(`expected a final result, got ${JSON.stringify(outcome)}`);
+  return outcome.result;
+}
+
+/** Polls `probe` every 10 ms until it gives a value. */
+export async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 5000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > until) throw new Error('waitFor timed out');
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }
 
 export function isClipseekError(err: unknown, code: string): boolean {

@@ -69,8 +69,10 @@ export interface Stack {
   ): Promise<JsonAnswer<T>>;
   /** Fake-stage calls per task ("cut-clips", "transcode-clip/0003"), for one request or all. */
   invocations(requestId?: string): Map<string, number>;
-  /** Objects the fake stages wrote, key → times written (writes.log). */
-  writes(): Map<string, number>;
+  /** Objects the fake stages wrote, key → times written (writes.log), for one request or all. */
+  writes(requestId?: string): Map<string, number>;
+  /** Every write the fake stages made, in order: which request's call of which task wrote which key. */
+  writeLog(): Array<{ requestId: string; task: string; key: string }>;
   state(requestId: string): Promise<RequestState>;
   /** Every object in the bucket, key → ETag. */
   listing(): Promise<Map<string, string>>;
@@ -133,7 +135,15 @@ export async function startStack(options: StartStackOptions = {}): Promise<Stack
       return { status: res.status, headers: res.headers, body: parseJson(text) as T };
     },
     invocations: (requestId) => countLines(join(markerDir, 'invocations.log'), requestId),
-    writes: () => countLines(join(markerDir, 'writes.log')),
+    writes(requestId) {
+      const counts = new Map<string, number>();
+      for (const w of readWriteLog(markerDir)) {
+        if (requestId === undefined || w.requestId === requestId)
+          counts.set(w.key, (counts.get(w.key) ?? 0) + 1);
+      }
+      return counts;
+    },
+    writeLog: () => readWriteLog(markerDir),
     state: async (requestId) => (await readState(store, requestId)).state,
     async listing() {
       const out = new Map<string, string>();
@@ -187,6 +197,18 @@ async function bundleFakeStages(
  * (faulty-stage.ts) or "<task>" (fake-stage.ts); with `requestId`, only that
  * request's calls count and keys are task names.
  */
+function readWriteLog(markerDir: string): Array<{ requestId: string; task: string; key: string }> {
+  const file = join(markerDir, 'writes.log');
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const [requestId = '', task = '', key = ''] = line.split(' ');
+      return { requestId, task, key };
+    });
+}
+
 function countLines(file: string, requestId?: string): Map<string, number> {
   const counts = new Map<string, number>();
   if (!existsSync(file)) return counts;

@@ -1,5 +1,5 @@
 import type { RequestState } from '../../common/contracts/state.js';
-import { manifestKey } from '../../common/manifests.js';
+import { requestKeys } from '../../common/keys.js';
 import { PROFILES } from '../../common/profiles.js';
 import type { SourceRetry } from '../../functions/orchestrator/decide.js';
 import { newRequestState } from '../../functions/orchestrator/request-state.js';
@@ -19,6 +19,7 @@ export function makeState(run: Partial<RequestState['params']['run']> = {}): Req
   Object.assign(params.run, run);
   const state = newRequestState({
     id: 'r_test0001',
+    namespace: 'default',
     profile: 'default',
     params,
     request: { video_uri: 'store://uploads/a.mp4', query: 'find cars' },
@@ -33,7 +34,7 @@ export function makeState(run: Partial<RequestState['params']['run']> = {}): Req
     started_at: T0,
     finished_at: T0,
     duration_ms: 0,
-    manifest: manifestKey('copy-source', state.request_id, undefined),
+    manifest: requestKeys(state.request_id).localManifest('copy-source'),
   } as const;
   return {
     ...state,

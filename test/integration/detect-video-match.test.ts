@@ -79,6 +79,7 @@ beforeAll(async () => {
     const { manifest } = await runStageOnce(
       detectObjects,
       {
+        namespace: 'default',
         request_id: 'r_video',
         clip: c.index,
         frames,

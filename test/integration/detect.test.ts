@@ -52,7 +52,7 @@ async function detectOn(jpegs: Buffer[], frameIntervalS = 1): Promise<StageOutpu
   }
   const { manifest } = await runStageOnce(
     detectObjects,
-    { request_id: 'r_detect', clip, frames, frame_interval_s: frameIntervalS, params },
+    { namespace: 'default', request_id: 'r_detect', clip, frames, frame_interval_s: frameIntervalS, params },
     { detector, store, logger, signal: new AbortController().signal, now: () => new Date() },
   );
   return manifest.output;

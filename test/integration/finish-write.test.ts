@@ -17,9 +17,9 @@ beforeEach(async () => {
 });
 afterEach(() => h.cleanup());
 
-/** The driver "test" ends the request at AT, indexing in the default namespace. */
+/** The driver "test" ends the request at AT (indexing in its namespace, the default). */
 function finish(driven: VersionedState, decided: { status: FinalStatus; error: ErrorInfo | null }) {
-  return writeFinish(h.store, driven, decided, 'test', AT, 'default');
+  return writeFinish(h.store, driven, decided, 'test', AT);
 }
 
 async function finalJson() {

@@ -62,7 +62,11 @@ describe.each(containers)('$name source', ({ name, pieceExt, source }) => {
     const sourceKey = requestKeys(id).input('source');
     await h.store.put(sourceKey, await readFile(path));
     const { pieces } = (
-      await runStageOnce(cutClips, { request_id: id, source_key: sourceKey, clips: CLIPS }, h.deps())
+      await runStageOnce(
+        cutClips,
+        { namespace: 'default', request_id: id, source_key: sourceKey, clips: CLIPS },
+        h.deps(),
+      )
     ).manifest.output;
 
     // Source time 0 is the container's start; in MPEG-TS and the AVI the first video frame comes a
@@ -88,7 +92,10 @@ describe.each(containers)('$name source', ({ name, pieceExt, source }) => {
       const out = (
         await runStageOnce(
           transcodeClip,
-          transcodeInputOf(id, piece, { ...resolveProfile('fast').transcode, height: 120 }),
+          transcodeInputOf({ namespace: 'default', request_id: id }, piece, {
+            ...resolveProfile('fast').transcode,
+            height: 120,
+          }),
           h.deps(),
         )
       ).manifest.output;
@@ -124,11 +131,10 @@ describe.each(containers)('$name source', ({ name, pieceExt, source }) => {
 });
 
 describe('bad inputs to the per-clip stages: stable codes, nothing written', () => {
-  async function expectRefused(id: string, run: () => Promise<unknown>, code: string) {
-    const prefix = requestKeys(id).prefix;
-    const before = await listKeys(h.store, prefix);
+  async function expectRefused(run: () => Promise<unknown>, code: string) {
+    const before = await listKeys(h.store, '');
     await expect(run()).rejects.toMatchObject({ code, retryable: false });
-    expect(await listKeys(h.store, prefix)).toEqual(before);
+    expect(await listKeys(h.store, '')).toEqual(before);
   }
 
   it('cut-clips: a clip after the end of the source → CLIP_OUT_OF_RANGE', async () => {
@@ -140,8 +146,12 @@ describe('bad inputs to the per-clip stages: stable codes, nothing written', () 
       { index: 1, start: 40, end: 45 },
     ];
     await expectRefused(
-      id,
-      () => runStageOnce(cutClips, { request_id: id, source_key: sourceKey, clips }, h.deps()),
+      () =>
+        runStageOnce(
+          cutClips,
+          { namespace: 'default', request_id: id, source_key: sourceKey, clips },
+          h.deps(),
+        ),
       'CLIP_OUT_OF_RANGE',
     );
   });
@@ -151,18 +161,23 @@ describe('bad inputs to the per-clip stages: stable codes, nothing written', () 
     const key = requestKeys(id).input('source.mp4');
     await h.store.put(key, 'not a video at all');
     await expectRefused(
-      id,
-      () => runStageOnce(cutClips, { request_id: id, source_key: key, clips: CLIPS }, h.deps()),
+      () =>
+        runStageOnce(
+          cutClips,
+          { namespace: 'default', request_id: id, source_key: key, clips: CLIPS },
+          h.deps(),
+        ),
       'UNREADABLE_MEDIA',
     );
     const sampleInput = {
+      namespace: 'default',
       request_id: id,
       clip: 0,
       video_key: key,
       duration_s: 2,
       params: resolveProfile('default').frames,
     };
-    await expectRefused(id, () => runStageOnce(sampleFrames, sampleInput, h.deps()), 'UNREADABLE_MEDIA');
+    await expectRefused(() => runStageOnce(sampleFrames, sampleInput, h.deps()), 'UNREADABLE_MEDIA');
   });
 
   it('transcode-clip: a range past the end of the piece → CLIP_OUT_OF_RANGE', async () => {
@@ -170,14 +185,22 @@ describe('bad inputs to the per-clip stages: stable codes, nothing written', () 
     const sourceKey = requestKeys(id).input('source.mp4');
     await h.store.put(sourceKey, await readFile(video.path));
     const { pieces } = (
-      await runStageOnce(cutClips, { request_id: id, source_key: sourceKey, clips: [CLIPS[0]!] }, h.deps())
+      await runStageOnce(
+        cutClips,
+        { namespace: 'default', request_id: id, source_key: sourceKey, clips: [CLIPS[0]!] },
+        h.deps(),
+      )
     ).manifest.output;
     const input = {
-      ...transcodeInputOf(id, pieces[0]!, resolveProfile('fast').transcode),
+      ...transcodeInputOf(
+        { namespace: 'default', request_id: id },
+        pieces[0]!,
+        resolveProfile('fast').transcode,
+      ),
       offset_s: 60,
       duration_s: 2,
     };
-    await expectRefused(id, () => runStageOnce(transcodeClip, input, h.deps()), 'CLIP_OUT_OF_RANGE');
+    await expectRefused(() => runStageOnce(transcodeClip, input, h.deps()), 'CLIP_OUT_OF_RANGE');
   });
 });
 
@@ -189,14 +212,26 @@ describe('a source without audio', () => {
     const { pieces } = (
       await runStageOnce(
         cutClips,
-        { request_id: id, source_key: sourceKey, clips: [{ index: 0, start: 1, end: 3.5 }] },
+        {
+          namespace: 'default',
+          request_id: id,
+          source_key: sourceKey,
+          clips: [{ index: 0, start: 1, end: 3.5 }],
+        },
         h.deps(),
       )
     ).manifest.output;
     const out = (
       await runStageOnce(
         transcodeClip,
-        { ...transcodeInputOf(id, pieces[0]!, resolveProfile('fast').transcode), duration_s: 2.5 },
+        {
+          ...transcodeInputOf(
+            { namespace: 'default', request_id: id },
+            pieces[0]!,
+            resolveProfile('fast').transcode,
+          ),
+          duration_s: 2.5,
+        },
         h.deps(),
       )
     ).manifest.output;

@@ -54,7 +54,11 @@ describe('extract-audio: a video without an audio track', () => {
   it('writes a silent 16 kHz mono track of the video length and reports has_audio=false', async () => {
     const id = 'req-noaudio';
     const key = await upload(id, await videoWithoutAudio({ durationS: 6 }));
-    const { manifest } = await runStageOnce(extractAudio, { request_id: id, source_key: key }, h.deps());
+    const { manifest } = await runStageOnce(
+      extractAudio,
+      { namespace: 'default', request_id: id, source_key: key },
+      h.deps(),
+    );
     expect(manifest.output.has_audio).toBe(false);
     expect(manifest.output.probe.audio).toBeNull();
     const wav = join(h.dir, 'silent.wav');
@@ -68,6 +72,7 @@ describe('extract-audio: a video without an audio track', () => {
     const segmented = await runStageOnce(
       segmentSpeech,
       {
+        namespace: 'default',
         request_id: id,
         audio_key: manifest.output.audio_key,
         duration_s: manifest.output.probe.duration_s,
@@ -135,9 +140,12 @@ describe('extract-audio: bad inputs fail with a stable, non-retryable code and w
     it(`${name} → ${code}`, async () => {
       const id = `req-bad-${i}`;
       const key = await upload(id, await make());
-      const prefix = requestKeys(id).prefix;
-      const before = await listKeys(h.store, prefix);
-      const error = await runStageOnce(extractAudio, { request_id: id, source_key: key }, h.deps()).then(
+      const before = await listKeys(h.store, '');
+      const error = await runStageOnce(
+        extractAudio,
+        { namespace: 'default', request_id: id, source_key: key },
+        h.deps(),
+      ).then(
         () => undefined,
         (err: unknown) => err,
       );
@@ -146,45 +154,55 @@ describe('extract-audio: bad inputs fail with a stable, non-retryable code and w
       expect((error as ClipseekError).status).toBeGreaterThanOrEqual(400);
       expect((error as ClipseekError).status).toBeLessThan(500);
       expect(JSON.stringify((error as ClipseekError).details)).not.toContain('root:x:0:0');
-      expect(await listKeys(h.store, prefix)).toEqual(before);
+      expect(await listKeys(h.store, '')).toEqual(before);
     });
   });
 
   it('a missing source is NOT_FOUND-like (404) and writes nothing', async () => {
     const id = 'req-missing';
+    const before = await listKeys(h.store, '');
     const error = await runStageOnce(
       extractAudio,
-      { request_id: id, source_key: requestKeys(id).input('nothing.mp4') },
+      { namespace: 'default', request_id: id, source_key: requestKeys(id).input('nothing.mp4') },
       h.deps(),
     ).catch((err: unknown) => err);
     expect(error).toMatchObject({ code: 'SOURCE_NOT_FOUND', status: 404, retryable: false });
-    expect(await listKeys(h.store, requestKeys(id).prefix)).toEqual([]);
+    expect(await listKeys(h.store, '')).toEqual(before);
   });
 });
 
 describe('extract-audio: idempotency', () => {
-  it('a second call with the same input returns the same manifest and starts no ffmpeg', async () => {
+  it('a second call with the same input, from any request, returns the same manifest and starts no ffmpeg', async () => {
     const id = 'req-idem';
     const key = await upload(id, (await speechVideo()).path);
     const counter = countingRunner(h.ffmpeg);
     const first = await runStageOnce(
       extractAudio,
-      { request_id: id, source_key: key },
+      { namespace: 'default', request_id: id, source_key: key },
       h.deps(counter.runner),
     );
     expect(first.reused).toBe(false);
     const afterFirst = counter.calls();
     expect(afterFirst).toBeGreaterThan(0);
-    const keysAfterFirst = await listKeys(h.store, requestKeys(id).prefix);
+    const keysAfterFirst = await listKeys(h.store, '');
 
     const second = await runStageOnce(
       extractAudio,
-      { request_id: id, source_key: key },
+      { namespace: 'default', request_id: id, source_key: key },
       h.deps(counter.runner),
     );
     expect(second.reused).toBe(true);
     expect(second.manifest).toEqual(first.manifest);
     expect(counter.calls()).toBe(afterFirst);
-    expect(await listKeys(h.store, requestKeys(id).prefix)).toEqual(keysAfterFirst);
+    expect(await listKeys(h.store, '')).toEqual(keysAfterFirst);
+
+    // Another request on the same source shares the results: the same manifest, no ffmpeg.
+    const other = await runStageOnce(
+      extractAudio,
+      { namespace: 'default', request_id: 'req-idem-other', source_key: key },
+      h.deps(counter.runner),
+    );
+    expect(other).toEqual({ manifest: first.manifest, reused: true });
+    expect(counter.calls()).toBe(afterFirst);
   });
 });

@@ -34,11 +34,14 @@ async function throughTheStages(id: string, file: string, clips?: ClipBoundary[]
   const sourceKey = requestKeys(id).input('source');
   await h.store.put(sourceKey, await readFile(file));
   const run = <T>(p: Promise<{ manifest: { output: T } }>) => p.then((r) => r.manifest.output);
-  const audio = await run(runStageOnce(extractAudio, { request_id: id, source_key: sourceKey }, h.deps()));
+  const audio = await run(
+    runStageOnce(extractAudio, { namespace: 'default', request_id: id, source_key: sourceKey }, h.deps()),
+  );
   const segments = await run(
     runStageOnce(
       segmentSpeech,
       {
+        namespace: 'default',
         request_id: id,
         audio_key: audio.audio_key,
         duration_s: audio.probe.duration_s,
@@ -50,19 +53,24 @@ async function throughTheStages(id: string, file: string, clips?: ClipBoundary[]
   const { pieces } = await run(
     runStageOnce(
       cutClips,
-      { request_id: id, source_key: sourceKey, clips: clips ?? segments.clips },
+      { namespace: 'default', request_id: id, source_key: sourceKey, clips: clips ?? segments.clips },
       h.deps(),
     ),
   );
   const clipsOut = [];
   for (const piece of pieces) {
     const rendition = await run(
-      runStageOnce(transcodeClip, transcodeInputOf(id, piece, profile.transcode), h.deps()),
+      runStageOnce(
+        transcodeClip,
+        transcodeInputOf({ namespace: 'default', request_id: id }, piece, profile.transcode),
+        h.deps(),
+      ),
     );
     const frames = await run(
       runStageOnce(
         sampleFrames,
         {
+          namespace: 'default',
           request_id: id,
           clip: piece.index,
           video_key: rendition.video_key,
@@ -145,11 +153,15 @@ describe('H.264 with B-frames in AVI', () => {
     const id = 'req-h264-avi';
     const sourceKey = requestKeys(id).input('source.avi');
     await h.store.put(sourceKey, await readFile(await h264BFramesAvi()));
-    const before = await listKeys(h.store, requestKeys(id).prefix);
+    const before = await listKeys(h.store, '');
     const clips = [{ index: 0, start: 1, end: 3 }];
     await expect(
-      runStageOnce(cutClips, { request_id: id, source_key: sourceKey, clips }, h.deps()),
+      runStageOnce(
+        cutClips,
+        { namespace: 'default', request_id: id, source_key: sourceKey, clips },
+        h.deps(),
+      ),
     ).rejects.toMatchObject({ code: 'MISSING_TIMESTAMPS', status: 422, retryable: false });
-    expect(await listKeys(h.store, requestKeys(id).prefix)).toEqual(before);
+    expect(await listKeys(h.store, '')).toEqual(before);
   });
 });

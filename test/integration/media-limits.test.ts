@@ -44,15 +44,15 @@ async function upload(id: string, path: string): Promise<string> {
   return key;
 }
 
-/** Runs `run`, expects MEDIA_LIMITS_EXCEEDED (non-retryable, 422) and nothing new under the request. */
-async function expectLimitsExceeded(id: string, run: () => Promise<unknown>) {
-  const before = await listKeys(h.store, requestKeys(id).prefix);
+/** Runs `run`, expects MEDIA_LIMITS_EXCEEDED (non-retryable, 422) and nothing new in the bucket. */
+async function expectLimitsExceeded(run: () => Promise<unknown>) {
+  const before = await listKeys(h.store, '');
   const error = await run().then(
     () => undefined,
     (err: unknown) => err,
   );
   expect(error).toMatchObject({ code: 'MEDIA_LIMITS_EXCEEDED', status: 422, retryable: false });
-  expect(await listKeys(h.store, requestKeys(id).prefix)).toEqual(before);
+  expect(await listKeys(h.store, '')).toEqual(before);
   return error as { details: Record<string, unknown> };
 }
 
@@ -107,15 +107,19 @@ describe('cut-clips: the keyframe listing is bounded by what the video really ho
     const id = 'req-limits-packets';
     const sourceKey = await upload(id, manyPackets);
     const limits = { ...MEDIA_LIMITS, maxVideoPackets: PACKET_LIMIT };
-    const error = await expectLimitsExceeded(id, () =>
-      runStageOnce(cutClips, { request_id: id, source_key: sourceKey, clips }, { ...h.deps(), limits }),
+    const error = await expectLimitsExceeded(() =>
+      runStageOnce(
+        cutClips,
+        { namespace: 'default', request_id: id, source_key: sourceKey, clips },
+        { ...h.deps(), limits },
+      ),
     );
     expect(error.details).toMatchObject({ max_packets: PACKET_LIMIT });
 
     // Control: within the default limits the same file is cut.
     const { manifest } = await runStageOnce(
       cutClips,
-      { request_id: id, source_key: sourceKey, clips },
+      { namespace: 'default', request_id: id, source_key: sourceKey, clips },
       h.deps(),
     );
     expect(manifest.output.pieces).toHaveLength(1);
@@ -124,8 +128,12 @@ describe('cut-clips: the keyframe listing is bounded by what the video really ho
   it('video far past the duration its header declares → MEDIA_LIMITS_EXCEEDED, without reading it all', async () => {
     const id = 'req-limits-understated';
     const sourceKey = await upload(id, understated);
-    const error = await expectLimitsExceeded(id, () =>
-      runStageOnce(cutClips, { request_id: id, source_key: sourceKey, clips }, h.deps()),
+    const error = await expectLimitsExceeded(() =>
+      runStageOnce(
+        cutClips,
+        { namespace: 'default', request_id: id, source_key: sourceKey, clips },
+        h.deps(),
+      ),
     );
     // Stopped soon after the declared 5 s, not at the end (50 s): by the packet budget of
     // 5 s (+ slack) at 240 fps, or at the first packet past them, whichever comes first.
@@ -137,9 +145,10 @@ describe('cut-clips: the keyframe listing is bounded by what the video really ho
 describe('frames larger than the limit are refused by the decoder', () => {
   it('transcode-clip: one 8000×8000 frame among 64×48 ones (the header says 64×48) → MEDIA_LIMITS_EXCEEDED', async () => {
     const id = 'req-limits-big-frame';
-    const pieceKey = requestKeys(id).stageFile('cut-clips', 'piece-0000.mkv');
+    const pieceKey = requestKeys(id).input('piece-0000.mkv');
     await h.store.put(pieceKey, await readFile(await oversizedFrameMkv(files, 'middle')));
     const input = {
+      namespace: 'default',
       request_id: id,
       clip: 0,
       piece_key: pieceKey,
@@ -149,7 +158,7 @@ describe('frames larger than the limit are refused by the decoder', () => {
       duration_s: 3.5,
       params: resolveProfile('fast').transcode,
     };
-    const error = await expectLimitsExceeded(id, () => runStageOnce(transcodeClip, input, h.deps()));
+    const error = await expectLimitsExceeded(() => runStageOnce(transcodeClip, input, h.deps()));
     expect(error.details).toMatchObject({ frame_width: 8000, frame_height: 8000, max_pixels: 7680 * 4320 });
   });
 
@@ -167,12 +176,12 @@ describe('frames larger than the limit are refused by the decoder', () => {
 describe('decoding stops at the duration accepted', () => {
   it('sample-frames samples no further than the duration it is given, whatever the file holds', async () => {
     const id = 'req-limits-sample';
-    const key = requestKeys(id).stageFile('transcode-clip', 'clip.mp4', 0);
+    const key = requestKeys(id).input('clip.mp4');
     await h.store.put(key, await readFile(await videoWithoutAudio({ durationS: 12 })));
     const params = { ...resolveProfile('default').frames, fps: 2 };
     const { manifest } = await runStageOnce(
       sampleFrames,
-      { request_id: id, clip: 0, video_key: key, duration_s: 1, params },
+      { namespace: 'default', request_id: id, clip: 0, video_key: key, duration_s: 1, params },
       h.deps(),
     );
     expect(manifest.output.frames.length).toBeLessThanOrEqual(Math.ceil(contentEndS(1) * params.fps) + 1);

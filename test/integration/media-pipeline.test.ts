@@ -61,13 +61,19 @@ afterAll(() => h.cleanup());
 const sourceKey = () => requestKeys(REQUEST).input('source.mp4');
 
 async function extracted() {
-  return (await runStageOnce(extractAudio, { request_id: REQUEST, source_key: sourceKey() }, h.deps()))
-    .manifest.output;
+  return (
+    await runStageOnce(
+      extractAudio,
+      { namespace: 'default', request_id: REQUEST, source_key: sourceKey() },
+      h.deps(),
+    )
+  ).manifest.output;
 }
 
 async function segmented() {
   const audio = await extracted();
   const input = {
+    namespace: 'default',
     request_id: REQUEST,
     audio_key: audio.audio_key,
     duration_s: audio.probe.duration_s,
@@ -78,8 +84,13 @@ async function segmented() {
 
 async function cut() {
   const { clips } = await segmented();
-  return (await runStageOnce(cutClips, { request_id: REQUEST, source_key: sourceKey(), clips }, h.deps()))
-    .manifest.output;
+  return (
+    await runStageOnce(
+      cutClips,
+      { namespace: 'default', request_id: REQUEST, source_key: sourceKey(), clips },
+      h.deps(),
+    )
+  ).manifest.output;
 }
 
 async function localCopy(key: string, name: string): Promise<string> {
@@ -197,7 +208,10 @@ describe('transcode-clip', () => {
       const out = (
         await runStageOnce(
           transcodeClip,
-          transcodeInputOf(REQUEST, piece, { ...profile.transcode, height: 180 }),
+          transcodeInputOf({ namespace: 'default', request_id: REQUEST }, piece, {
+            ...profile.transcode,
+            height: 180,
+          }),
           h.deps(),
         )
       ).manifest.output;
@@ -237,7 +251,10 @@ describe('sample-frames', () => {
     const transcode = (
       await runStageOnce(
         transcodeClip,
-        transcodeInputOf(REQUEST, piece, { ...profile.transcode, height: 180 }),
+        transcodeInputOf({ namespace: 'default', request_id: REQUEST }, piece, {
+          ...profile.transcode,
+          height: 180,
+        }),
         h.deps(),
       )
     ).manifest.output;
@@ -247,6 +264,7 @@ describe('sample-frames', () => {
         await runStageOnce(
           sampleFrames,
           {
+            namespace: 'default',
             request_id: `${REQUEST}-fps${String(fps).replace('.', '_')}`,
             clip: piece.index,
             video_key: transcode.video_key,
@@ -279,9 +297,13 @@ describe('idempotency', () => {
     const { clips } = await segmented();
     const { pieces } = await cut();
     const piece = pieces[0]!;
-    const transcodeInput = transcodeInputOf(REQUEST, piece, { ...profile.transcode, height: 180 });
+    const transcodeInput = transcodeInputOf({ namespace: 'default', request_id: REQUEST }, piece, {
+      ...profile.transcode,
+      height: 180,
+    });
     const rendition = (await runStageOnce(transcodeClip, transcodeInput, h.deps())).manifest.output;
     const sampleInput = {
+      namespace: 'default',
       request_id: REQUEST,
       clip: piece.index,
       video_key: rendition.video_key,
@@ -289,14 +311,20 @@ describe('idempotency', () => {
       params: profile.frames,
     };
     const first = await runStageOnce(sampleFrames, sampleInput, h.deps());
-    const keysBefore = await listKeys(h.store, requestKeys(REQUEST).prefix);
+    const keysBefore = await listKeys(h.store, '');
 
     const calls = [
-      () => runStageOnce(extractAudio, { request_id: REQUEST, source_key: sourceKey() }, deps),
+      () =>
+        runStageOnce(
+          extractAudio,
+          { namespace: 'default', request_id: REQUEST, source_key: sourceKey() },
+          deps,
+        ),
       () =>
         runStageOnce(
           segmentSpeech,
           {
+            namespace: 'default',
             request_id: REQUEST,
             audio_key: audio.audio_key,
             duration_s: audio.probe.duration_s,
@@ -304,14 +332,19 @@ describe('idempotency', () => {
           },
           deps,
         ),
-      () => runStageOnce(cutClips, { request_id: REQUEST, source_key: sourceKey(), clips }, deps),
+      () =>
+        runStageOnce(
+          cutClips,
+          { namespace: 'default', request_id: REQUEST, source_key: sourceKey(), clips },
+          deps,
+        ),
       () => runStageOnce(transcodeClip, transcodeInput, deps),
       () => runStageOnce(sampleFrames, sampleInput, deps),
     ];
     for (const call of calls) expect((await call()).reused).toBe(true);
     expect((await runStageOnce(sampleFrames, sampleInput, deps)).manifest).toEqual(first.manifest);
     expect(counter.calls()).toBe(0);
-    expect(await listKeys(h.store, requestKeys(REQUEST).prefix)).toEqual(keysBefore);
+    expect(await listKeys(h.store, '')).toEqual(keysBefore);
 
     // A changed input is new work: the stage runs again.
     await runStageOnce(sampleFrames, { ...sampleInput, params: { ...profile.frames, fps: 0.5 } }, deps);

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { FinalResult } from '../../common/contracts/final.js';
 import { SearchResult, VideoIndexDocument } from '../../common/contracts/video-index.js';
-import { requestKeys, videoIndexKeys } from '../../common/keys.js';
+import { videoIndexKeys } from '../../common/keys.js';
 import { readState } from '../../common/state/state-store.js';
 import { orchestratorHandler } from '../../functions/orchestrator/routes.js';
 import type { OrchestratorService } from '../../functions/orchestrator/service.js';
@@ -78,18 +78,22 @@ describe('the video index document a finished request writes', () => {
     expect(doc!.clips[1]!.labels).toEqual([
       { label: 'car', best_score: 0.9, ranges: [[2, 6]], frames: 4, seen: [[2, 0.9]] },
     ]);
-    // Its results are the folders of the tasks' manifests; its size, theirs and the source's.
-    const dirs = Object.values(state.tasks).map((t) => t.manifest!.replace(/\/manifest\.json$/, ''));
-    expect(doc!.results).toEqual([...new Set(dirs)].sort());
-    let bytes = 0;
-    for await (const o of h.store.listAll(requestKeys(final.request_id).prefix))
-      if (!o.key.includes('/metadata/')) bytes += o.size;
-    expect(doc!.stored_bytes).toBe(bytes);
+    // Its results are the folders of the shared results it is made of: the tasks' (not copy-source's
+    // record, the request's own) and the source's; its size, the bytes under them.
     const copied = (
       await h.store.getJson<{ output: { source_key: string; sha256: string } }>(
         state.tasks['copy-source']!.manifest!,
       )
     ).value.output;
+    const dirs = Object.entries(state.tasks)
+      .filter(([key]) => key !== 'copy-source')
+      .map(([, t]) => t.manifest!.replace(/\/manifest\.json$/, ''));
+    dirs.push(copied.source_key.slice(0, copied.source_key.lastIndexOf('/')));
+    expect(doc!.results).toEqual([...new Set(dirs)].sort());
+    expect(doc!.results.every((dir) => dir.startsWith('results/tenant-a/'))).toBe(true);
+    let bytes = 0;
+    for await (const o of h.store.listAll('results/tenant-a/')) bytes += o.size;
+    expect(doc!.stored_bytes).toBe(bytes);
     expect(doc!.video.size_bytes).toBe((await h.store.head(copied.source_key))!.size);
     expect(doc!.video.sha256).toBe(
       createHash('sha256')

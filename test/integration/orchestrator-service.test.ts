@@ -6,13 +6,13 @@ import { Webhook } from 'standardwebhooks';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FinalResult } from '../../common/contracts/final.js';
 import { RequestState } from '../../common/contracts/state.js';
-import { indexKeys, requestKeys } from '../../common/keys.js';
+import { indexKeys, requestKeys, resultKeys } from '../../common/keys.js';
 import { loadManifest } from '../../common/manifests.js';
 import { defineStage } from '../../common/stage.js';
 import { readState, updateState } from '../../common/state/state-store.js';
 import { toHttp } from '../../functions/orchestrator/respond.js';
 import type { Outcome } from '../../functions/orchestrator/service.js';
-import { type Harness, makeHarness } from '../helpers/orchestrator-harness.js';
+import { finalOf, type Harness, makeHarness, waitFor } from '../helpers/orchestrator-harness.js';
 
 const submit = {
   video_uri: 'store://uploads/video.mp4',
@@ -26,11 +26,6 @@ beforeEach(async () => {
   h = await makeHarness();
 });
 afterEach(() => h.cleanup());
-
-function finalOf(outcome: Outcome) {
-  if (outcome.kind !== 'final') throw new Error(`expected a final result, got ${JSON.stringify(outcome)}`);
-  return outcome.result;
-}
 
 /** What the caller is answered over HTTP (respond.ts): its status and error code. */
 function answered(outcome: Outcome) {
@@ -59,17 +54,21 @@ describe('orchestrator service over a real folder store', () => {
     expect(h.gateway.invocations.size).toBe(ALL_TASKS);
     expect(h.gateway.repeated()).toEqual([]);
     expect(await h.store.head(indexKeys.active(result.request_id))).toBeUndefined();
-    expect(await h.store.head(requestKeys(result.request_id).input('source.mp4'))).toBeDefined();
+    // The source is where its content names it; the request's staging copy is gone.
+    expect(result.source?.key).toMatch(/^results\/default\/copy-source\/[0-9a-f]{64}\/source\.mp4$/);
+    expect(await h.store.head(result.source!.key)).toBeDefined();
+    expect(await h.store.head(requestKeys(result.request_id).input('source.mp4'))).toBeUndefined();
   });
 
   it('records the source copy as a task: its manifest names the copy, its exact sha256, size and name', async () => {
     const result = finalOf(await h.service().submit(submit, undefined));
     const bytes = await h.store.getBytes('uploads/video.mp4');
     const keys = requestKeys(result.request_id);
-    const manifest = await loadManifest(h.store, 'copy-source', result.request_id, undefined);
+    const manifest = await loadManifest(h.store, 'copy-source', keys.localManifest('copy-source'));
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
     expect(manifest.output).toEqual({
-      source_key: keys.input('source.mp4'),
-      sha256: createHash('sha256').update(bytes).digest('hex'),
+      source_key: resultKeys('default', 'copy-source', sha256).file('source.mp4'),
+      sha256,
       size_bytes: bytes.length,
       name: 'video.mp4',
     });
@@ -77,9 +76,9 @@ describe('orchestrator service over a real folder store', () => {
     expect((await stateOf(result.request_id)).tasks['copy-source']).toMatchObject({
       status: 'SUCCEEDED',
       attempts: 1,
-      manifest: keys.manifest('copy-source'),
+      manifest: keys.localManifest('copy-source'),
     });
-    expect(result.source?.key).toBe(keys.input('source.mp4'));
+    expect(result.source?.key).toBe(manifest.output.source_key);
   });
 
   it('bad input writes nothing at all', async () => {
@@ -153,14 +152,19 @@ describe('orchestrator service over a real folder store', () => {
     expect(full.coverage).toEqual(whole);
     expect((await stateOf(full.request_id)).coverage).toEqual(whole);
 
+    // Another video (the same one's results are shared: nothing would run, nothing fail).
+    await h.store.put('uploads/other.mp4', Buffer.from('another video'));
     h.gateway.faults.set('transcode-clip/0000', ['reject']);
     const partial = finalOf(
-      await h
-        .service()
-        .submit(
-          { ...submit, request_id: 'partial', overrides: { run: { tolerated_clip_failures: 1 } } },
-          undefined,
-        ),
+      await h.service().submit(
+        {
+          ...submit,
+          video_uri: 'store://uploads/other.mp4',
+          request_id: 'partial',
+          overrides: { run: { tolerated_clip_failures: 1 } },
+        },
+        undefined,
+      ),
     );
     const part = { duration_s: 30, analysed_s: 20, ratio: 0.667, unanalysed: [[0, 10]] };
     expect(partial.coverage).toEqual(part);
@@ -188,8 +192,14 @@ describe('orchestrator service over a real folder store', () => {
     expect(seen).toMatchObject({ answerable: true });
     expect(seen.note).toBeUndefined();
     delete h.gateway.stages['transcribe-clip'];
+    await h.store.put('uploads/spoken.mp4', Buffer.from('a video with speech'));
     const spoken = finalOf(
-      await h.service().submit({ ...submit, request_id: 'spoken', query: 'a box' }, undefined),
+      await h
+        .service()
+        .submit(
+          { ...submit, video_uri: 'store://uploads/spoken.mp4', request_id: 'spoken', query: 'a box' },
+          undefined,
+        ),
     );
     expect(spoken).toMatchObject({ answerable: true, matches: [] });
   });
@@ -449,9 +459,10 @@ describe('orchestrator service over a real folder store', () => {
         await h.service().submit({ ...submit, video_uri: `${base}/video.mp4` }, undefined),
       );
       expect(result.status).toBe('SUCCEEDED');
-      const copied = await h.store.getBytes(requestKeys(result.request_id).input('source.mp4'));
+      const manifest = requestKeys(result.request_id).localManifest('copy-source');
+      const { output } = await loadManifest(h.store, 'copy-source', manifest);
+      const copied = await h.store.getBytes(output.source_key);
       expect(copied.toString()).toBe('fake video bytes');
-      const { output } = await loadManifest(h.store, 'copy-source', result.request_id, undefined);
       expect(output).toMatchObject({
         sha256: createHash('sha256').update('fake video bytes').digest('hex'),
         size_bytes: 16,
@@ -459,7 +470,7 @@ describe('orchestrator service over a real folder store', () => {
       });
     });
 
-    it('a resumed request adopts the copy a dead driver finished, and does not fetch the source again', async () => {
+    it('a resumed request reuses the copy a dead driver finished, and does not fetch the source again', async () => {
       h.gateway.faults.set('extract-audio', ['hang']);
       const crash = new AbortController();
       const body = { ...submit, video_uri: `${base}/video.mp4`, request_id: 'copied-then-died' };
@@ -478,7 +489,7 @@ describe('orchestrator service over a real folder store', () => {
       expect(hits.get('/video.mp4')).toBe(1);
       expect((await stateOf('copied-then-died')).tasks['copy-source']).toMatchObject({
         status: 'SUCCEEDED',
-        adopted: true,
+        reused: true,
         attempts: 1,
       });
     });
@@ -585,10 +596,14 @@ describe('orchestrator service over a real folder store', () => {
       expect(other).toMatchObject({ kind: 'status', httpStatus: 202 });
       expect(finalOf(await running).status).toBe('SUCCEEDED');
       expect(hits.get('/slow.mp4')).toBe(1);
-      const copied = await h.store.getBytes(requestKeys('slow').input('source.mp4'));
+      const { output } = await loadManifest(
+        h.store,
+        'copy-source',
+        requestKeys('slow').localManifest('copy-source'),
+      );
+      const copied = await h.store.getBytes(output.source_key);
       expect(copied.toString()).toBe('fake video bytes'.repeat(20));
       // Hashed across the 20 pieces it arrived in, as they streamed in.
-      const { output } = await loadManifest(h.store, 'copy-source', 'slow', undefined);
       expect(output.sha256).toBe(createHash('sha256').update(copied).digest('hex'));
     });
 
@@ -682,16 +697,6 @@ async function snapshot(): Promise<Record<string, string>> {
   const objects: Record<string, string> = {};
   for await (const o of h.store.listAll('')) objects[o.key] = o.etag;
   return objects;
-}
-
-async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 5000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > until) throw new Error('waitFor timed out');
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 /** A loopback port nothing listens on (connection refused). */

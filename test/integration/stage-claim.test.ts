@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { requestKeys } from '../../common/keys.js';
+import { taskResults } from '../../common/manifests.js';
 import { PROFILES } from '../../common/profiles.js';
 import { defineStage, runStageOnce } from '../../common/stage.js';
 import { FolderStore } from '../../common/storage/folder-store.js';
@@ -32,8 +32,9 @@ const slowSegment = defineStage({
   },
 });
 const input = {
+  namespace: 'default',
   request_id: 'r_claim',
-  audio_key: 'requests/r_claim/extract-audio/audio.wav',
+  audio_key: 'results/default/extract-audio/abc/audio.wav',
   duration_s: 5,
   params: PROFILES.default.segment,
 };
@@ -44,7 +45,7 @@ const deps = (claimTtlMs = 15_000) => ({
   now: () => new Date(),
   claimTtlMs,
 });
-const claimKey = requestKeys('r_claim').stageFile('segment-speech', 'claim.json');
+const claimKey = taskResults('segment-speech', input)!.keys.claim;
 
 describe('stage single flight', () => {
   it('two concurrent calls for one task run the work once and answer the same manifest', async () => {
@@ -57,6 +58,30 @@ describe('stage single flight', () => {
     expect(a.manifest).toEqual(b.manifest);
     expect([a.reused, b.reused].sort()).toEqual([false, true]);
     expect(await store.head(claimKey)).toBeUndefined();
+  });
+
+  it('two requests at once on the same task run it once: the claim is the digest, not the request', async () => {
+    runs = 0;
+    const [a, b] = await Promise.all([
+      runStageOnce(slowSegment, input, deps()),
+      runStageOnce(slowSegment, { ...input, request_id: 'r_claim_other' }, deps()),
+    ]);
+    expect(runs).toBe(1);
+    expect(a.manifest).toEqual(b.manifest);
+    expect([a.reused, b.reused].sort()).toEqual([false, true]);
+    // A later request reuses the manifest without waiting or running.
+    expect((await runStageOnce(slowSegment, { ...input, request_id: 'r_claim_third' }, deps())).reused).toBe(
+      true,
+    );
+    expect(runs).toBe(1);
+  });
+
+  it('another namespace shares nothing: the same task runs again there', async () => {
+    runs = 0;
+    await runStageOnce(slowSegment, input, deps());
+    const other = await runStageOnce(slowSegment, { ...input, namespace: 'tenant-b' }, deps());
+    expect(other.reused).toBe(false);
+    expect(runs).toBe(2);
   });
 
   it('takes over a claim whose holder died (not renewed past its TTL)', async () => {

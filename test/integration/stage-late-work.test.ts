@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { indexKeys, requestKeys } from '../../common/keys.js';
-import { manifestKey } from '../../common/manifests.js';
+import { indexKeys } from '../../common/keys.js';
+import { taskResults } from '../../common/manifests.js';
 import { defineStage, runStageOnce } from '../../common/stage.js';
 import { createState } from '../../common/state/state-store.js';
 import { FolderStore } from '../../common/storage/folder-store.js';
@@ -20,10 +20,24 @@ import { makeState } from '../helpers/state.js';
 
 const ID = 'r_late';
 const CLIP = 0;
-const keys = requestKeys(ID);
-const videoKey = keys.stageFile('transcode-clip', 'clip.mp4', CLIP);
-const audioKey = keys.stageFile('transcode-clip', 'clip.wav', CLIP);
-const claimKey = keys.stageFile('transcode-clip', 'claim.json', CLIP);
+
+const input = {
+  namespace: 'default',
+  request_id: ID,
+  clip: CLIP,
+  piece_key: 'results/default/cut-clips/abc/0000.mp4',
+  piece_start_s: 0,
+  piece_timestamp_s: 0,
+  offset_s: 0,
+  duration_s: 2,
+  has_audio: true,
+  params: { height: 240, preset: 'ultrafast' as const, crf: 32, audio_bitrate_k: 96 },
+};
+/** The task's results directory: its outputs, manifest and claim. */
+const task = taskResults('transcode-clip', input)!.keys;
+const videoKey = task.file('clip.mp4');
+const audioKey = task.file('clip.wav');
+const claimKey = task.claim;
 
 let dir: string;
 let store: FolderStore;
@@ -68,18 +82,6 @@ const slowTranscode = defineStage({
   },
 });
 
-const input = {
-  request_id: ID,
-  clip: CLIP,
-  piece_key: keys.stageFile('cut-clips', '0000.mp4'),
-  piece_start_s: 0,
-  piece_timestamp_s: 0,
-  offset_s: 0,
-  duration_s: 2,
-  has_audio: true,
-  params: { height: 240, preset: 'ultrafast' as const, crf: 32, audio_bitrate_k: 96 },
-};
-
 const deps = (over: { store?: ObjectStore; claimTtlMs?: number } = {}) => ({
   store,
   logger: pino({ level: 'silent' }),
@@ -108,7 +110,7 @@ describe('late stage work', () => {
     await finishRequest();
     resume();
     expect(await call).toMatchObject({ code: 'REQUEST_FINISHED', status: 409, retryable: false });
-    expect(await keysUnder(`${keys.root}/transcode-clip/`)).toEqual([]); // outputs, manifest, claim: none
+    expect(await keysUnder('results/')).toEqual([]); // outputs, manifest, claim: none
   });
 
   it('a call that arrives after its request finished does no work', async () => {
@@ -118,7 +120,7 @@ describe('late stage work', () => {
       code: 'REQUEST_FINISHED',
     });
     expect(runs).toBe(0);
-    expect(await keysUnder(`${keys.root}/transcode-clip/`)).toEqual([]);
+    expect(await keysUnder('results/')).toEqual([]);
   });
 
   it('a request that finishes while the manifest is written gets nothing', async () => {
@@ -129,7 +131,7 @@ describe('late stage work', () => {
         if (prop === 'put') {
           return async (key: string, ...rest: [never]) => {
             const written = await target.put(key, ...rest);
-            if (key === manifestKey('transcode-clip', ID, CLIP)) await finishRequest();
+            if (key === task.manifest) await finishRequest();
             return written;
           };
         }
@@ -140,7 +142,7 @@ describe('late stage work', () => {
     await expect(runStageOnce(slowTranscode, input, deps({ store: racing }))).rejects.toMatchObject({
       code: 'REQUEST_FINISHED',
     });
-    expect(await keysUnder(`${keys.root}/transcode-clip/`)).toEqual([]);
+    expect(await keysUnder('results/')).toEqual([]);
   });
 
   it('a call whose task was taken over stops, leaving the new owner its keys and claim', async () => {
@@ -161,7 +163,7 @@ describe('late stage work', () => {
     expect(await call).toMatchObject({ code: 'CLAIM_LOST', retryable: true });
     expect((await store.getBytes(videoKey)).toString()).toBe('video from the new owner');
     expect(await store.head(audioKey)).toBeUndefined();
-    expect(await store.head(manifestKey('transcode-clip', ID, CLIP))).toBeUndefined();
+    expect(await store.head(task.manifest)).toBeUndefined();
     expect((await store.getBytes(claimKey)).toString()).toBe(taker);
   });
 
@@ -170,8 +172,6 @@ describe('late stage work', () => {
     const { manifest, reused } = await runStageOnce(slowTranscode, input, deps());
     expect(reused).toBe(false);
     expect(manifest.output.video_key).toBe(videoKey);
-    expect((await keysUnder(`${keys.root}/transcode-clip/`)).sort()).toEqual(
-      [audioKey, videoKey, manifestKey('transcode-clip', ID, CLIP)].sort(),
-    );
+    expect((await keysUnder('results/')).sort()).toEqual([audioKey, videoKey, task.manifest].sort());
   });
 });

@@ -149,6 +149,7 @@ describe('HttpTranscriber (OpenAI-compatible /v1/audio/transcriptions)', () => {
     const { manifest } = await runStageOnce(
       transcribeClip,
       {
+        namespace: 'default',
         request_id: 'r_http',
         clip: 2,
         audio_key: 'requests/r_http/transcode-clip/0002/audio.wav',

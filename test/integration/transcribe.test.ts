@@ -80,7 +80,7 @@ async function transcribe(clip: number, wavPath: string): Promise<StageOutput<'t
   await store.put(audioKey, await readFile(wavPath));
   const { manifest } = await runStageOnce(
     transcribeClip,
-    { request_id: 'r_asr', clip, audio_key: audioKey, params: { language: 'en-us' } },
+    { namespace: 'default', request_id: 'r_asr', clip, audio_key: audioKey, params: { language: 'en-us' } },
     {
       transcriber,
       store,

@@ -22,6 +22,7 @@ const plain = styleFor(false, {});
 function state(overrides: Partial<RequestState> = {}): RequestState {
   const accepted = newRequestState({
     id: 'r_test',
+    namespace: 'default',
     profile: 'default',
     params: resolveProfile('default'),
     request: { video_uri: 'store://v.mp4', query: 'cars' },
@@ -74,6 +75,26 @@ describe('progress from state.json', () => {
     expect(renderLine({ requestId: 'r_test', state: s, elapsedMs: 1500 }, NOW)).toBe(
       `[1.5s] r_test RUNNING · ${Math.floor((100 * 7) / (8 + REQUEST_STAGES.length))} % · clips 1/2`,
     );
+  });
+
+  it("says how many of a stage's tasks were reused from results already in the bucket", () => {
+    const reused: TaskState = { ...ok, attempts: 0, reused: true };
+    const s = state({
+      clips: 2,
+      stages: {
+        'extract-audio': { status: 'SUCCEEDED', done: 1, failed: 0, total: 1 },
+        'transcode-clip': { status: 'RUNNING', done: 2, failed: 0, total: 2 },
+      },
+      tasks: { 'extract-audio': reused, 'transcode-clip/0000': reused, 'transcode-clip/0001': ok },
+    });
+    expect(stageRows(s).find((r) => r.stage === 'transcode-clip')).toMatchObject({ done: 2, reused: 1 });
+    const block = renderBlock({ requestId: 'r_test', state: s, elapsedMs: 0 }, NOW).join('\n');
+    expect(block).toContain('1/1 (1 reused)');
+    expect(block).toContain('2/2 (1 reused)');
+    expect(renderLine({ requestId: 'r_test', state: s, elapsedMs: 0 }, NOW)).toContain(
+      'extract-audio 1/1 (1 reused)',
+    );
+    expect(statusLines(s, NOW, plain).find((l) => l.includes('extract-audio'))).toMatch(/1\/1 +· 1 reused$/);
   });
 
   it('a request waiting out the backoff of its source copy is not stalled, and says why it waits', () => {

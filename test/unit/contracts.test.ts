@@ -40,11 +40,16 @@ const DIGEST = 'a'.repeat(64);
 
 const STAGE_SAMPLES: { [S in StageName]: { input: unknown; output: unknown } } = {
   'copy-source': {
-    input: { request_id: RID, video_uri: 'https://example.com/v.mp4' },
-    output: { source_key: k('input/source.mp4'), sha256: DIGEST, size_bytes: 4_812_331, name: 'v.mp4' },
+    input: { namespace: 'default', request_id: RID, video_uri: 'https://example.com/v.mp4' },
+    output: {
+      source_key: `results/default/copy-source/${DIGEST}/source.mp4`,
+      sha256: DIGEST,
+      size_bytes: 4_812_331,
+      name: 'v.mp4',
+    },
   },
   'extract-audio': {
-    input: { request_id: RID, source_key: k('input/video.mp4') },
+    input: { namespace: 'default', request_id: RID, source_key: k('input/video.mp4') },
     output: {
       probe: {
         format_name: 'mov,mp4,m4a,3gp,3g2,mj2',
@@ -59,6 +64,7 @@ const STAGE_SAMPLES: { [S in StageName]: { input: unknown; output: unknown } } =
   },
   'segment-speech': {
     input: {
+      namespace: 'default',
       request_id: RID,
       audio_key: k('extract-audio/audio.wav'),
       duration_s: 63.2,
@@ -78,6 +84,7 @@ const STAGE_SAMPLES: { [S in StageName]: { input: unknown; output: unknown } } =
   },
   'cut-clips': {
     input: {
+      namespace: 'default',
       request_id: RID,
       source_key: k('input/video.mp4'),
       clips: [{ index: 0, start: 0.15, end: 13.15 }],
@@ -99,6 +106,7 @@ const STAGE_SAMPLES: { [S in StageName]: { input: unknown; output: unknown } } =
   },
   'transcode-clip': {
     input: {
+      namespace: 'default',
       request_id: RID,
       clip: 0,
       piece_key: k('cut-clips/0000/piece.mp4'),
@@ -119,6 +127,7 @@ const STAGE_SAMPLES: { [S in StageName]: { input: unknown; output: unknown } } =
   },
   'transcribe-clip': {
     input: {
+      namespace: 'default',
       request_id: RID,
       clip: 0,
       audio_key: k('transcode-clip/0000/clip.wav'),
@@ -137,6 +146,7 @@ const STAGE_SAMPLES: { [S in StageName]: { input: unknown; output: unknown } } =
   },
   'sample-frames': {
     input: {
+      namespace: 'default',
       request_id: RID,
       clip: 0,
       video_key: k('transcode-clip/0000/clip.mp4'),
@@ -154,6 +164,7 @@ const STAGE_SAMPLES: { [S in StageName]: { input: unknown; output: unknown } } =
   },
   'detect-objects': {
     input: {
+      namespace: 'default',
       request_id: RID,
       clip: 0,
       frames: [{ key: k('sample-frames/0000/f0000.jpg'), t: 0 }],
@@ -230,6 +241,7 @@ const STATE = {
   created_at: T0,
   updated_at: T1,
   expires_at: '2026-03-02T12:00:00.000Z',
+  namespace: 'default',
   profile: 'default',
   params: PROFILES.default,
   request: {
@@ -248,7 +260,9 @@ const STATE = {
       attempts: 1,
       started_at: T0,
       finished_at: T1,
-      manifest: k('extract-audio/manifest.json'),
+      manifest: `results/default/extract-audio/${DIGEST}/manifest.json`,
+      digest: DIGEST,
+      reused: true,
     },
     'transcode-clip/0001': {
       status: 'PENDING',
@@ -276,7 +290,7 @@ const manifestOf = (stage: StageName) => ({
   stage,
   request_id: RID,
   clip: stage === 'extract-audio' || stage === 'segment-speech' || stage === 'cut-clips' ? null : 0,
-  input_digest: DIGEST,
+  digest: DIGEST,
   created_at: T0,
   duration_ms: 812,
   output: STAGE_SAMPLES[stage].output,
@@ -433,7 +447,7 @@ const CASES: Record<string, Case> = {
     anyType: ['output'],
     // The same checks as each stage's manifest (derived from it), but for the output.
     wrong: [
-      ['a bad digest', { ...manifestOf('cut-clips'), input_digest: 'abc' }],
+      ['a bad digest', { ...manifestOf('cut-clips'), digest: 'abc' }],
       ['an unknown stage', { ...manifestOf('cut-clips'), stage: 'read-minds' }],
     ],
   },
@@ -444,6 +458,8 @@ for (const stage of STAGE_NAMES) {
   const contract = STAGE_CONTRACTS[stage];
   const inputWrong: Array<[string, unknown]> = [
     ['a path-traversal request_id', { ...(input as object), request_id: '../other' }],
+    ['a path-traversal namespace', { ...(input as object), namespace: '../other' }],
+    ['an upper-case namespace', { ...(input as object), namespace: 'Tenant' }],
   ];
   for (const [field, value] of Object.entries(input as Record<string, unknown>)) {
     if (field.endsWith('_key')) {
@@ -467,7 +483,7 @@ for (const stage of STAGE_NAMES) {
     sample: manifest,
     wrong: [
       ['another stage name', { ...manifest, stage: stage === 'cut-clips' ? 'extract-audio' : 'cut-clips' }],
-      ['a bad digest', { ...manifest, input_digest: 'abc' }],
+      ['a bad digest', { ...manifest, digest: 'abc' }],
       ['a future schema_version', { ...manifest, schema_version: 2 }],
       ['an output of the wrong shape', { ...manifest, output: { nope: true } }],
     ],

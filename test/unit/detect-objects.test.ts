@@ -178,7 +178,7 @@ describe('detect-objects stage (fake detector)', () => {
     const detector = new RedMeansCar();
     const { manifest } = await runStageOnce(
       detectObjects,
-      { request_id: 'r_unit', clip: 0, frames: frames(5), frame_interval_s: 2, params },
+      { namespace: 'default', request_id: 'r_unit', clip: 0, frames: frames(5), frame_interval_s: 2, params },
       deps(detector),
     );
     // 64×48 frames, letterboxed to 64×64 (8 rows of padding above and below).
@@ -208,6 +208,7 @@ describe('detect-objects stage (fake detector)', () => {
       runStageOnce(
         detectObjects,
         {
+          namespace: 'default',
           request_id: 'r_unit',
           clip: 1,
           frames: [{ key: 'requests/r_unit/sample-frames/0000/broken.jpg', t: 0 }],
@@ -225,7 +226,14 @@ describe('detect-objects stage (fake detector)', () => {
     await expect(
       runStageOnce(
         detectObjects,
-        { request_id: 'r_unit', clip: 2, frames: frames(2), frame_interval_s: 1, params },
+        {
+          namespace: 'default',
+          request_id: 'r_unit',
+          clip: 2,
+          frames: frames(2),
+          frame_interval_s: 1,
+          params,
+        },
         { ...deps(new RedMeansCar()), signal: controller.signal },
       ),
     ).rejects.toMatchObject({ code: 'CANCELLED' });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../common/errors.js';
-import { clipId, requestKeys } from '../../common/keys.js';
+import { clipId, requestKeys, resultKeys, resultsPrefix } from '../../common/keys.js';
 import { assertValidKey, assertValidPrefix, REQUEST_ID_PATTERN } from '../../common/storage/keys.js';
 
 const VALID = [
@@ -82,11 +82,16 @@ describe('requestKeys', () => {
     expect(k.state).toBe('requests/req-1/metadata/state.json');
     expect(k.final).toBe('requests/req-1/metadata/final.json');
     expect(k.input('video.mp4')).toBe('requests/req-1/input/video.mp4');
-    expect(k.manifest('transcode-clip', 3)).toBe('requests/req-1/transcode-clip/0003/manifest.json');
-    expect(k.manifest('extract-audio')).toBe('requests/req-1/extract-audio/manifest.json');
-    for (const key of [k.state, k.final, k.input('a.mp4'), k.stageFile('sample-frames', 'f.jpg', 12)]) {
-      expect(assertValidKey(key)).toBe(key);
-    }
+    for (const key of [k.state, k.final, k.input('a.mp4')]) expect(assertValidKey(key)).toBe(key);
+  });
+  it("lays out a task's results under results/<ns>/<stage>/<digest>/, apart from any request", () => {
+    const r = resultKeys('tenant-a', 'sample-frames', 'd'.repeat(64));
+    expect(r.prefix).toBe(`results/tenant-a/sample-frames/${'d'.repeat(64)}/`);
+    expect(r.manifest).toBe(`${r.prefix}manifest.json`);
+    expect(r.claim).toBe(`${r.prefix}claim.json`);
+    expect(r.file('f.jpg')).toBe(`${r.prefix}f.jpg`);
+    expect(r.prefix.startsWith(resultsPrefix('tenant-a'))).toBe(true);
+    for (const key of [r.manifest, r.claim, r.file('thumb.jpg')]) expect(assertValidKey(key)).toBe(key);
   });
   it('pads clip ids so listings sort in clip order', () => {
     expect([clipId(10), clipId(9), clipId(100)].sort()).toEqual(['0009', '0010', '0100']);

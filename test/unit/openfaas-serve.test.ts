@@ -9,6 +9,7 @@ import {
   TimeoutError,
 } from '../../common/errors.js';
 import { createLogger } from '../../common/logger.js';
+import { taskResults } from '../../common/manifests.js';
 import { RETRYABLE_HEADER } from '../../common/openfaas/error-response.js';
 import { stageHandler } from '../../common/openfaas/serve.js';
 import { createFunctionServer, type FunctionServer } from '../../common/openfaas/server.js';
@@ -283,7 +284,7 @@ describe('function adapter: HTTP contract', () => {
 describe('function adapter: stages', () => {
   const extractAudio = defineStage<'extract-audio', { fail?: Error; badOutput?: boolean }>({
     name: 'extract-audio',
-    async run(input, deps) {
+    async run(_input, deps) {
       if (deps.fail) throw deps.fail;
       if (deps.badOutput) return { nonsense: true } as never;
       return {
@@ -294,12 +295,12 @@ describe('function adapter: stages', () => {
           video: { codec: 'h264', width: 640, height: 360, fps: 25 },
           audio: null,
         },
-        audio_key: `requests/${input.request_id}/extract-audio/audio.wav`,
+        audio_key: deps.outputKey('audio.wav'),
         has_audio: false,
       };
     },
   });
-  const input = { request_id: 'req_1', source_key: 'requests/req_1/input/video.mp4' };
+  const input = { namespace: 'default', request_id: 'req_1', source_key: 'requests/req_1/input/video.mp4' };
 
   it('answers the manifest, writes it, and reuses it for the same input', async () => {
     const store = memoryStore();
@@ -316,7 +317,7 @@ describe('function adapter: stages', () => {
       clip: null,
       created_at: '2030-01-02T03:04:05.000Z',
     });
-    expect(store.objects.has('requests/req_1/extract-audio/manifest.json')).toBe(true);
+    expect(store.objects.has(taskResults('extract-audio', input)!.keys.manifest)).toBe(true);
     const second = await fetch(url, { method: 'POST', body: JSON.stringify(input) });
     expect(second.headers.get('x-manifest-reused')).toBe('true');
     expect(await second.json()).toEqual(manifest);

@@ -16,7 +16,7 @@ const NOW = new Date(T0);
 const later = (ms: number) => new Date(NOW.getTime() + ms).toISOString();
 const KEY = 'copy-source' satisfies TaskKey;
 const COPIED = {
-  source_key: 'requests/r_test0001/input/source.mp4',
+  source_key: `results/default/copy-source/${'c'.repeat(64)}/source.mp4`,
   sha256: 'c'.repeat(64),
   size_bytes: 1234,
   name: 'a.mp4',
@@ -48,8 +48,9 @@ const succeeded: OrchestratorEvent = {
   key: KEY,
   at: later(20),
   manifest: 'requests/r_test0001/copy-source/manifest.json',
+  digest: 'c'.repeat(64),
   duration_ms: 20,
-  adopted: false,
+  reused: false,
 };
 
 function play(state: RequestState, events: OrchestratorEvent[]): Decisions {
@@ -205,10 +206,16 @@ describe('copy-source: its own retry policy (SOURCE_ATTEMPTS, SOURCE_BACKOFF_MS 
 
 describe('copy-source: what runs after it reads its output', () => {
   const profile = makeState().params;
-  const ctx = { requestId: 'r_test0001', videoUri: 'https://example.com/a.mp4', profile };
+  const ctx = {
+    namespace: 'default',
+    requestId: 'r_test0001',
+    videoUri: 'https://example.com/a.mp4',
+    profile,
+  };
 
-  it('its input is the request and its video_uri', () => {
+  it('its input is the namespace, the request and its video_uri', () => {
     expect(buildInput({ stage: KEY }, ctx, new Map())).toEqual({
+      namespace: 'default',
       request_id: 'r_test0001',
       video_uri: 'https://example.com/a.mp4',
     });

@@ -24,9 +24,10 @@ const ok = (
   type: 'task-succeeded',
   key,
   at: at(s),
-  manifest: `requests/r_test0001/${key}/manifest.json`,
+  manifest: `results/default/${key.split('/')[0]}/${'d'.repeat(64)}/manifest.json`,
+  digest: 'd'.repeat(64),
   duration_ms: 1000,
-  adopted: false,
+  reused: false,
   ...extra,
 });
 const fail = (
@@ -111,22 +112,23 @@ describe('decide: the per-clip DAG', () => {
     });
   });
 
-  it('counts attempts and records times, manifest and adoption', () => {
+  it('counts attempts and records times, manifest, digest and reuse', () => {
     const state = makeState();
-    play(state, [started('extract-audio', 0), ok('extract-audio', 2, { adopted: true })]);
+    play(state, [started('extract-audio', 0), ok('extract-audio', 2, { reused: true })]);
     expect(state.tasks['extract-audio']).toMatchObject({
       status: 'SUCCEEDED',
       attempts: 1,
       started_at: at(0),
       finished_at: at(2),
-      adopted: true,
-      manifest: 'requests/r_test0001/extract-audio/manifest.json',
+      reused: true,
+      digest: 'd'.repeat(64),
+      manifest: `results/default/extract-audio/${'d'.repeat(64)}/manifest.json`,
     });
   });
 
-  it('an adopted manifest (no start) succeeds a PENDING task without counting an attempt', () => {
+  it('a reused manifest (no start) succeeds a PENDING task without counting an attempt', () => {
     const state = makeState();
-    const d = play(state, [ok('extract-audio', 1, { adopted: true })]);
+    const d = play(state, [ok('extract-audio', 1, { reused: true })]);
     expect(state.tasks['extract-audio']?.attempts).toBe(0);
     expect(d.ready).toEqual(['segment-speech']);
   });
@@ -367,7 +369,7 @@ describe('dag: inputs', () => {
     expect(() =>
       buildInput(
         { stage: 'cut-clips' },
-        { requestId: 'r_x', videoUri: 'store://uploads/a.mp4', profile },
+        { namespace: 'default', requestId: 'r_x', videoUri: 'store://uploads/a.mp4', profile },
         deps,
       ),
     ).toThrow(expect.objectContaining({ code: 'TOO_MANY_CLIPS', retryable: false }));

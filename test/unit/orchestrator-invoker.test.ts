@@ -12,7 +12,7 @@ const manifest = {
   stage: 'extract-audio',
   request_id: 'r_abc',
   clip: null,
-  input_digest: 'a'.repeat(64),
+  digest: 'a'.repeat(64),
   created_at: '2026-11-25T10:00:00.000Z',
   duration_ms: 5,
   output: {},

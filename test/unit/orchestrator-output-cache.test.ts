@@ -17,7 +17,7 @@ describe('OutputCache: outputs stay until their last reader took them', () => {
         const manifest = {
           schema_version: 1,
           request_id: 'r_test0001',
-          input_digest: 'a'.repeat(64),
+          digest: 'a'.repeat(64),
           created_at: '2026-11-25T10:00:00.000Z',
           duration_ms: 5,
           ...hit[1],
@@ -27,6 +27,8 @@ describe('OutputCache: outputs stay until their last reader took them', () => {
     } as unknown as ObjectStore;
     return { store, reads };
   }
+  /** state.json's manifest keys (the test's stand-in names them by task). */
+  const manifestOf = (key: string) => `results/default/${key}/manifest.json`;
   const rendition = (from: string): StageOutput<'transcode-clip'> => ({
     clip: 3,
     video_key: `requests/r_test0001/transcode-clip/0003/${from}.mp4`,
@@ -54,7 +56,7 @@ describe('OutputCache: outputs stay until their last reader took them', () => {
     const { store, reads } = countingStore({
       'transcode-clip/0003/': { stage: 'transcode-clip', clip: 3, output: rendition('bucket') },
     });
-    const cache = new OutputCache(store, 'r_test0001');
+    const cache = new OutputCache(store, manifestOf);
     cache.set('transcode-clip/0003', rendition('memory'));
     expect(await cache.get('transcode-clip/0003')).toEqual(rendition('memory'));
     expect(await cache.get('transcode-clip/0003')).toEqual(rendition('memory'));
@@ -65,7 +67,7 @@ describe('OutputCache: outputs stay until their last reader took them', () => {
 
   it('request-level outputs stay, and tasks starting together share one read of the manifest', async () => {
     const { store, reads } = countingStore({ 'cut-clips': { stage: 'cut-clips', clip: null, output: cut } });
-    const cache = new OutputCache(store, 'r_test0001');
+    const cache = new OutputCache(store, manifestOf);
     const all = await Promise.all(Array.from({ length: 50 }, () => cache.get('cut-clips')));
     expect(all.every((o) => JSON.stringify(o) === JSON.stringify(cut))).toBe(true);
     await cache.get('cut-clips');
@@ -73,7 +75,7 @@ describe('OutputCache: outputs stay until their last reader took them', () => {
   });
 
   it('outputs nobody reads are not kept', () => {
-    const cache = new OutputCache(countingStore({}).store, 'r_test0001');
+    const cache = new OutputCache(countingStore({}).store, manifestOf);
     cache.set('detect-objects/0001', { labels: [] });
     cache.set('transcribe-clip/0001', { text: '' });
     expect(cache.size).toBe(0);
@@ -83,7 +85,7 @@ describe('OutputCache: outputs stay until their last reader took them', () => {
     const { store } = countingStore({
       'transcode-clip/0003/': { stage: 'transcode-clip', clip: 3, output: { video_key: '../../etc/passwd' } },
     });
-    await expect(new OutputCache(store, 'r_test0001').get('transcode-clip/0003')).rejects.toMatchObject({
+    await expect(new OutputCache(store, manifestOf).get('transcode-clip/0003')).rejects.toMatchObject({
       code: 'MANIFEST_INVALID',
       retryable: false,
     });

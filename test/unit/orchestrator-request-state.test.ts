@@ -7,6 +7,7 @@ import { newRequestState } from '../../functions/orchestrator/request-state.js';
 describe('newRequestState: the state.json of a request just accepted', () => {
   const state = newRequestState({
     id: 'r_new00001',
+    namespace: 'tenant-a',
     profile: 'fast',
     params: resolveProfile('fast'),
     request: { video_uri: 'store://uploads/a.mp4', query: 'cars', digest: 'd'.repeat(64) },
@@ -20,6 +21,7 @@ describe('newRequestState: the state.json of a request just accepted', () => {
     expect(RequestState.parse(state)).toEqual(state);
     expect(state).toMatchObject({
       status: 'INIT',
+      namespace: 'tenant-a',
       runs: 0,
       clips: null,
       error: null,

@@ -11,9 +11,10 @@ const ok = (key: TaskKey, clips?: number[]): OrchestratorEvent => ({
   type: 'task-succeeded',
   key,
   at: at(2),
-  manifest: `requests/r_test0001/${key}/manifest.json`,
+  manifest: `results/default/${key.split('/')[0]}/${'d'.repeat(64)}/manifest.json`,
+  digest: 'd'.repeat(64),
   duration_ms: 10,
-  adopted: false,
+  reused: false,
   ...(clips ? { clips } : {}),
 });
 const fail = (key: TaskKey, retryable: boolean): OrchestratorEvent => ({

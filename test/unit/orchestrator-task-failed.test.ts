@@ -1,19 +1,22 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { ClipseekError, RetryableError } from '../../common/errors.js';
+import { ClipseekError, NotFoundError, RetryableError } from '../../common/errors.js';
 import { PROFILES } from '../../common/profiles.js';
 import type { ObjectStore } from '../../common/storage/types.js';
+import type { StageInvoker } from '../../functions/orchestrator/invoker.js';
 import { OutputCache, runTask } from '../../functions/orchestrator/task-runner.js';
 
-/** The task-failed event of an extract-audio whose invocation throws `err` (no store read on a first run). */
-async function failedWith(err: unknown) {
-  const store = {} as ObjectStore;
-  const ctx = { requestId: 'r_fail0001', videoUri: 'store://uploads/a.mp4', profile: PROFILES.default };
+/** extract-audio's task, after a copy-source this driver ran, on `store`, invoking with `invoke`. */
+function runExtractAudio(store: ObjectStore, invoke: StageInvoker) {
+  const ctx = {
+    namespace: 'default',
+    requestId: 'r_fail0001',
+    videoUri: 'store://uploads/a.mp4',
+    profile: PROFILES.default,
+  };
   const deps = {
     store,
-    invoke: async () => {
-      throw err;
-    },
+    invoke,
     logger: pino({ level: 'silent' }),
     now: () => new Date('2026-11-25T10:00:00.000Z'),
     random: () => 0.5,
@@ -24,21 +27,26 @@ async function failedWith(err: unknown) {
     },
   };
   // The source was copied by this driver: its output is at hand, nothing is read.
-  const cache = new OutputCache(store, ctx.requestId);
+  const cache = new OutputCache(store, () => undefined);
   cache.set('copy-source', {
-    source_key: 'requests/r_fail0001/input/source.mp4',
+    source_key: `results/default/copy-source/${'a'.repeat(64)}/source.mp4`,
     sha256: 'a'.repeat(64),
     size_bytes: 1,
     name: 'a.mp4',
   });
-  const { event } = await runTask(
-    'extract-audio',
-    { ...ctx, mayHaveOrphans: false },
-    cache,
-    deps,
-    () => {},
-    new AbortController().signal,
-  );
+  return runTask('extract-audio', ctx, cache, deps, () => {}, new AbortController().signal);
+}
+
+/** The task-failed event of an extract-audio whose invocation throws `err` (no results at its digest yet). */
+async function failedWith(err: unknown) {
+  const store = {
+    getJson: async (key: string) => {
+      throw new NotFoundError('NOT_FOUND', key);
+    },
+  } as unknown as ObjectStore;
+  const { event } = await runExtractAudio(store, async () => {
+    throw err;
+  });
   expect(event.type).toBe('task-failed');
   return event as Extract<typeof event, { type: 'task-failed' }>;
 }
@@ -61,5 +69,22 @@ describe('a failed task: the wait it asks for is read by error type', () => {
     const event = await failedWith(err);
     expect(event.error.retryable).toBe(false);
     expect(event).not.toHaveProperty('retry_after_ms');
+  });
+});
+
+describe('looking for the results at the digest', () => {
+  it('a look that fails (storage throttling) calls the stage instead of failing the task', async () => {
+    const invoked: string[] = [];
+    const store = {
+      getJson: async () => {
+        throw new RetryableError('STORAGE_THROTTLED', 'slow down');
+      },
+    } as unknown as ObjectStore;
+    const { event } = await runExtractAudio(store, async (stage) => {
+      invoked.push(stage);
+      throw new RetryableError('STAGE_UNAVAILABLE', 'down');
+    });
+    expect(invoked).toEqual(['extract-audio']);
+    expect(event).toMatchObject({ type: 'task-failed', error: { code: 'STAGE_UNAVAILABLE' } });
   });
 });

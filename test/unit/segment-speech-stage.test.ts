@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requestKeys } from '../../common/keys.js';
 import { createLogger } from '../../common/logger.js';
+import { taskResults } from '../../common/manifests.js';
 import { resolveProfile } from '../../common/profiles.js';
 import { runStageOnce } from '../../common/stage.js';
 import { FolderStore } from '../../common/storage/folder-store.js';
@@ -26,10 +27,17 @@ beforeAll(async () => {
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
+const inputOf = (id: string, durationS: number) => ({
+  namespace: 'default',
+  request_id: id,
+  audio_key: requestKeys(id).input('audio.wav'),
+  duration_s: durationS,
+  params,
+});
+
 async function segment(id: string, samples: Int16Array, durationS: number) {
-  const key = requestKeys(id).stageFile('extract-audio', 'audio.wav');
-  await store.put(key, pcm16MonoWav(samples));
-  const input = { request_id: id, audio_key: key, duration_s: durationS, params };
+  const input = inputOf(id, durationS);
+  await store.put(input.audio_key, pcm16MonoWav(samples));
   return (await runStageOnce(segmentSpeech, input, deps())).manifest.output;
 }
 
@@ -105,6 +113,7 @@ describe('segment-speech stage', () => {
       code: 'EMPTY_INPUT',
       retryable: false,
     });
-    expect(await store.head(requestKeys('req-seg-5').manifest('segment-speech'))).toBeUndefined();
+    const { keys } = taskResults('segment-speech', inputOf('req-seg-5', 0))!;
+    expect(await store.head(keys.manifest)).toBeUndefined();
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CLIP_STAGES, REQUEST_STAGES } from '../../common/contracts/pipeline.js';
-import { requestKeys } from '../../common/keys.js';
+import { clipId } from '../../common/keys.js';
 import { clipTaskKeys, parseTaskKey, taskEntries, taskKey } from '../../common/task-key.js';
 
 describe('task keys: taskKey and parseTaskKey', () => {
@@ -9,10 +9,10 @@ describe('task keys: taskKey and parseTaskKey', () => {
     expect(parseTaskKey(taskKey(stage))).toEqual({ stage });
   });
 
-  it.each(CLIP_STAGES)('%s: a clip task names the clip as the bucket does, and round-trips', (stage) => {
+  it.each(CLIP_STAGES)('%s: a clip task names the clip zero-padded, and round-trips', (stage) => {
     for (const clip of [0, 3, 42, 9999, 10_000, 123_456]) {
       const key = taskKey(stage, clip);
-      expect(requestKeys('r').stageDir(stage, clip)).toBe(`requests/r/${key}`);
+      expect(key).toBe(`${stage}/${clipId(clip)}`);
       expect(parseTaskKey(key)).toEqual({ stage, clip });
     }
     expect(taskKey(stage, 3)).toBe(`${stage}/0003`);

@@ -97,6 +97,7 @@ describe('transcribe-clip stage (fake engine)', () => {
   }
 
   const input = (clip: number, audio_key: string) => ({
+    namespace: 'default',
     request_id: 'r_unit',
     clip,
     audio_key,
