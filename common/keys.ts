@@ -33,6 +33,15 @@ export const requestKeys = (requestId: string) => {
 
 export type RequestKeys = ReturnType<typeof requestKeys>;
 
+/**
+ * The prefixes the pipeline keeps for itself. A request's source may not name
+ * an object under them: results are shared within a namespace only, and
+ * another request's state or input is not a video to hand back to its caller.
+ */
+export const PIPELINE_PREFIXES = ['results/', 'requests/', 'index/'] as const;
+
+export const isPipelineKey = (key: string) => PIPELINE_PREFIXES.some((prefix) => key.startsWith(prefix));
+
 /** One task's directory of results: what its stage wrote, its manifest, its claim while it runs. */
 export const resultKeys = (namespace: string, stage: StageName, digest: string) => {
   const dir = `${resultsPrefix(namespace)}${stage}/${digest}`;

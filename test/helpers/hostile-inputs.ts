@@ -366,6 +366,16 @@ export function allCases(): Case[] {
       code: 'INVALID_KEY',
     },
     {
+      name: "store:// another namespace's shared results",
+      body: () => source('h-store-results', 'store://results/other-tenant/copy-source/0000/source.mp4'),
+      code: 'SOURCE_REFUSED',
+    },
+    {
+      name: "store:// another request's input",
+      body: () => source('h-store-request', 'store://requests/r_someone/input/source.mp4'),
+      code: 'SOURCE_REFUSED',
+    },
+    {
       name: 's3:// another bucket',
       body: () => source('h-s3-other', 's3://someone-else/video.mp4'),
       code: 'UNSUPPORTED_SOURCE',
