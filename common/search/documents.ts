@@ -1,8 +1,9 @@
 import pLimit from 'p-limit';
-import { type SkippedDocument, VideoIndexDocument } from '../contracts/video-index.js';
+import type { SkippedDocument, VideoIndexDocument } from '../contracts/video-index.js';
 import { CorruptDataError, NotFoundError } from '../errors.js';
 import { videoIndexKeys } from '../keys.js';
 import type { ObjectInfo, ObjectStore } from '../storage/types.js';
+import { checkDocument } from './validate.js';
 
 /** What one video index document may weigh before search skips it unread. */
 export const DEFAULT_MAX_DOCUMENT_BYTES = 32 * 1024 ** 2;
@@ -77,13 +78,12 @@ export async function eachVideo(
       skip(info.key, 'INDEX_DOCUMENT_CORRUPT', 'not JSON');
       return undefined;
     }
-    const parsed = VideoIndexDocument.safeParse(value);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      skip(info.key, 'INDEX_DOCUMENT_INVALID', `${issue?.path.join('.') ?? ''}: ${issue?.message ?? ''}`);
+    const checked = checkDocument(value);
+    if (!checked.ok) {
+      skip(info.key, 'INDEX_DOCUMENT_INVALID', checked.reason);
       return undefined;
     }
-    const doc = parsed.data;
+    const doc = checked.doc;
     if (doc.namespace !== namespace || keys.document(doc.video.sha256, doc.analysis) !== info.key) {
       skip(info.key, 'INDEX_DOCUMENT_MISPLACED', 'its namespace, video or analysis is not its key’s');
       return undefined;
