@@ -1,5 +1,5 @@
 import type { UnderstoodQuery } from '../contracts/final.js';
-import type { SearchMatch, SearchResult, VideoIndexDocument } from '../contracts/video-index.js';
+import type { SearchMatch, SearchResult } from '../contracts/video-index.js';
 import { NotFoundError } from '../errors.js';
 import {
   compareMatches,
@@ -12,7 +12,7 @@ import {
 } from '../matching/index.js';
 import type { ObjectStore } from '../storage/types.js';
 import { clipEvidence } from './clips.js';
-import { eachVideo, names, type ReadOptions } from './documents.js';
+import { eachVideo, type IndexedVideo, names, type ReadOptions } from './documents.js';
 
 export interface SearchOptions extends ReadOptions {
   /** The best this many answers across every video. */
@@ -39,7 +39,8 @@ export async function search(
   const found = new Set<string>();
   let best: SearchMatch[] = [];
   let videos = 0;
-  const skipped = await eachVideo(store, namespace, options, ({ doc }) => {
+  const skipped = await eachVideo(store, namespace, options, (indexed) => {
+    const { doc } = indexed;
     const video = {
       name: doc.video.name,
       uri: doc.video.uri,
@@ -49,10 +50,10 @@ export async function search(
     videos += 1;
     for (const n of names(doc)) found.add(n);
     // A video with none of the query's labels or words has no answer: not worth ranking.
-    if (!holdsAny(doc, wanted, stems)) return;
+    if (!holdsAny(indexed, wanted, stems)) return;
     const ranked = rankRanges(
       understood,
-      doc.clips.map((c) => clipEvidence(c, wanted.labels)),
+      indexed.clips().map((c) => clipEvidence(c, wanted.labels)),
       { frameIntervalS: doc.frame_interval_s, stems },
     );
     const answers = ranked.slice(0, options.limit).map((m) => ({ ...m, video, analysis: doc.analysis }));
@@ -91,12 +92,20 @@ function wantedEvidence(understood: UnderstoodQuery): Wanted {
   };
 }
 
-function holdsAny(doc: VideoIndexDocument, wanted: Wanted, stems: WordStems): boolean {
-  return doc.clips.some(
-    (c) =>
-      c.labels.some((l) => wanted.labels.has(l.label)) ||
-      (wanted.stems.size > 0 && c.words.some(([w]) => stems(w).some((s) => wanted.stems.has(s)))),
-  );
+function holdsAny(video: IndexedVideo, wanted: Wanted, stems: WordStems): boolean {
+  const known = video.vocabulary;
+  if (known) {
+    return (
+      [...wanted.labels].some((l) => known.labels.has(l)) || [...wanted.stems].some((s) => known.stems.has(s))
+    );
+  }
+  return video
+    .clips()
+    .some(
+      (c) =>
+        c.labels.some((l) => wanted.labels.has(l.label)) ||
+        (wanted.stems.size > 0 && c.words.some(([w]) => stems(w).some((s) => wanted.stems.has(s)))),
+    );
 }
 
 /** Ranked as one request's matches are; a tie across videos goes by video, so the order never depends on read order. */

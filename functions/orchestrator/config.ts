@@ -36,6 +36,12 @@ const Env = z.object({
     .int()
     .positive()
     .default(32 * 1024 ** 2),
+  /** Video index documents search keeps between calls, checked and unchanged (0: none). */
+  SEARCH_CACHE_BYTES: z.coerce
+    .number()
+    .int()
+    .nonnegative()
+    .default(128 * 1024 ** 2),
 });
 
 /** How callbacks are sent: by the orchestrator, and by the sweeper after a crash (callback-outbox.ts). */
@@ -96,6 +102,8 @@ export interface OrchestratorConfig {
   namespace: string;
   /** What search reads of one video index document at most. */
   searchMaxDocumentBytes: number;
+  /** What the search cache holds at most (see DocumentCache). */
+  searchCacheBytes: number;
 }
 
 export function loadOrchestratorConfig(env: NodeJS.ProcessEnv): OrchestratorConfig {
@@ -127,6 +135,7 @@ export function loadOrchestratorConfig(env: NodeJS.ProcessEnv): OrchestratorConf
     callbackTimeoutMs: callbacks.timeoutMs,
     namespace: e.CLIPSEEK_NAMESPACE,
     searchMaxDocumentBytes: e.SEARCH_MAX_DOCUMENT_BYTES,
+    searchCacheBytes: e.SEARCH_CACHE_BYTES,
     owner: `${hostname()}/${process.pid}/${Math.random().toString(36).slice(2, 8)}`,
   };
 }

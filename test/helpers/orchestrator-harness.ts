@@ -98,6 +98,7 @@ export function testConfig(overrides: Partial<OrchestratorConfig> = {}): Orchest
     owner: `test/${Math.random().toString(36).slice(2, 8)}`,
     namespace: 'default',
     searchMaxDocumentBytes: 1024 * 1024,
+    searchCacheBytes: 16 * 1024 * 1024,
     ...overrides,
   };
 }

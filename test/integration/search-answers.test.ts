@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { search } from '../../common/search/index.js';
+import { DocumentCache, search } from '../../common/search/index.js';
 import { FolderStore } from '../../common/storage/folder-store.js';
 import { mulberry32 } from '../helpers/seeded-random.js';
 import { putIndexDocument, variedDocument } from '../helpers/video-index.js';
@@ -52,5 +52,15 @@ describe('search answers stay what they were', () => {
       }
     }
     await expect(`${lines.join('\n')}\n`).toMatchFileSnapshot('../fixtures/search-answers.jsonl');
+  });
+
+  it('gives the same answers from a cache as cold, filling it and then from it', async () => {
+    const cache = new DocumentCache(64 * 1024 ** 2);
+    for (const query of QUERIES) {
+      const cold = await search(store, 'default', query, { limit: 25 });
+      expect(await search(store, 'default', query, { limit: 25, cache })).toEqual(cold);
+      expect(await search(store, 'default', query, { limit: 25, cache })).toEqual(cold);
+    }
+    expect(cache.bytes).toBeGreaterThan(0);
   });
 });
