@@ -8,6 +8,9 @@ import { parseDuration } from '../../common/openfaas/duration.js';
 import { webhookKey } from './callbacks.js';
 import { requestIdKeyFrom } from './request-identity.js';
 
+/** What the search cache of the orchestrator holds at most, by default. */
+export const DEFAULT_SEARCH_CACHE_BYTES = 128 * 1024 ** 2;
+
 const Env = z.object({
   GATEWAY_URL: z.url().default('http://127.0.0.1:8080'),
   MAX_CONCURRENT_INVOCATIONS: z.coerce.number().int().min(1).max(256).default(3),
@@ -37,11 +40,7 @@ const Env = z.object({
     .positive()
     .default(32 * 1024 ** 2),
   /** Video index documents search keeps between calls, checked and unchanged (0: none). */
-  SEARCH_CACHE_BYTES: z.coerce
-    .number()
-    .int()
-    .nonnegative()
-    .default(128 * 1024 ** 2),
+  SEARCH_CACHE_BYTES: z.coerce.number().int().nonnegative().default(DEFAULT_SEARCH_CACHE_BYTES),
 });
 
 /** How callbacks are sent: by the orchestrator, and by the sweeper after a crash (callback-outbox.ts). */
