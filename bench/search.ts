@@ -2,21 +2,24 @@
  * Search latency over many analysed videos: `n` made-up video index
  * documents of `clips` 10 s clips each (test/helpers/video-index.ts; the
  * media need not exist) on a folder store in a temp dir, then the same few
- * queries searched `rounds` times each, cold listing and reads every time (as
- * the CLI and every orchestrator call do: nothing is cached). Prints p50/p95
+ * queries searched `rounds` times each, twice: cold (every search lists, reads
+ * and checks every document, as the one-shot CLI does) and warm (through one
+ * DocumentCache of SEARCH_CACHE_BYTES' default, as the orchestrator searches;
+ * its first round fills it and is left out). Prints p50/p95 of wall and CPU
  * per size and how they grow from the first size to the last; the growth
  * should follow the number of videos (10× the videos, about 10× the time).
  *
  *   npx tsx bench/search.ts [--videos 100,1000] [--clips 60] [--rounds 10]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import pLimit from 'p-limit';
-import { search } from '../common/search/index.js';
+import { DocumentCache, search } from '../common/search/index.js';
 import { FolderStore } from '../common/storage/folder-store.js';
+import { DEFAULT_SEARCH_CACHE_BYTES } from '../functions/orchestrator/config.js';
 import { mulberry32 } from '../test/helpers/seeded-random.js';
 import { putIndexDocument, syntheticDocument } from '../test/helpers/video-index.js';
 
@@ -30,10 +33,13 @@ export interface SearchBenchOptions {
 export interface SearchBenchResult {
   videos: number;
   clips: number;
+  mode: 'cold' | 'warm';
   /** Bytes of one document (the first). */
   docBytes: number;
   p50Ms: number;
   p95Ms: number;
+  /** Process CPU (user + system, every thread) per search. */
+  cpuP50Ms: number;
   searches: number;
 }
 
@@ -58,29 +64,44 @@ export async function benchSearch(options: SearchBenchOptions): Promise<SearchBe
       docBytes ||= JSON.stringify(docs[0]).length;
       await Promise.all(docs.map((d) => put(() => putIndexDocument(store, d))));
       made = n;
-      const times: number[] = [];
-      for (let round = 0; round < options.rounds; round++) {
-        for (const query of QUERIES) {
-          const started = performance.now();
-          const result = await search(store, 'default', query, { limit: 20 });
-          times.push(performance.now() - started);
-          if (result.videos !== n) throw new Error(`searched ${result.videos} videos, expected ${n}`);
+      const cache = new DocumentCache(DEFAULT_SEARCH_CACHE_BYTES);
+      for (const mode of ['cold', 'warm'] as const) {
+        const times: number[] = [];
+        const cpus: number[] = [];
+        for (let round = mode === 'warm' ? -1 : 0; round < options.rounds; round++) {
+          for (const query of QUERIES) {
+            const cpu = process.cpuUsage();
+            const started = performance.now();
+            const result = await search(store, 'default', query, {
+              limit: 20,
+              ...(mode === 'warm' ? { cache } : {}),
+            });
+            const used = process.cpuUsage(cpu);
+            if (round < 0) continue; // filling the cache
+            times.push(performance.now() - started);
+            cpus.push((used.user + used.system) / 1000);
+            if (result.videos !== n) throw new Error(`searched ${result.videos} videos, expected ${n}`);
+          }
         }
+        times.sort((a, b) => a - b);
+        cpus.sort((a, b) => a - b);
+        const r = {
+          videos: n,
+          clips: options.clips,
+          mode,
+          docBytes,
+          p50Ms: quantile(times, 0.5),
+          p95Ms: quantile(times, 0.95),
+          cpuP50Ms: quantile(cpus, 0.5),
+          searches: times.length,
+        };
+        log(
+          `search ${mode}: ${n} videos × ${r.clips} clips (${(docBytes / 1024).toFixed(0)} KiB a document): ` +
+            `p50 ${r.p50Ms.toFixed(0)} ms, p95 ${r.p95Ms.toFixed(0)} ms, CPU p50 ${r.cpuP50Ms.toFixed(0)} ms ` +
+            `over ${r.searches} searches (cache ${(cache.bytes / 1024 ** 2).toFixed(0)} MiB; load ${loadavg()[0]!.toFixed(1)})`,
+        );
+        results.push(r);
       }
-      times.sort((a, b) => a - b);
-      const r = {
-        videos: n,
-        clips: options.clips,
-        docBytes,
-        p50Ms: quantile(times, 0.5),
-        p95Ms: quantile(times, 0.95),
-        searches: times.length,
-      };
-      log(
-        `search: ${n} videos × ${r.clips} clips (${(docBytes / 1024).toFixed(0)} KiB a document): ` +
-          `p50 ${r.p50Ms.toFixed(0)} ms, p95 ${r.p95Ms.toFixed(0)} ms over ${r.searches} searches`,
-      );
-      results.push(r);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -107,10 +128,14 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     rounds: Number(values.rounds),
     log,
   });
-  const [first, last] = [results[0]!, results.at(-1)!];
-  log(
-    `search summary: ${first.videos} → ${last.videos} videos (×${last.videos / first.videos}): ` +
-      `p50 ${first.p50Ms.toFixed(0)} → ${last.p50Ms.toFixed(0)} ms, p95 ${first.p95Ms.toFixed(0)} → ${last.p95Ms.toFixed(0)} ms; ` +
-      `growth ×${(last.p50Ms / first.p50Ms).toFixed(1)} (p50), ×${(last.p95Ms / first.p95Ms).toFixed(1)} (p95)`,
-  );
+  for (const mode of ['cold', 'warm'] as const) {
+    const runs = results.filter((r) => r.mode === mode);
+    const [first, last] = [runs[0]!, runs.at(-1)!];
+    log(
+      `search summary ${mode}: ${first.videos} → ${last.videos} videos (×${last.videos / first.videos}): ` +
+        `p50 ${first.p50Ms.toFixed(0)} → ${last.p50Ms.toFixed(0)} ms, p95 ${first.p95Ms.toFixed(0)} → ${last.p95Ms.toFixed(0)} ms; ` +
+        `growth ×${(last.p50Ms / first.p50Ms).toFixed(1)} (p50), ×${(last.p95Ms / first.p95Ms).toFixed(1)} (p95), ` +
+        `×${(last.cpuP50Ms / first.cpuP50Ms).toFixed(1)} (CPU p50)`,
+    );
+  }
 }

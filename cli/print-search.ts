@@ -42,7 +42,7 @@ export interface VideoRow {
   key: string;
 }
 
-export function videoRow({ doc, key, analyses }: IndexedVideo): VideoRow {
+export function videoRow({ doc, key, analyses, clipCount }: IndexedVideo): VideoRow {
   return {
     name: doc.video.name,
     uri: doc.video.uri,
@@ -50,7 +50,7 @@ export function videoRow({ doc, key, analyses }: IndexedVideo): VideoRow {
     duration_s: doc.video.duration_s,
     profile: doc.profile,
     analysed_at: doc.created_at,
-    clips: doc.clips.length,
+    clips: clipCount,
     coverage: doc.coverage.ratio,
     stored_bytes: doc.stored_bytes,
     analyses,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { assertValidKey, REQUEST_ID_PATTERN } from '../storage/keys.js';
+import { isValidKey, REQUEST_ID_PATTERN } from '../storage/keys.js';
 
 export const RequestId = z
   .string()
@@ -17,17 +17,7 @@ export const Namespace = z
 export const DEFAULT_NAMESPACE = 'default';
 
 /** An object key in the bucket (claim-check: payloads carry keys, never bytes). */
-export const ObjectKey = z.string().refine(
-  (key) => {
-    try {
-      assertValidKey(key);
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  { message: 'not a valid object key' },
-);
+export const ObjectKey = z.string().refine(isValidKey, { message: 'not a valid object key' });
 
 export const IsoTime = z.iso.datetime();
 /** Seconds, never negative. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isValidKey } from '../storage/keys.js';
 import { ClipIndex, Coverage, IsoTime, Namespace, ObjectKey, RequestId, Seconds } from './common.js';
 import { Match, UnderstoodQuery } from './final.js';
 import { LabelEvidence } from './stages.js';
@@ -20,18 +21,11 @@ export const VideoFacts = z.object({
 export type VideoFacts = z.infer<typeof VideoFacts>;
 
 /** A folder of the bucket ("a/b/"), or nothing. */
-const FramesPrefix = z
-  .string()
-  .max(700)
-  .refine(
-    (p) => p === '' || (p.endsWith('/') && ObjectKey.safeParse(p.slice(0, -1)).success),
-    'not a folder of the bucket',
-  );
+export const isFramesPrefix = (p: string) => p === '' || (p.endsWith('/') && isValidKey(p.slice(0, -1)));
+const FramesPrefix = z.string().max(700).refine(isFramesPrefix, 'not a folder of the bucket');
 /** The rest of a frame's key: plain path segments, none of them "." or "..". */
-const FrameName = z
-  .string()
-  .max(255)
-  .regex(/^[A-Za-z0-9_-][A-Za-z0-9._-]*(\/[A-Za-z0-9_-][A-Za-z0-9._-]*)*$/, 'not a plain file name');
+export const FRAME_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]*(\/[A-Za-z0-9_-][A-Za-z0-9._-]*)*$/;
+const FrameName = z.string().max(255).regex(FRAME_NAME, 'not a plain file name');
 
 /**
  * One analysed clip: what matching reads (ClipEvidence), written compactly, as

@@ -8,3 +8,4 @@ export { stem } from './stem.js';
 export { words as normalizeWords } from './tokenize.js';
 export type { ClipEvidence } from './types.js';
 export { NOTHING_SEARCHABLE_NOTE, understandQuery } from './understand.js';
+export { rememberedWordStems, type WordStems, wordStems } from './word-stems.js';

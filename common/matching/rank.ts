@@ -3,6 +3,7 @@ import { type Interval, intersect, joinIntervals, overlaps } from './intervals.j
 import { stem } from './stem.js';
 import { words as normalizedWords } from './tokenize.js';
 import type { ClipEvidence } from './types.js';
+import { type WordStems, wordStems } from './word-stems.js';
 
 /**
  * How evidence becomes a score. An object's strength in a range is the best
@@ -16,6 +17,8 @@ export const SCORING = { termHit: 0.5, phraseHit: 1, repeatBonus: 0.1, maxRepeat
 export interface RankOptions {
   /** Seconds between sampled frames: a frame at t stands for [t − ½·interval, t + ½·interval). */
   frameIntervalS: number;
+  /** How a transcript word becomes stems (default wordStems; a search passes one that remembers). */
+  stems?: WordStems | undefined;
 }
 
 /** Frame times jitter by less than this. */
@@ -50,10 +53,13 @@ export function rankRanges(
   options: RankOptions,
 ): Match[] {
   const ordered = [...clips].sort((a, b) => a.start - b.start);
+  const stems = options.stems ?? wordStems;
   const parts = [
     ...understood.objects.map((o) => objectPart(o.words, new Set(o.labels), ordered, options)),
-    ...understood.terms.map((t) => wordPart(t, [stem(t)], ordered, SCORING.termHit)),
-    ...understood.phrases.map((p) => wordPart(p, normalizedWords(p).map(stem), ordered, SCORING.phraseHit)),
+    ...understood.terms.map((t) => wordPart(t, [stem(t)], ordered, SCORING.termHit, stems)),
+    ...understood.phrases.map((p) =>
+      wordPart(p, normalizedWords(p).map(stem), ordered, SCORING.phraseHit, stems),
+    ),
   ].filter((p) => p.intervals.length > 0 && p.name !== '');
   const total = understood.objects.length + understood.terms.length + understood.phrases.length || 1;
 
@@ -203,14 +209,18 @@ function bestDetection(clips: readonly ClipEvidence[], label: string, from: numb
   return best;
 }
 
-function wordPart(name: string, stems: readonly string[], clips: readonly ClipEvidence[], hit: number): Part {
+function wordPart(
+  name: string,
+  stems: readonly string[],
+  clips: readonly ClipEvidence[],
+  hit: number,
+  wordStems: WordStems,
+): Part {
   const heard: WhyWord[] = [];
   const spans: Interval[] = [];
   for (const clip of clips) {
     // One engine word may hold several tokens ("ice-cream"): each keeps its word's time.
-    const tokens = clip.words.flatMap((w, word) =>
-      normalizedWords(w.word).map((t) => ({ stem: stem(t), word })),
-    );
+    const tokens = clip.words.flatMap((w, word) => wordStems(w.word).map((stem) => ({ stem, word })));
     for (let i = 0; i + stems.length <= tokens.length; i++) {
       if (!stems.every((s, k) => tokens[i + k]!.stem === s)) continue;
       const span = clip.words.slice(tokens[i]!.word, tokens[i + stems.length - 1]!.word + 1);

@@ -36,16 +36,21 @@ export function indexedClip(e: ClipEvidence): IndexedClip {
   };
 }
 
-/** The evidence matching ranks. Frame keys are rebuilt unchecked: search checks those an answer names. */
-export function clipEvidence(c: IndexedClip): ClipEvidence {
+/**
+ * The evidence matching ranks. Frame keys are rebuilt unchecked: search checks
+ * those an answer names. With `only`, just those labels are kept: matching
+ * reads no other label's evidence, so a query ranks the same on either.
+ */
+export function clipEvidence(c: IndexedClip, only?: ReadonlySet<string>): ClipEvidence {
+  const labels = only ? c.labels.filter((l) => only.has(l.label)) : c.labels;
   return {
     clip: c.clip,
     start: c.start,
     end: c.end,
     transcript: c.transcript,
     words: c.words.map(([word, start, end]) => ({ word, start, end })),
-    labels: c.labels.map(({ seen: _, ...l }) => l),
-    detections: c.labels.flatMap((l) => l.seen.map(([t, score]) => ({ t, label: l.label, score }))),
+    labels: labels.map(({ seen: _, ...l }) => l),
+    detections: labels.flatMap((l) => l.seen.map(([t, score]) => ({ t, label: l.label, score }))),
     frames: c.frames.map(([name, t]) => ({ key: c.frames_prefix + name, t })),
     ...(c.video_key !== undefined ? { video_key: c.video_key } : {}),
     ...(c.thumbnail_key !== undefined ? { thumbnail_key: c.thumbnail_key } : {}),

@@ -1,8 +1,10 @@
 import pLimit from 'p-limit';
-import { type SkippedDocument, VideoIndexDocument } from '../contracts/video-index.js';
+import type { IndexedClip, SkippedDocument } from '../contracts/video-index.js';
 import { CorruptDataError, NotFoundError } from '../errors.js';
 import { videoIndexKeys } from '../keys.js';
 import type { ObjectInfo, ObjectStore } from '../storage/types.js';
+import type { DocumentCache, IndexHead, Vocabulary } from './cache.js';
+import { checkDocument } from './validate.js';
 
 /** What one video index document may weigh before search skips it unread. */
 export const DEFAULT_MAX_DOCUMENT_BYTES = 32 * 1024 ** 2;
@@ -13,15 +15,24 @@ export interface ReadOptions {
   maxDocumentBytes?: number | undefined;
   /** Told of each document that is skipped (a search goes on without it). */
   onSkip?: ((skipped: SkippedDocument) => void) | undefined;
+  /** Documents read before, unchanged since (a long-lived process keeps one; the CLI reads cold). */
+  cache?: DocumentCache | undefined;
 }
 
 export interface IndexedVideo {
-  /** The analysis search uses: the best coverage, the newest of those. */
-  doc: VideoIndexDocument;
+  /** The analysis search uses (the best coverage, the newest of those), without its clips. */
+  doc: IndexHead;
   key: string;
   /** How many usable analyses the video has. */
   analyses: number;
+  clipCount: number;
+  /** Its analysed clips (parsed now when the document came from the cache). */
+  clips(): readonly IndexedClip[];
+  /** What it holds, when the cache knows it; otherwise ask its clips. */
+  vocabulary?: Vocabulary | undefined;
 }
+
+type Analysis = Omit<IndexedVideo, 'key' | 'analyses'>;
 
 /** Documents read at once. */
 const READ_CONCURRENCY = 8;
@@ -63,47 +74,56 @@ export async function eachVideo(
   const byShaOnly = wanted?.every((v) => SHA256.test(v)) === true;
   const candidates = [...bySha].filter(([sha]) => !byShaOnly || wanted.includes(sha));
 
-  const read = async (info: ObjectInfo): Promise<VideoIndexDocument | undefined> => {
+  const { cache } = options;
+  cache?.retain(keys.prefix, new Set([...bySha.values()].flatMap((infos) => infos.map((i) => i.key))));
+
+  const read = async (info: ObjectInfo): Promise<Analysis | undefined> => {
+    const cached = cache?.get(info);
+    if (cached) {
+      const { head, clipCount, vocabulary, clipsJson } = cached;
+      return { doc: head, clipCount, vocabulary, clips: () => JSON.parse(clipsJson.toString('utf8')) };
+    }
     if (info.size > maxBytes) {
       skip(info.key, 'INDEX_DOCUMENT_TOO_LARGE', `${info.size} bytes, over the ${maxBytes} read at most`);
       return undefined;
     }
     let value: unknown;
+    let etag: string;
     try {
-      value = (await store.getJson(info.key)).value;
+      ({ value, etag } = await store.getJson(info.key));
     } catch (err) {
       if (err instanceof NotFoundError) return undefined; // deleted since the listing
       if (!(err instanceof CorruptDataError)) throw err;
       skip(info.key, 'INDEX_DOCUMENT_CORRUPT', 'not JSON');
       return undefined;
     }
-    const parsed = VideoIndexDocument.safeParse(value);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      skip(info.key, 'INDEX_DOCUMENT_INVALID', `${issue?.path.join('.') ?? ''}: ${issue?.message ?? ''}`);
+    const checked = checkDocument(value);
+    if (!checked.ok) {
+      skip(info.key, 'INDEX_DOCUMENT_INVALID', checked.reason);
       return undefined;
     }
-    const doc = parsed.data;
+    const doc = checked.doc;
     if (doc.namespace !== namespace || keys.document(doc.video.sha256, doc.analysis) !== info.key) {
       skip(info.key, 'INDEX_DOCUMENT_MISPLACED', 'its namespace, video or analysis is not its key’s');
       return undefined;
     }
-    return doc;
+    cache?.admit(info.key, etag, doc);
+    return { doc, clipCount: doc.clips.length, clips: () => doc.clips };
   };
   const limit = pLimit(READ_CONCURRENCY);
   await Promise.all(
     candidates.map(([, infos]) =>
       limit(async () => {
-        let best: VideoIndexDocument | undefined;
+        let best: Analysis | undefined;
         let analyses = 0;
         for (const info of infos) {
-          const doc = await read(info);
-          if (!doc) continue;
+          const analysis = await read(info);
+          if (!analysis) continue;
           analyses += 1;
-          if (!best || better(doc, best)) best = doc;
+          if (!best || better(analysis.doc, best.doc)) best = analysis;
         }
-        if (!best || (wanted && !byShaOnly && !names(best).some((n) => wanted.includes(n)))) return;
-        visit({ doc: best, key: keys.document(best.video.sha256, best.analysis), analyses });
+        if (!best || (wanted && !byShaOnly && !names(best.doc).some((n) => wanted.includes(n)))) return;
+        visit({ ...best, key: keys.document(best.doc.video.sha256, best.doc.analysis), analyses });
       }),
     ),
   );
@@ -113,7 +133,7 @@ export async function eachVideo(
 const SHA256 = /^[0-9a-f]{64}$/;
 
 /** The analysis a video is searched by: the best coverage, then the newest. */
-function better(a: VideoIndexDocument, b: VideoIndexDocument): boolean {
+function better(a: IndexHead, b: IndexHead): boolean {
   return (
     a.coverage.ratio - b.coverage.ratio > 0 ||
     (a.coverage.ratio === b.coverage.ratio && a.created_at > b.created_at)
@@ -121,6 +141,6 @@ function better(a: VideoIndexDocument, b: VideoIndexDocument): boolean {
 }
 
 /** What a caller may name a video by. */
-export function names(doc: VideoIndexDocument): string[] {
+export function names(doc: IndexHead): string[] {
   return [doc.video.sha256, doc.video.name, doc.video.uri];
 }

@@ -1,4 +1,6 @@
 /** Search across every analysed video, from the video index documents (index/videos/<namespace>/). */
+
+export { DocumentCache, type IndexHead, type Vocabulary } from './cache.js';
 export {
   DEFAULT_MAX_DOCUMENT_BYTES,
   eachVideo,

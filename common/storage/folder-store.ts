@@ -16,6 +16,8 @@ import type { Body, ListOptions, ListPage, ObjectInfo, ObjectStore, PutOptions }
 /** The store's own bookkeeping lives here, inside the bucket folder; keys may not start with it. */
 const INTERNAL_DIR = '.clipseek';
 const DEFAULT_PAGE = 1000;
+/** Objects a listing looks up at once. */
+const HEADS_AT_ONCE = 16;
 const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
 
 export interface FolderStoreOptions {
@@ -108,14 +110,23 @@ export class FolderStore implements ObjectStore {
     this.checkPrefix(prefix);
     const limit = Math.max(1, options.limit ?? DEFAULT_PAGE);
     const objects: ObjectInfo[] = [];
+    let keys: string[] = [];
+    // Heads of a batch of keys at once (each is a stat and a sidecar read), kept in key order.
+    const headBatch = async () => {
+      const infos = await Promise.all(keys.map((key) => this.head(key)));
+      keys = [];
+      for (const info of infos) if (info) objects.push(info); // undefined if deleted since the walk saw it
+    };
     for await (const key of walkKeys(this.root, prefix, options.token, INTERNAL_DIR)) {
+      if (objects.length + keys.length === limit) await headBatch();
       if (objects.length === limit) {
         // One more key exists, so there is a next page; the token is the last key returned.
         return { objects, nextToken: objects[objects.length - 1]!.key };
       }
-      const info = await this.head(key); // undefined if deleted since the walk saw it
-      if (info) objects.push(info);
+      keys.push(key);
+      if (keys.length === HEADS_AT_ONCE) await headBatch();
     }
+    await headBatch();
     return { objects };
   }
 

@@ -1,4 +1,4 @@
-import { opendir } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isCode } from './key-lock.js';
 
@@ -54,7 +54,8 @@ async function readSorted(
 ): Promise<{ name: string; isDir: boolean }[]> {
   const entries: { name: string; isDir: boolean; sortName: string }[] = [];
   try {
-    for await (const e of await opendir(dir)) {
+    // One readdir call: a walk visits a folder per video in the index, so each call counts.
+    for (const e of await readdir(dir, { withFileTypes: true })) {
       if (e.name === skip) continue;
       if (!e.isDirectory() && !e.isFile()) continue;
       const isDir = e.isDirectory();

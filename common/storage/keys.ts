@@ -12,6 +12,11 @@ export function assertValidKey(key: string): string {
   return key;
 }
 
+/** Whether `key` is a safe relative object key (assertValidKey would accept it). */
+export function isValidKey(key: string): boolean {
+  return invalidKeyReason(key) === undefined;
+}
+
 function invalidKeyReason(key: string): string | undefined {
   if (typeof key !== 'string' || key.length === 0) return 'empty';
   if (Buffer.byteLength(key) > MAX_KEY_BYTES) return 'too long';

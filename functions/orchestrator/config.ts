@@ -8,6 +8,9 @@ import { parseDuration } from '../../common/openfaas/duration.js';
 import { webhookKey } from './callbacks.js';
 import { requestIdKeyFrom } from './request-identity.js';
 
+/** What the search cache of the orchestrator holds at most, by default. */
+export const DEFAULT_SEARCH_CACHE_BYTES = 128 * 1024 ** 2;
+
 const Env = z.object({
   GATEWAY_URL: z.url().default('http://127.0.0.1:8080'),
   MAX_CONCURRENT_INVOCATIONS: z.coerce.number().int().min(1).max(256).default(3),
@@ -36,6 +39,8 @@ const Env = z.object({
     .int()
     .positive()
     .default(32 * 1024 ** 2),
+  /** Video index documents search keeps between calls, checked and unchanged (0: none). */
+  SEARCH_CACHE_BYTES: z.coerce.number().int().nonnegative().default(DEFAULT_SEARCH_CACHE_BYTES),
 });
 
 /** How callbacks are sent: by the orchestrator, and by the sweeper after a crash (callback-outbox.ts). */
@@ -96,6 +101,8 @@ export interface OrchestratorConfig {
   owner: string;
   /** What search reads of one video index document at most. */
   searchMaxDocumentBytes: number;
+  /** What the search cache holds at most (see DocumentCache). */
+  searchCacheBytes: number;
 }
 
 export function loadOrchestratorConfig(env: NodeJS.ProcessEnv): OrchestratorConfig {
@@ -127,6 +134,7 @@ export function loadOrchestratorConfig(env: NodeJS.ProcessEnv): OrchestratorConf
     callbackBackoffMs: callbacks.backoffMs,
     callbackTimeoutMs: callbacks.timeoutMs,
     searchMaxDocumentBytes: e.SEARCH_MAX_DOCUMENT_BYTES,
+    searchCacheBytes: e.SEARCH_CACHE_BYTES,
     owner: `${hostname()}/${process.pid}/${Math.random().toString(36).slice(2, 8)}`,
   };
 }

@@ -7,7 +7,7 @@ import { indexKeys, requestKeys } from '../../common/keys.js';
 import { assertUrlAllowed } from '../../common/net-policy.js';
 import { resolveProfile } from '../../common/profiles.js';
 import { checkRepeat, requestDigest } from '../../common/request-digest.js';
-import { search } from '../../common/search/index.js';
+import { DocumentCache, search } from '../../common/search/index.js';
 import { finishRequest, isTerminal, leaseState, sourceTask } from '../../common/state/lifecycle.js';
 import { type CheckedListQuery, listRequests, putRequestMarker } from '../../common/state/request-list.js';
 import { createState, readState, updateState } from '../../common/state/state-store.js';
@@ -44,8 +44,12 @@ export class OrchestratorService {
   /** The tasks this orchestrator runs itself: copying the source (copy-source.ts). */
   private readonly local: LocalTasks;
 
+  /** Video index documents searches have read, while unchanged: a search reads only what changed. */
+  private readonly searchCache: DocumentCache;
+
   constructor(private readonly deps: ServiceDeps) {
     const { store, config } = deps;
+    this.searchCache = new DocumentCache(config.searchCacheBytes);
     this.local = { 'copy-source': copySourceTask({ store, config, storeBucket: bucketOf(store.url) }) };
   }
 
@@ -144,6 +148,7 @@ export class OrchestratorService {
       limit: call.limit,
       videos: call.videos,
       maxDocumentBytes: config.searchMaxDocumentBytes,
+      cache: this.searchCache,
       onSkip: (skipped) => logger.warn(skipped, 'video index document skipped'),
     });
   }

@@ -258,13 +258,13 @@ describe('hostile inputs', () => {
     expect(canaryAccessTimes()).toEqual(Object.values(ctx.canaries).map(() => LONG_AGO.getTime()));
   });
 
-  it("reads another request's files as a video only to refuse them, leaking nothing", async () => {
+  it("refuses another request's files as a source before reading them, leaking nothing", async () => {
     const atimes = canaryAccessTimes();
     const res = await stack.submit<{ error?: { code?: string } }>(
       source('h-other-state', `store://${requestKeys(valid.id ?? VALID.id).state}`),
     );
     expect(res.status).toBe(422);
-    expect(res.body.error?.code).toBe('UNSUPPORTED_FORMAT');
+    expect(res.body.error?.code).toBe('SOURCE_REFUSED');
     expect(JSON.stringify(res.body)).not.toContain('"schema_version"');
     expect(canaryAccessTimes()).toEqual(atimes);
   });

@@ -123,6 +123,7 @@ export function testConfig(overrides: Partial<OrchestratorConfig> = {}): Orchest
     callbackTimeoutMs: 2_000,
     owner: `test/${Math.random().toString(36).slice(2, 8)}`,
     searchMaxDocumentBytes: 1024 * 1024,
+    searchCacheBytes: 16 * 1024 * 1024,
     ...overrides,
   };
 }

@@ -32,11 +32,16 @@ export interface DocSpec {
 const sha = (text: string) => createHash('sha256').update(text).digest('hex');
 
 export function indexDocument(spec: DocSpec): VideoIndexDocument {
+  return documentOf(spec, specEvidence(spec), 1);
+}
+
+/** The document of an analysis whose clips found `evidence`. */
+function documentOf(spec: DocSpec, evidence: ClipEvidence[], frameIntervalS: number): VideoIndexDocument {
   const namespace = spec.namespace ?? 'default';
   const sha256 = spec.sha256 ?? sha(spec.name);
   const created = spec.created_at ?? '2026-11-25T10:00:00.000Z';
-  const analysed = spec.clips.reduce((s, c) => s + c.end - c.start, 0);
-  const duration = Math.max(0, ...spec.clips.map((c) => c.end)) + (spec.unanalysedS ?? 0);
+  const analysed = evidence.reduce((s, c) => s + c.end - c.start, 0);
+  const duration = Math.max(0, ...evidence.map((c) => c.end)) + (spec.unanalysedS ?? 0);
   return VideoIndexDocument.parse({
     schema_version: 1,
     namespace,
@@ -49,7 +54,7 @@ export function indexDocument(spec: DocSpec): VideoIndexDocument {
       size_bytes: 1000,
     },
     profile: 'default',
-    frame_interval_s: 1,
+    frame_interval_s: frameIntervalS,
     created_at: created,
     request_id: requestIdOf(spec),
     coverage: {
@@ -60,7 +65,7 @@ export function indexDocument(spec: DocSpec): VideoIndexDocument {
     },
     stored_bytes: 12_345,
     results: [`requests/${requestIdOf(spec)}/cut-clips`],
-    clips: specEvidence(spec).map(indexedClip),
+    clips: evidence.map(indexedClip),
   });
 }
 
@@ -140,4 +145,77 @@ export function syntheticDocument(n: number, clips: number, random: () => number
       words: Array.from({ length: 12 }, () => pick(SPOKEN)),
     })),
   });
+}
+
+const VARIED_LABELS = ['person', 'dog', 'car', 'cup', 'bicycle', 'truck'];
+const VARIED_WORDS = ['the', 'budget', 'budgets', 'Budgeting', 'red', 'car', 'cars', 'meeting', 'late'];
+const VARIED_ODD_WORDS = ['ice-cream', 'ice', 'cream', "don't", 'Road', 'roads', 'café'];
+
+/**
+ * A made-up analysis of video `video` with irregular evidence, as real stages
+ * give it: clips of uneven length with gaps between some, labels seen in runs
+ * of frames with several boxes a frame and tied scores, words in different
+ * forms, clips without words or keys. Drawn from `random` (seeded).
+ */
+export function variedDocument(n: number, random: () => number, video = n): VideoIndexDocument {
+  const name = `varied-${video}.mp4`;
+  const root = `requests/r_${sha(name).slice(0, 8)}`;
+  const interval = random() < 0.5 ? 1 : 0.5;
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(random() * xs.length)]!;
+  const clips: ClipEvidence[] = [];
+  let start = 0;
+  for (let clip = 0; clip < 3 + Math.floor(random() * 6); clip++) {
+    const length = 5 + Math.floor(random() * 11);
+    const frames = Array.from({ length: Math.floor(length / interval) }, (_, i) => ({
+      key: `${root}/sample-frames/${clip}/frame-${String(i + 1).padStart(5, '0')}.jpg`,
+      t: i * interval + Math.round(random() * 5) / 1000,
+    }));
+    const labels: ClipEvidence['labels'][number][] = [];
+    const detections: NonNullable<ClipEvidence['detections']>[number][] = [];
+    for (const label of VARIED_LABELS.filter(() => random() < 0.4)) {
+      const seen = frames.filter((_, i) => Math.floor(i / 3 + random() * 2) % 2 === 0);
+      if (seen.length === 0) continue;
+      for (const f of seen) {
+        for (let k = 0; k < 1 + Math.floor(random() * 3); k++) {
+          detections.push({ t: f.t, label, score: Math.round((0.3 + random() * 0.7) * 10) / 10 });
+        }
+      }
+      const ranges: [number, number][] = [];
+      for (const f of seen) {
+        const last = ranges.at(-1);
+        if (last && f.t - last[1] < interval * 0.5) last[1] = f.t + interval;
+        else ranges.push([f.t, f.t + interval]);
+      }
+      const scores = detections.filter((d) => d.label === label).map((d) => d.score);
+      labels.push({ label, best_score: Math.max(...scores), ranges, frames: seen.length });
+    }
+    const said =
+      random() < 0.3
+        ? []
+        : Array.from({ length: 1 + Math.floor(random() * 10) }, () =>
+            random() < 0.8 ? pick(VARIED_WORDS) : pick(VARIED_ODD_WORDS),
+          );
+    const words = said.map((word, i) => {
+      const at = (i * length) / said.length + random() * 0.2;
+      return { word, start: at, end: Math.min(length, at + 0.3 + random() * 0.5) };
+    });
+    clips.push({
+      clip,
+      start,
+      end: start + length,
+      transcript: said.join(' '),
+      words,
+      labels,
+      detections,
+      frames,
+      ...(random() < 0.9 ? { video_key: `${root}/transcode-clip/${clip}/clip.mp4` } : {}),
+      ...(random() < 0.8 ? { thumbnail_key: `${root}/sample-frames/${clip}/thumb.jpg` } : {}),
+    });
+    // Now and then a clip failed: the next one starts after a gap.
+    start += length + (random() < 0.2 ? 10 : 0);
+  }
+  const created = `2026-11-${String(10 + n).padStart(2, '0')}T10:00:00.000Z`;
+  // The second analysis of one video missed its end: the first, complete one is searched.
+  const spec = { name, clips: [], created_at: created, ...(n === 13 ? { unanalysedS: 5 } : {}) };
+  return documentOf(spec, clips, interval);
 }

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SearchResult } from '../../common/contracts/video-index.js';
 import { videoIndexKeys } from '../../common/keys.js';
 import { rankRanges, understandQuery } from '../../common/matching/index.js';
-import { eachVideo, search } from '../../common/search/index.js';
+import { DocumentCache, eachVideo, search } from '../../common/search/index.js';
 import { FolderStore } from '../../common/storage/folder-store.js';
 import type { ObjectStore } from '../../common/storage/types.js';
 import { type ClipSpec, indexDocument, putIndexDocument, specEvidence } from '../helpers/video-index.js';
@@ -204,5 +204,50 @@ describe('search: a document it cannot use is skipped, with a warning, never fat
     const listed: string[] = [];
     await eachVideo(store, 'default', { maxDocumentBytes: 20_000 }, ({ doc }) => listed.push(doc.video.name));
     expect(listed).toEqual(['street.mp4']);
+  });
+});
+
+describe('search with a cache (the orchestrator’s): reads only what changed, within its budget', () => {
+  const gets = (touched: string[]) => touched.filter((t) => t.startsWith('getJson'));
+
+  it('answers as a cold search does, without reading a document again until it changes or goes', async () => {
+    await all();
+    const cache = new DocumentCache(16 * 1024 ** 2);
+    const cold = await search(store, 'default', 'a car and the budget', { limit: 10 });
+    const first = watched(store);
+    expect(await search(first.store, 'default', 'a car and the budget', { limit: 10, cache })).toEqual(cold);
+    expect(gets(first.touched)).toHaveLength(3);
+    const again = watched(store);
+    expect(await search(again.store, 'default', 'a car and the budget', { limit: 10, cache })).toEqual(cold);
+    expect(again.touched).toEqual([`listAll ${videoIndexKeys('default').prefix}`]);
+
+    // Rewritten: read again, and answered from the new content. Deleted: gone from the answers and the cache.
+    const parkingKey = videoIndexKeys('default').document(parking.video.sha256, parking.analysis);
+    await store.put(parkingKey, JSON.stringify({ ...parking, video: { ...parking.video, name: 'lot.mp4' } }));
+    await store.delete(videoIndexKeys('default').document(talk.video.sha256, talk.analysis));
+    const held = cache.bytes;
+    const changed = watched(store);
+    const after = await search(changed.store, 'default', 'a car and the budget', { limit: 10, cache });
+    expect(gets(changed.touched)).toEqual([`getJson ${parkingKey}`]);
+    expect(after).toEqual(await search(store, 'default', 'a car and the budget', { limit: 10 }));
+    expect(after.matches.map((m) => m.video.name)).toEqual(['street.mp4', 'lot.mp4']);
+    expect(cache.bytes).toBeLessThan(held);
+  });
+
+  it('holds no more than its budget, and answers the same from what it could not hold', async () => {
+    await all();
+    const one = new DocumentCache(16 * 1024 ** 2);
+    await search(store, 'default', 'car', { limit: 10, cache: one });
+    const perDocument = one.bytes / 3;
+    const cache = new DocumentCache(Math.ceil(perDocument * 1.5));
+    const cold = await search(store, 'default', 'car', { limit: 10 });
+    expect(await search(store, 'default', 'car', { limit: 10, cache })).toEqual(cold);
+    expect(cache.bytes).toBeGreaterThan(0);
+    expect(cache.bytes).toBeLessThanOrEqual(cache.maxBytes);
+    const again = watched(store);
+    expect(await search(again.store, 'default', 'car', { limit: 10, cache })).toEqual(cold);
+    // What did not fit is read every time; what did, never again.
+    expect(gets(again.touched).length).toBeGreaterThanOrEqual(1);
+    expect(gets(again.touched).length).toBeLessThan(3);
   });
 });

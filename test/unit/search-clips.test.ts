@@ -56,7 +56,7 @@ describe('a clip as the video index document holds it', () => {
     const evidence = clips(mulberry32(seed));
     const indexed = evidence.map(indexedClip);
     for (const c of indexed) expect(IndexedClip.parse(JSON.parse(JSON.stringify(c)))).toEqual(c);
-    const back = indexed.map(clipEvidence);
+    const back = indexed.map((c) => clipEvidence(c));
     for (const query of ['a person with a dog', 'a car', 'the budget', '"red car" and a person', 'dogs']) {
       const understood = understandQuery(query);
       expect(rankRanges(understood, back, { frameIntervalS: 0.5 })).toEqual(
