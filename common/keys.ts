@@ -48,6 +48,30 @@ export type ResultKeys = ReturnType<typeof resultKeys>;
 /** Every result of one namespace. */
 export const resultsPrefix = (namespace: string) => `results/${namespace}/`;
 
+/** Every result of every namespace. */
+export const RESULTS_ROOT = 'results/';
+
+/** The result folder (results/<ns>/<stage>/<digest>) a key lies in; undefined for a key outside results/. */
+export function resultDirOf(key: string): string | undefined {
+  const parts = key.split('/');
+  if (parts[0] !== 'results' || parts.length < 5 || parts.slice(1, 4).some((p) => p === '')) return undefined;
+  return parts.slice(0, 4).join('/');
+}
+
+/** Every request's own objects; state.json is requests/<id>/metadata/state.json. */
+export const REQUESTS_ROOT = 'requests/';
+
+/** The request a key under requests/ belongs to, and whether it is its state.json or in its input/. */
+export function requestKeyOf(key: string): { id: string; kind: 'state' | 'input' | 'other' } | undefined {
+  const m = /^requests\/([^/]+)\/(.+)$/.exec(key);
+  if (!m) return undefined;
+  const rest = m[2]!;
+  return {
+    id: m[1]!,
+    kind: rest === 'metadata/state.json' ? 'state' : rest.startsWith('input/') ? 'input' : 'other',
+  };
+}
+
 /**
  * Small marker objects so listing requests never walks every stage output:
  * index/requests/{id}.json for every request (clipseek ls), index/active/{id}

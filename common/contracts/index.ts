@@ -3,5 +3,6 @@ export * from './common.js';
 export * from './final.js';
 export * from './profile.js';
 export * from './request.js';
+export * from './retention.js';
 export * from './stages.js';
 export * from './state.js';

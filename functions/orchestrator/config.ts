@@ -11,6 +11,15 @@ import { requestIdKeyFrom } from './request-identity.js';
 const Env = z.object({
   /** Requests share stage results within one namespace only (README: tenancy). */
   CLIPSEEK_NAMESPACE: Namespace.default(DEFAULT_NAMESPACE),
+  /**
+   * A request header (set by the API gateway in front, e.g. from the API key) whose
+   * value is the caller's namespace; unset: every caller shares CLIPSEEK_NAMESPACE (tenancy.ts).
+   */
+  CLIPSEEK_TENANT_HEADER: z
+    .string()
+    .regex(/^[A-Za-z0-9-]{1,64}$/, 'an HTTP header name')
+    .transform((h) => h.toLowerCase())
+    .optional(),
   GATEWAY_URL: z.url().default('http://127.0.0.1:8080'),
   MAX_CONCURRENT_INVOCATIONS: z.coerce.number().int().min(1).max(256).default(3),
   /** of-watchdog's exec_timeout for this function; the time budget stays below it. */
@@ -66,6 +75,8 @@ export function loadCallbackSettings(env: NodeJS.ProcessEnv): CallbackSettings {
 export interface OrchestratorConfig {
   /** Where new requests keep and look for shared results: results/<namespace>/…. */
   namespace: string;
+  /** The header naming the caller's namespace (lower case), when each caller has its own. */
+  tenantHeader?: string;
   gatewayUrl: string;
   gatewayAuth?: string;
   maxConcurrent: number;
@@ -97,6 +108,7 @@ export function loadOrchestratorConfig(env: NodeJS.ProcessEnv): OrchestratorConf
   const callbacks = loadCallbackSettings(env);
   return {
     namespace: e.CLIPSEEK_NAMESPACE,
+    ...(e.CLIPSEEK_TENANT_HEADER ? { tenantHeader: e.CLIPSEEK_TENANT_HEADER } : {}),
     gatewayUrl: e.GATEWAY_URL,
     ...(gatewayAuth ? { gatewayAuth } : {}),
     maxConcurrent: e.MAX_CONCURRENT_INVOCATIONS,
