@@ -128,7 +128,8 @@ export async function collectGarbage(
           if (manifest) await restoreManifest(store, f.dir, manifest);
         } else {
           const objects = await listed(store, `${f.dir}/`);
-          if (objects.some((o) => o.lastModified.getTime() >= cutoff)) report.kept.raced++;
+          // Written since the scan: a stage is making this task's results again.
+          if (objects.some((o) => o.lastModified.getTime() > f.newest)) report.kept.raced++;
           else {
             await Promise.all(objects.map((o) => store.delete(o.key)));
             record(
