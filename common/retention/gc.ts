@@ -12,8 +12,10 @@
  * delete. So the sweep first deletes the candidates' manifests (from then on a
  * task looking for one runs its stage instead), waits `settleMs` for drivers to
  * record what they adopted before, marks again, and puts back the manifest of
- * any folder that is now named. A folder in which something was written
- * meanwhile (a stage running the same task again) is left alone.
+ * any folder that is now named. It deletes a folder's objects under a claim of
+ * its own (the stages' single-flight claim, stage-claim.ts), so no stage writes
+ * into it meanwhile, and leaves alone a folder in which something was written
+ * since the scan (a stage running the same task again).
  */
 import pLimit from 'p-limit';
 import { ageMs, type GcOptions, type GcReport } from '../contracts/retention.js';
@@ -123,22 +125,14 @@ export async function collectGarbage(
     candidates.map((f) =>
       limit(async () => {
         const manifest = hidden.get(f.dir);
-        if (again.dirs.has(f.dir)) {
+        const swept = again.dirs.has(f.dir) ? undefined : await sweepFolder(store, f, deps.now());
+        if (swept) {
+          record(f.dir, swept.objects + (manifest ? 1 : 0), swept.bytes + (manifest?.length ?? 0));
+          deleted.dirs++;
+        } else {
+          // Kept as it was: named again, claimed by a task, or written to since the scan.
           report.kept.raced++;
           if (manifest) await restoreManifest(store, f.dir, manifest);
-        } else {
-          const objects = await listed(store, `${f.dir}/`);
-          // Written since the scan: a stage is making this task's results again.
-          if (objects.some((o) => o.lastModified.getTime() > f.newest)) report.kept.raced++;
-          else {
-            await Promise.all(objects.map((o) => store.delete(o.key)));
-            record(
-              f.dir,
-              objects.length + (manifest ? 1 : 0),
-              sum(objects, (o) => o.size) + (manifest?.length ?? 0),
-            );
-            deleted.dirs++;
-          }
         }
         progress({ phase: 'sweep', done: ++done, total: candidates.length, ...counts(deleted) });
       }),
@@ -155,6 +149,69 @@ export async function collectGarbage(
   );
   progress({ phase: 'done', done, total: candidates.length, ...counts(deleted) });
   return report;
+}
+
+/** How long gc's own claim on a folder it deletes lasts, should gc stop halfway. */
+const CLAIM_TTL_MS = 60_000;
+
+/**
+ * Deletes a folder's objects under a claim of gc's own, so no stage writes into
+ * it meanwhile (a stage for the same task waits for the claim, then finds no
+ * manifest and runs). Undefined, and nothing deleted, when a task holds the
+ * claim or something was written since the scan.
+ */
+async function sweepFolder(
+  store: ObjectStore,
+  f: Folder,
+  now: Date,
+): Promise<{ objects: number; bytes: number } | undefined> {
+  const claim = `${f.dir}/claim.json`;
+  const body = JSON.stringify({
+    owner: 'gc',
+    expires_at: new Date(now.getTime() + CLAIM_TTL_MS).toISOString(),
+  });
+  if (!(await takeClaim(store, claim, body, now))) return undefined;
+  try {
+    const objects = (await listed(store, `${f.dir}/`)).filter((o) => o.key !== claim);
+    // Written since the scan: a stage is making this task's results again.
+    if (objects.some((o) => o.lastModified.getTime() > f.newest)) return undefined;
+    await Promise.all(objects.map((o) => store.delete(o.key)));
+    return { objects: objects.length, bytes: sum(objects, (o) => o.size) };
+  } finally {
+    await store.delete(claim);
+  }
+}
+
+/** When a claim (stage-claim.ts) expires; NaN when it cannot be told (then it counts as live). */
+function claimExpiry(claim: unknown): number {
+  const at = (claim as { expires_at?: unknown } | null)?.expires_at;
+  return typeof at === 'string' ? Date.parse(at) : Number.NaN;
+}
+
+/** Takes the folder's claim: a new one, or one whose owner died (expired), as stage-claim.ts does. */
+async function takeClaim(store: ObjectStore, key: string, body: string, now: Date): Promise<boolean> {
+  const json = { contentType: 'application/json' };
+  try {
+    await store.putIfAbsent(key, body, json);
+    return true;
+  } catch (err) {
+    if (!(err instanceof ConflictError)) throw err;
+  }
+  let current: { value: unknown; etag: string };
+  try {
+    current = await store.getJson(key);
+  } catch (err) {
+    if (err instanceof NotFoundError || err instanceof CorruptDataError) return false; // released, or unknown
+    throw err;
+  }
+  if (!(claimExpiry(current.value) <= now.getTime())) return false; // a task holds it
+  try {
+    await store.putIfMatch(key, body, current.etag, json);
+    return true;
+  } catch (err) {
+    if (err instanceof ConflictError) return false;
+    throw err;
+  }
 }
 
 /** Every result folder under `prefix`: its objects, bytes, newest write and whether it has a claim. */
@@ -179,9 +236,8 @@ async function scan(store: ObjectStore, prefix: string): Promise<Folder[]> {
 /** A claim not yet expired: a task runs in this folder now. One that cannot be read counts as live. */
 async function claimLive(store: ObjectStore, dir: string, now: Date): Promise<boolean> {
   try {
-    const { value } = await store.getJson<{ expires_at?: unknown }>(`${dir}/claim.json`);
-    const expires = typeof value?.expires_at === 'string' ? Date.parse(value.expires_at) : Number.NaN;
-    return Number.isNaN(expires) || expires > now.getTime();
+    const { value } = await store.getJson(`${dir}/claim.json`);
+    return !(claimExpiry(value) <= now.getTime());
   } catch (err) {
     if (err instanceof NotFoundError) return false;
     if (err instanceof CorruptDataError) return true;

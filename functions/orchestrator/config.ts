@@ -17,8 +17,8 @@ const Env = z.object({
    */
   CLIPSEEK_TENANT_HEADER: z
     .string()
-    .regex(/^[A-Za-z0-9-]{1,64}$/, 'an HTTP header name')
-    .transform((h) => h.toLowerCase())
+    .regex(/^[A-Za-z0-9-]{0,64}$/, 'an HTTP header name')
+    .transform((h) => h.toLowerCase() || undefined) // empty: unset (stack.yml passes "")
     .optional(),
   GATEWAY_URL: z.url().default('http://127.0.0.1:8080'),
   MAX_CONCURRENT_INVOCATIONS: z.coerce.number().int().min(1).max(256).default(3),

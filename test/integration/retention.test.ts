@@ -207,7 +207,22 @@ describe('gc', () => {
     });
     expect(report.kept.raced).toBe(1);
     expect(report.deleted.dirs).toBe(0);
-    expect(await keys(dead.prefix)).toEqual([dead.file('audio.wav')]);
+    // Kept as it was, manifest and all (gc hid it while it looked).
+    expect(await keys(dead.prefix)).toEqual([dead.file('audio.wav'), dead.manifest]);
+  });
+
+  it('leaves a folder a task claimed while gc ran, and leaves no claim of its own behind', async () => {
+    const taken = await orphan('default', 'b'.repeat(64));
+    const free = await orphan('default', 'c'.repeat(64));
+    const report = await gc({}, 40, {
+      sleep: async () => {
+        const expires_at = new Date(Date.now() + 41 * DAY).toISOString();
+        await h.store.put(taken.claim, JSON.stringify({ owner: 'a stage', expires_at }));
+      },
+    });
+    expect(report.deleted.keys).toEqual([free.dir]);
+    expect(await keys(taken.prefix)).toEqual([taken.file('audio.wav'), taken.claim, taken.manifest].sort());
+    expect(await keys(free.prefix)).toEqual([]);
   });
 
   it('sweeps only its namespace when given one', async () => {

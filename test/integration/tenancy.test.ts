@@ -50,6 +50,7 @@ describe('a namespace per tenant', () => {
   it('reads the header name from CLIPSEEK_TENANT_HEADER (lower-cased), and refuses one that is no header name', () => {
     expect(loadOrchestratorConfig({ CLIPSEEK_TENANT_HEADER: 'X-Clipseek-Tenant' }).tenantHeader).toBe(HEADER);
     expect(loadOrchestratorConfig({}).tenantHeader).toBeUndefined();
+    expect(loadOrchestratorConfig({ CLIPSEEK_TENANT_HEADER: '' }).tenantHeader).toBeUndefined();
     expect(() => loadOrchestratorConfig({ CLIPSEEK_TENANT_HEADER: 'x tenant' })).toThrow();
   });
 
