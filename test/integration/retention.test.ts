@@ -4,7 +4,10 @@
  * rm deletes a request's own objects, never results another request uses.
  * Requests run through the orchestrator on the fake stages (real manifests).
  */
+import { PassThrough } from 'node:stream';
+import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { main } from '../../cli/main.js';
 import type { FinalResult } from '../../common/contracts/final.js';
 import type { GcOptions } from '../../common/contracts/retention.js';
 import { indexKeys, requestKeys, resultKeys } from '../../common/keys.js';
@@ -310,5 +313,49 @@ describe('the {"gc"} and {"delete"} control calls', () => {
     await expect(call({ delete: 'running' })).rejects.toMatchObject({ code: 'REQUEST_RUNNING', status: 409 });
     await h.store.put(requestKeys('broken').state, 'not json');
     await expect(call({ gc: {} })).rejects.toMatchObject({ code: 'GC_REFUSED', status: 409 });
+  });
+});
+
+describe('clipseek gc and rm', () => {
+  async function cli(...args: string[]) {
+    const out = new PassThrough();
+    const err = new PassThrough();
+    let text = '';
+    let errText = '';
+    out.on('data', (b: Buffer) => {
+      text += b.toString();
+    });
+    err.on('data', (b: Buffer) => {
+      errText += b.toString();
+    });
+    const io = { out, err, env: { CLIPSEEK_GC_SETTLE_MS: '0' }, cwd: h.dir };
+    const code = await main([...args, '--storage', pathToFileURL(`${h.dir}/bucket`).href], io);
+    return { code, text, err: errText };
+  }
+
+  it('gc --dry-run --json reports and deletes nothing; gc deletes; progress on stderr', async () => {
+    await h.service().submit(submit('first'), undefined);
+    expect((await cli('rm', 'first', '--json')).code).toBe(0);
+    const before = await keys('');
+    // Everything was written just now: with --older-than 1s, a second later it is old.
+    await new Promise((r) => setTimeout(r, 1100));
+    const dry = await cli('gc', '--older-than', '1s', '--dry-run', '--json');
+    expect(dry.code).toBe(0);
+    expect(JSON.parse(dry.text)).toMatchObject({ dry_run: true, older_than: '1s' });
+    expect(JSON.parse(dry.text).deleted.dirs).toBeGreaterThan(5);
+    expect(await keys('')).toEqual(before);
+    const real = await cli('gc', '--older-than', '1s');
+    expect(real.code).toBe(0);
+    expect(real.text).toMatch(/^deleted \d+ result folder\(s\)/);
+    expect(real.err).toContain('gc: reading request states');
+    expect(await keys('results/')).toEqual([]);
+  });
+
+  it('refuses a bad --older-than (usage), and rm of a running request (REQUEST_RUNNING)', async () => {
+    expect((await cli('gc', '--older-than', 'soon')).code).toBe(2);
+    await runningRequest('running');
+    const rm = await cli('rm', 'running', '--json');
+    expect(rm.code).toBe(1);
+    expect(JSON.parse(rm.text)).toMatchObject({ error: { code: 'REQUEST_RUNNING' } });
   });
 });
