@@ -11,13 +11,11 @@ import { main } from '../../cli/main.js';
 import type { FinalResult } from '../../common/contracts/final.js';
 import type { GcOptions } from '../../common/contracts/retention.js';
 import { indexKeys, requestKeys, resultKeys } from '../../common/keys.js';
-import type { FunctionRequest } from '../../common/openfaas/types.js';
 import { collectGarbage, type GcDeps } from '../../common/retention/gc.js';
 import { removeRequest } from '../../common/retention/remove-request.js';
 import { readState } from '../../common/state/state-store.js';
-import { orchestratorHandler } from '../../functions/orchestrator/routes.js';
 import type { Outcome } from '../../functions/orchestrator/service.js';
-import { type Harness, makeHarness, silentLogger } from '../helpers/orchestrator-harness.js';
+import { callHandler, type Harness, makeHarness } from '../helpers/orchestrator-harness.js';
 
 const DAY = 86_400_000;
 const submit = (request_id: string, video = 'uploads/video.mp4', query = 'find scenes with cars') => ({
@@ -271,18 +269,7 @@ describe('rm', () => {
 });
 
 describe('the {"gc"} and {"delete"} control calls', () => {
-  const call = (body: unknown) =>
-    orchestratorHandler(h.service())({
-      method: 'POST',
-      path: '/',
-      query: new URLSearchParams(),
-      headers: {},
-      body,
-      rawBody: Buffer.from(JSON.stringify(body)),
-      callId: 'test',
-      signal: new AbortController().signal,
-      logger: silentLogger,
-    } as FunctionRequest);
+  const call = (body: unknown) => callHandler(h.service())(body);
 
   it('answer 200 with their reports', async () => {
     await h.service().submit(submit('first'), undefined);

@@ -7,12 +7,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { REQUEST_STAGES } from '../../common/contracts/pipeline.js';
 import type { RequestPage } from '../../common/contracts/request.js';
-import type { FunctionRequest } from '../../common/openfaas/types.js';
 import { readState } from '../../common/state/state-store.js';
 import { clipTaskKeys } from '../../common/task-key.js';
 import { loadOrchestratorConfig } from '../../functions/orchestrator/config.js';
-import { orchestratorHandler } from '../../functions/orchestrator/routes.js';
-import { type Harness, makeHarness, silentLogger } from '../helpers/orchestrator-harness.js';
+import { callHandler, type Harness, makeHarness } from '../helpers/orchestrator-harness.js';
 
 const HEADER = 'x-clipseek-tenant';
 const ALL_TASKS = [...REQUEST_STAGES, ...[0, 1, 2].flatMap(clipTaskKeys)];
@@ -29,19 +27,8 @@ beforeEach(async () => {
 afterEach(() => h.cleanup());
 
 function caller(tenant: string | undefined, extraHeaders: Record<string, string> = {}) {
-  const handler = orchestratorHandler(h.service({ tenantHeader: HEADER }));
-  return (body: unknown) =>
-    handler({
-      method: 'POST',
-      path: '/',
-      query: new URLSearchParams(),
-      headers: { ...(tenant === undefined ? {} : { [HEADER]: tenant }), ...extraHeaders },
-      body,
-      rawBody: Buffer.from(JSON.stringify(body)),
-      callId: 'test',
-      signal: new AbortController().signal,
-      logger: silentLogger,
-    } as FunctionRequest);
+  const headers = { ...(tenant === undefined ? {} : { [HEADER]: tenant }), ...extraHeaders };
+  return callHandler(h.service({ tenantHeader: HEADER }), headers);
 }
 
 const idOf = (answer: { headers?: Record<string, string> }) => answer.headers?.['x-request-id'] ?? '';
