@@ -1,6 +1,6 @@
 /**
  * The `clipseek` command: one verb per job (run, status, watch, ls, resume,
- * cancel, report, rm, gc) plus the local stack (up, down) and the demo's sample video.
+ * cancel, report, search, videos, rm, gc) plus the local stack (up, down) and the demo's sample video.
  * Bundled into dist/cli.mjs; bin/clipseek.mjs runs it.
  */
 import { pathToFileURL } from 'node:url';
@@ -15,8 +15,10 @@ import { resumeCommand } from './commands/resume.js';
 import { rmCommand } from './commands/rm.js';
 import { runCommand } from './commands/run.js';
 import { sampleCommand } from './commands/sample.js';
+import { searchCommand } from './commands/search.js';
 import { statusCommand } from './commands/status.js';
 import { upCommand } from './commands/up.js';
+import { videosCommand } from './commands/videos.js';
 import { watchCommand } from './commands/watch.js';
 import { EXIT, UsageError } from './errors.js';
 import { stderrTailLines } from './print.js';
@@ -31,6 +33,8 @@ export const COMMANDS: Command[] = [
   resumeCommand,
   cancelCommand,
   reportCommand,
+  searchCommand,
+  videosCommand,
   rmCommand,
   gcCommand,
   sampleCommand,

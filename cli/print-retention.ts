@@ -1,5 +1,6 @@
 import type { DeleteReport, GcReport } from '../common/contracts/retention.js';
 import type { GcProgress } from '../common/retention/gc.js';
+import { formatBytes } from './print-search.js';
 
 /** What gc did, for people: deleted (or would delete), kept and why. */
 export function gcLines(r: GcReport): string[] {
@@ -25,15 +26,4 @@ export function rmLines(r: DeleteReport): string[] {
   return [
     `${r.request_id} deleted: ${r.deleted.objects} object(s), ${formatBytes(r.deleted.bytes)} (shared results stay; clipseek gc collects unused ones)`,
   ];
-}
-
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
 }

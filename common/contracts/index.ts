@@ -6,3 +6,4 @@ export * from './request.js';
 export * from './retention.js';
 export * from './stages.js';
 export * from './state.js';
+export * from './video-index.js';

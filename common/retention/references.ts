@@ -13,7 +13,17 @@ import { isFunctionStage } from '../contracts/pipeline.js';
 import type { StageName } from '../contracts/stages.js';
 import type { RequestState } from '../contracts/state.js';
 import { ClipseekError, CorruptDataError, NotFoundError, StateCorruptError } from '../errors.js';
-import { indexKeys, REQUESTS_ROOT, requestKeyOf, requestKeys, resultDirOf, resultKeys } from '../keys.js';
+import {
+  indexKeys,
+  REQUESTS_ROOT,
+  requestKeyOf,
+  requestKeys,
+  resultDirOf,
+  resultKeys,
+  VIDEO_INDEX_ROOT,
+  videoIndexKeyOf,
+  videoIndexKeys,
+} from '../keys.js';
 import { loadManifest } from '../manifests.js';
 import { isTerminal } from '../state/lifecycle.js';
 import { readState } from '../state/state-store.js';
@@ -22,9 +32,6 @@ import { parseTaskKey } from '../task-key.js';
 
 /** Reads at once. */
 const PARALLEL = 8;
-
-/** Where video index documents live: index/videos/<ns>/<sha256>/<analysis>.json. */
-const VIDEO_INDEX_ROOT = 'index/videos/';
 
 /** Something that could reference results but cannot be read. */
 export interface Unreadable {
@@ -95,7 +102,9 @@ export async function markReferenced(store: ObjectStore, namespace: string | und
   );
 
   const docs: string[] = [];
-  for await (const o of store.listAll(`${VIDEO_INDEX_ROOT}${namespace === undefined ? '' : `${namespace}/`}`))
+  for await (const o of store.listAll(
+    namespace === undefined ? VIDEO_INDEX_ROOT : videoIndexKeys(namespace).prefix,
+  ))
     docs.push(o.key);
   await Promise.all(docs.map((key) => limit(() => markDocument(store, key, marks, unreadable))));
 
@@ -153,7 +162,7 @@ async function markDocument(
   marks: Marks,
   unreadable: Unreadable[],
 ): Promise<void> {
-  const named = /^index\/videos\/([^/]+)\/([0-9a-f]{64})\/[^/]+\.json$/.exec(key);
+  const named = videoIndexKeyOf(key);
   let value: unknown;
   try {
     value = (await store.getJson(key)).value;
@@ -175,5 +184,5 @@ async function markDocument(
     const dir = resultDirOf(`${folder}/`);
     if (dir) marks.dirs.add(dir);
   }
-  marks.dirs.add(resultKeys(named[1]!, 'copy-source', named[2]!).dir);
+  marks.dirs.add(resultKeys(named.namespace, 'copy-source', named.sha256).dir);
 }

@@ -1,14 +1,16 @@
 /**
  * How a call to the orchestrator is read: a POST body asks to resume, cancel,
- * report or delete a request, or to list them, or to collect garbage, or else
- * submits one (respond.ts is the way back). Every call but resume (which the
- * deployment sends itself) is made by a caller (tenancy.ts).
+ * report or delete a request, or to list them, search the analysed videos or
+ * collect garbage, or else submits a request (respond.ts is the way back).
+ * Every call but resume (which the deployment sends itself) is made by a
+ * caller, whose namespace it works in (tenancy.ts).
  */
 import type { z } from 'zod';
 import {
   CancelRequest,
   ListRequest,
   ResumeRequest,
+  SearchRequest,
   StatusRequest,
   SubmitRequest,
 } from '../../common/contracts/request.js';
@@ -20,7 +22,7 @@ import type { FunctionHandler } from '../../common/openfaas/types.js';
 import { invalidOverrides, unknownProfile } from '../../common/profiles.js';
 import { checkListQuery } from '../../common/state/request-list.js';
 import { parseIdempotencyKey } from './request-identity.js';
-import { toHttp } from './respond.js';
+import { searchToHttp, toHttp } from './respond.js';
 import type { OrchestratorService } from './service.js';
 
 export function orchestratorHandler(service: OrchestratorService): FunctionHandler {
@@ -41,6 +43,7 @@ export function orchestratorHandler(service: OrchestratorService): FunctionHandl
         const query = checkListQuery((body as { list: unknown }).list);
         return { status: 200, body: await service.list(query, caller) };
       }
+      if ('search' in body) return searchToHttp(await service.search(parse(SearchRequest, body), caller));
       if ('delete' in body)
         return { status: 200, body: await service.delete(parse(DeleteRequest, body).delete, caller) };
       if ('gc' in body) return { status: 200, body: await service.gc(parse(GcRequest, body).gc, caller) };

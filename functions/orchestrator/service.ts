@@ -1,8 +1,9 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { FinalResult } from '../../common/contracts/final.js';
-import type { RequestPage, SubmitRequest } from '../../common/contracts/request.js';
+import type { RequestPage, SearchRequest, SubmitRequest } from '../../common/contracts/request.js';
 import type { DeleteReport, GcOptions, GcReport } from '../../common/contracts/retention.js';
 import type { RequestState } from '../../common/contracts/state.js';
+import type { SearchResult } from '../../common/contracts/video-index.js';
 import { ConflictError, InputError, NotFoundError, StateCorruptError } from '../../common/errors.js';
 import { indexKeys, requestKeys } from '../../common/keys.js';
 import { assertUrlAllowed } from '../../common/net-policy.js';
@@ -10,6 +11,7 @@ import { resolveProfile } from '../../common/profiles.js';
 import { checkRepeat, requestDigest } from '../../common/request-digest.js';
 import { collectGarbage, DEFAULT_SETTLE_MS } from '../../common/retention/gc.js';
 import { removeRequest } from '../../common/retention/remove-request.js';
+import { search } from '../../common/search/index.js';
 import { finishRequest, isTerminal, leaseState, sourceTask } from '../../common/state/lifecycle.js';
 import { type CheckedListQuery, listRequests, putRequestMarker } from '../../common/state/request-list.js';
 import { createState, readState, updateState } from '../../common/state/state-store.js';
@@ -198,6 +200,17 @@ export class OrchestratorService {
       if (!(err instanceof StateCorruptError)) throw err;
     }
     throw new NotFoundError('REQUEST_NOT_FOUND', `no request ${id}`);
+  }
+
+  /** The query answered from every analysed video of the caller's namespace (or those named). */
+  search(call: SearchRequest, caller: Caller = this.deployment): Promise<SearchResult> {
+    const { store, config, logger } = this.deps;
+    return search(store, caller.namespace, call.search, {
+      limit: call.limit,
+      videos: call.videos,
+      maxDocumentBytes: config.searchMaxDocumentBytes,
+      onSkip: (skipped) => logger.warn(skipped, 'video index document skipped'),
+    });
   }
 
   /**

@@ -10,12 +10,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { main } from '../../cli/main.js';
 import type { FinalResult } from '../../common/contracts/final.js';
 import type { GcOptions } from '../../common/contracts/retention.js';
-import { indexKeys, requestKeys, resultKeys } from '../../common/keys.js';
+import { indexKeys, requestKeys, resultKeys, VIDEO_INDEX_ROOT } from '../../common/keys.js';
 import { collectGarbage, type GcDeps } from '../../common/retention/gc.js';
 import { removeRequest } from '../../common/retention/remove-request.js';
 import { readState } from '../../common/state/state-store.js';
-import type { Outcome } from '../../functions/orchestrator/service.js';
-import { callHandler, type Harness, makeHarness } from '../helpers/orchestrator-harness.js';
+import { callHandler, finalOf, type Harness, makeHarness } from '../helpers/orchestrator-harness.js';
 
 const DAY = 86_400_000;
 const submit = (request_id: string, video = 'uploads/video.mp4', query = 'find scenes with cars') => ({
@@ -30,11 +29,6 @@ beforeEach(async () => {
   h = await makeHarness();
 });
 afterEach(() => h.cleanup());
-
-function finalOf(outcome: Outcome): FinalResult {
-  if (outcome.kind !== 'final') throw new Error(`expected a final result, got ${JSON.stringify(outcome)}`);
-  return outcome.result;
-}
 
 async function keys(prefix: string): Promise<string[]> {
   const found: string[] = [];
@@ -60,6 +54,12 @@ function keysOf(final: FinalResult): string[] {
     sourceKey(final),
     ...final.clip_list.flatMap((c) => [c.video_key, c.thumbnail_key].filter((k): k is string => !!k)),
   ];
+}
+
+/** Nothing references what `id` made: it is rm'ed, and its video taken out of the index. */
+async function unreference(id: string) {
+  await removeRequest(h.store, id).catch(() => undefined);
+  for (const key of await keys(VIDEO_INDEX_ROOT)) await h.store.delete(key);
 }
 
 /** A request that has not finished (a copy of a finished one's state, marked RUNNING). */
@@ -106,7 +106,7 @@ describe('gc', () => {
 
   it('--dry-run reports what it would delete and deletes nothing', async () => {
     await h.service().submit(submit('first'), undefined);
-    await removeRequest(h.store, 'first');
+    await unreference('first');
     const before = await keys('');
     const dry = await gc({ dry_run: true });
     expect(dry.deleted.dirs).toBeGreaterThan(5);
@@ -129,29 +129,34 @@ describe('gc', () => {
     expect(await keys(dead.prefix)).toEqual([]);
   });
 
-  it('keeps the folders a video index document names, and its source', async () => {
+  it('keeps the folders a video index document names, and its source, once no request does', async () => {
     const final = finalOf(await h.service().submit(submit('first'), undefined));
-    const { state } = await readState(h.store, 'first');
-    const used = Object.values(state.tasks)
-      .map((t) => t.manifest!)
-      .filter((k) => k.startsWith('results/'))
-      .map((k) => k.slice(0, k.lastIndexOf('/')));
-    const sha = sourceKey(final).split('/')[3]!;
-    await h.store.put(
-      `index/videos/default/${sha}/${'d'.repeat(64)}.json`,
-      JSON.stringify({ schema_version: 1, results: used }),
-    );
     await removeRequest(h.store, 'first');
     const results = await keys('results/');
     const report = await gc();
     expect(report).toMatchObject({ marked: { requests: 0, documents: 1 }, deleted: { dirs: 0 } });
     expect(await keys('results/')).toEqual(results);
     for (const key of keysOf(final)) expect(await h.store.head(key), key).toBeDefined();
+    // Search still answers from it.
+    const found = await h.service().search({ search: 'cars', limit: 5 });
+    expect(found.matches.length).toBeGreaterThan(0);
+  });
+
+  it('a video index document that cannot be read stops gc, as a state.json does', async () => {
+    await h.service().submit(submit('first'), undefined);
+    await unreference('first');
+    await h.store.put(`${VIDEO_INDEX_ROOT}default/${'e'.repeat(64)}/${'f'.repeat(64)}.json`, '{"trunc');
+    const before = await keys('');
+    await expect(gc()).rejects.toMatchObject({
+      code: 'GC_REFUSED',
+      details: { unreadable: [{ code: 'INDEX_DOCUMENT_CORRUPT' }] },
+    });
+    expect(await keys('')).toEqual(before);
   });
 
   it('deletes nothing while a state.json cannot be read, unless the sweeper quarantined it', async () => {
     await h.service().submit(submit('first'), undefined);
-    await removeRequest(h.store, 'first');
+    await unreference('first');
     await h.store.put(requestKeys('broken').state, '{"schema_version": 1, "trunc');
     const before = await keys('');
     await expect(gc()).rejects.toMatchObject({
@@ -168,7 +173,7 @@ describe('gc', () => {
   it('a request that adopts a folder while gc runs keeps it, and its manifest', async () => {
     await h.service().submit(submit('first'), undefined);
     const { state } = await readState(h.store, 'first');
-    await removeRequest(h.store, 'first');
+    await unreference('first');
     const results = await keys('results/');
     // While gc waits, a driver records tasks it found before gc hid their manifests.
     const report = await gc({}, 40, {
@@ -185,7 +190,7 @@ describe('gc', () => {
 
   it('a request that runs while gc sweeps ends with every result it names in the bucket', async () => {
     await h.service().submit(submit('first'), undefined);
-    await removeRequest(h.store, 'first');
+    await unreference('first');
     let second: FinalResult | undefined;
     const report = await gc({}, 40, {
       sleep: async () => {
@@ -323,6 +328,7 @@ describe('clipseek gc and rm', () => {
   it('gc --dry-run --json reports and deletes nothing; gc deletes; progress on stderr', async () => {
     await h.service().submit(submit('first'), undefined);
     expect((await cli('rm', 'first', '--json')).code).toBe(0);
+    await unreference('first');
     const before = await keys('');
     // Everything was written just now: with --older-than 1s, a second later it is old.
     await new Promise((r) => setTimeout(r, 1100));

@@ -7,6 +7,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { REQUEST_STAGES } from '../../common/contracts/pipeline.js';
 import type { RequestPage } from '../../common/contracts/request.js';
+import type { SearchResult } from '../../common/contracts/video-index.js';
 import { readState } from '../../common/state/state-store.js';
 import { clipTaskKeys } from '../../common/task-key.js';
 import { loadOrchestratorConfig } from '../../functions/orchestrator/config.js';
@@ -65,6 +66,17 @@ describe('a namespace per tenant', () => {
     await acme(submit({ request_id: 'acme-2', query: 'what about the budget' }));
     expect(h.gateway.invokedFor('acme-2')).toEqual(new Map());
 
+    // Search reads its own video index only.
+    const mine = (await acme({ search: 'cars' })).body as SearchResult;
+    expect({ namespace: mine.namespace, videos: mine.videos }).toEqual({ namespace: 'acme', videos: 1 });
+    expect(mine.matches.length).toBeGreaterThan(0);
+    const none = (await caller('initech')({ search: 'cars' })).body as SearchResult;
+    expect({ namespace: none.namespace, videos: none.videos, matches: none.matches }).toEqual({
+      namespace: 'initech',
+      videos: 0,
+      matches: [],
+    });
+
     const listed = (await acme({ list: {} })).body as RequestPage;
     expect(listed.requests.map((r) => r.request_id).sort()).toEqual(['acme-1', 'acme-2']);
     const theirs = (await globex({ list: {} })).body as RequestPage;
@@ -99,7 +111,14 @@ describe('a namespace per tenant', () => {
   });
 
   it('refuses a call without the header (400 TENANT_REQUIRED) or with a value that is no slug (400 TENANT_INVALID)', async () => {
-    for (const body of [submit(), { list: {} }, { status: 'x-1' }, { gc: {} }, { delete: 'x-1' }]) {
+    for (const body of [
+      submit(),
+      { list: {} },
+      { status: 'x-1' },
+      { search: 'cars' },
+      { gc: {} },
+      { delete: 'x-1' },
+    ]) {
       await expect(caller(undefined)(body), JSON.stringify(body)).rejects.toMatchObject({
         code: 'TENANT_REQUIRED',
         status: 400,
