@@ -119,7 +119,16 @@ export async function collectGarbage(
     candidates.map((f) => limit(async () => hidden.set(f.dir, await hideManifest(store, f.dir)))),
   );
   if (candidates.length) await (deps.sleep ?? sleep)(deps.settleMs);
-  const again = candidates.length ? await markReferenced(store, options.namespace) : marks;
+  let again = marks;
+  try {
+    if (candidates.length) again = await markReferenced(store, options.namespace);
+  } catch (err) {
+    // Refused (a reference became unreadable) or the store failed: every folder stays as it was.
+    await Promise.all(
+      [...hidden].map(([dir, bytes]) => limit(async () => bytes && restoreManifest(store, dir, bytes))),
+    );
+    throw err;
+  }
   let done = 0;
   await Promise.all(
     candidates.map((f) =>

@@ -142,6 +142,20 @@ describe('gc', () => {
     expect(found.matches.length).toBeGreaterThan(0);
   });
 
+  it('a state.json that turns unreadable while gc runs stops it, and every folder stays as it was', async () => {
+    await h.service().submit(submit('first'), undefined);
+    await unreference('first');
+    const before = await keys('');
+    await expect(
+      gc({}, 40, {
+        sleep: async () => {
+          await h.store.put(requestKeys('broken').state, 'not json');
+        },
+      }),
+    ).rejects.toMatchObject({ code: 'GC_REFUSED' });
+    expect(await keys('')).toEqual([...before, requestKeys('broken').state].sort());
+  });
+
   it('a video index document that cannot be read stops gc, as a state.json does', async () => {
     await h.service().submit(submit('first'), undefined);
     await unreference('first');
