@@ -1,6 +1,6 @@
 /**
  * The `clipseek` command: one verb per job (run, status, watch, ls, resume,
- * cancel, report, search, videos) plus the local stack (up, down) and the demo's sample video.
+ * cancel, report, search, videos, rm, gc) plus the local stack (up, down) and the demo's sample video.
  * Bundled into dist/cli.mjs; bin/clipseek.mjs runs it.
  */
 import { pathToFileURL } from 'node:url';
@@ -8,9 +8,11 @@ import { ClipseekError, toClipseekError, toErrorBody } from '../common/errors.js
 import { type Command, type Io, writeLines } from './command.js';
 import { cancelCommand } from './commands/cancel.js';
 import { downCommand } from './commands/down.js';
+import { gcCommand } from './commands/gc.js';
 import { lsCommand } from './commands/ls.js';
 import { reportCommand } from './commands/report.js';
 import { resumeCommand } from './commands/resume.js';
+import { rmCommand } from './commands/rm.js';
 import { runCommand } from './commands/run.js';
 import { sampleCommand } from './commands/sample.js';
 import { searchCommand } from './commands/search.js';
@@ -33,6 +35,8 @@ export const COMMANDS: Command[] = [
   reportCommand,
   searchCommand,
   videosCommand,
+  rmCommand,
+  gcCommand,
   sampleCommand,
 ];
 

@@ -59,6 +59,30 @@ export type ResultKeys = ReturnType<typeof resultKeys>;
 /** Every result of one namespace. */
 export const resultsPrefix = (namespace: string) => `results/${namespace}/`;
 
+/** Every result of every namespace. */
+export const RESULTS_ROOT = 'results/';
+
+/** The result folder (results/<ns>/<stage>/<digest>) a key lies in; undefined for a key outside results/. */
+export function resultDirOf(key: string): string | undefined {
+  const parts = key.split('/');
+  if (parts[0] !== 'results' || parts.length < 5 || parts.slice(1, 4).some((p) => p === '')) return undefined;
+  return parts.slice(0, 4).join('/');
+}
+
+/** Every request's own objects; state.json is requests/<id>/metadata/state.json. */
+export const REQUESTS_ROOT = 'requests/';
+
+/** The request a key under requests/ belongs to, and whether it is its state.json or in its input/. */
+export function requestKeyOf(key: string): { id: string; kind: 'state' | 'input' | 'other' } | undefined {
+  const m = /^requests\/([^/]+)\/(.+)$/.exec(key);
+  if (!m) return undefined;
+  const rest = m[2]!;
+  return {
+    id: m[1]!,
+    kind: rest === 'metadata/state.json' ? 'state' : rest.startsWith('input/') ? 'input' : 'other',
+  };
+}
+
 /**
  * Small marker objects so listing requests never walks every stage output:
  * index/requests/{id}.json for every request (clipseek ls), index/active/{id}
@@ -78,13 +102,27 @@ export const indexKeys = {
   idFromKey: (key: string) => key.slice(key.lastIndexOf('/') + 1).replace(/\.json$/, ''),
 };
 
+/** Every namespace's video index documents. */
+export const VIDEO_INDEX_ROOT = 'index/videos/';
+
+/** The namespace, video and analysis of a video index document's key; undefined for another key. */
+export function videoIndexKeyOf(
+  key: string,
+): { namespace: string; sha256: string; analysis: string } | undefined {
+  const namespace = key.startsWith(VIDEO_INDEX_ROOT)
+    ? key.slice(VIDEO_INDEX_ROOT.length).split('/')[0]
+    : undefined;
+  const named = namespace ? videoIndexKeys(namespace).parse(key) : undefined;
+  return named && namespace ? { namespace, ...named } : undefined;
+}
+
 /**
  * One compact document per analysed video and analysis (common/contracts/video-index.ts):
  * index/videos/<namespace>/<sha256 of the source>/<analysis>.json. Search lists and reads
  * only these, never the stage manifests.
  */
 export const videoIndexKeys = (namespace: string) => {
-  const prefix = `index/videos/${namespace}/`;
+  const prefix = `${VIDEO_INDEX_ROOT}${namespace}/`;
   return {
     prefix,
     video: (sha256: string) => `${prefix}${sha256}/`,

@@ -1,6 +1,6 @@
 import type { SubmitRequest } from './contracts/request.js';
 import type { RequestState } from './contracts/state.js';
-import { InputError, NotFoundError } from './errors.js';
+import { ClipseekError, InputError, NotFoundError } from './errors.js';
 import { inputDigest } from './manifests.js';
 import { readState } from './state/state-store.js';
 import type { ObjectStore } from './storage/types.js';
@@ -33,6 +33,7 @@ export async function checkRepeat(
   id: string,
   digest: string,
   by: IdSource,
+  tenant?: string,
 ): Promise<'new' | 'same'> {
   let state: RequestState;
   try {
@@ -40,6 +41,14 @@ export async function checkRepeat(
   } catch (err) {
     if (err instanceof NotFoundError) return 'new';
     throw err;
+  }
+  // Ids are one space for the deployment: another tenant's request under a chosen
+  // request_id is neither answered nor replaced (README: Tenancy).
+  if (tenant !== undefined && state.namespace !== tenant) {
+    throw new ClipseekError('REQUEST_ID_TAKEN', `this ${by} is taken: choose another`, {
+      status: 409,
+      details: { by },
+    });
   }
   const stored = state.request.digest;
   if (stored !== undefined && stored !== digest) {

@@ -5,6 +5,7 @@ import { FinalResult } from './final.js';
 import { FUNCTION_STAGES } from './pipeline.js';
 import { Profile } from './profile.js';
 import { OrchestratorCall, RequestPage, StatusResponse, SubmitRequest } from './request.js';
+import { DeleteReport, GcReport } from './retention.js';
 import { manifestSchema, STAGE_CONTRACTS } from './stages.js';
 import { RequestState } from './state.js';
 import { SearchResult, VideoIndexDocument } from './video-index.js';
@@ -16,6 +17,8 @@ export function jsonSchemas(): Record<string, unknown> {
     'orchestrator-call': OrchestratorCall,
     'status-response': StatusResponse,
     'list-response': RequestPage,
+    'gc-response': GcReport,
+    'delete-response': DeleteReport,
     state: RequestState,
     final: FinalResult,
     callback: CallbackBody,

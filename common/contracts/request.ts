@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { PROFILE_NAMES } from '../profiles.js';
 import { ErrorInfo, IsoTime, RequestId } from './common.js';
 import { ProfileOverrides } from './profile.js';
+import { DeleteRequest, GcRequest } from './retention.js';
 
 const HttpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2048);
 
@@ -81,6 +82,8 @@ export const OrchestratorCall = z.union([
   StatusRequest,
   ListRequest,
   SearchRequest,
+  GcRequest,
+  DeleteRequest,
 ]);
 
 /** The orchestrator's answer when it does not (yet) have the final result. */

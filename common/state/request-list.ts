@@ -11,6 +11,7 @@
  * with it. Every call reads the markers (one small object per request); the
  * state of only those requests it shows or, with a status filter, checks.
  */
+import { DEFAULT_NAMESPACE } from '../contracts/common.js';
 import { FinalResult } from '../contracts/final.js';
 import {
   LIST_LIMIT,
@@ -35,6 +36,8 @@ export interface CheckedListQuery {
 }
 
 export interface ListOptions {
+  /** Only the requests of this namespace (a tenant's listing); undefined: every request. */
+  namespace?: string | undefined;
   /**
    * With a status filter, how many requests one call checks at most: past it,
    * the page ends early (fewer rows, and a cursor to go on from), so a rare
@@ -55,16 +58,22 @@ interface Position {
 
 export interface Marker extends Position {
   query: string;
+  /** The request's namespace; a marker from before namespaces is in the default one. */
+  namespace?: string | undefined;
 }
 
 const CODES = { limit: 'INVALID_LIMIT', cursor: 'INVALID_CURSOR', status: 'INVALID_STATUS' } as const;
 
 /** The marker the listing reads, written once per request when it is accepted. */
 export async function putRequestMarker(store: ObjectStore, marker: Marker): Promise<void> {
-  const { request_id, created_at, query } = marker;
-  await store.put(indexKeys.request(request_id), JSON.stringify({ request_id, created_at, query }), {
-    contentType: 'application/json',
-  });
+  const { request_id, created_at, query, namespace } = marker;
+  await store.put(
+    indexKeys.request(request_id),
+    JSON.stringify({ request_id, created_at, query, namespace }),
+    {
+      contentType: 'application/json',
+    },
+  );
 }
 
 /** Parses a list query (a `list` call's body, or the CLI's flags); each bad field has its own code. */
@@ -100,7 +109,10 @@ export async function listRequests(
   // Without a filter every request checked is a row: the limit bounds the reads.
   const scanLimit = query.status ? Math.max(1, options.scanLimit ?? DEFAULT_SCAN_LIMIT) : query.limit;
   const after = query.after;
-  const markers = (await readMarkers(store)).sort(newestFirst);
+  const ns = options.namespace;
+  const markers = (await readMarkers(store))
+    .filter((m) => ns === undefined || (m.namespace ?? DEFAULT_NAMESPACE) === ns)
+    .sort(newestFirst);
   let start = 0;
   if (after) while (start < markers.length && newestFirst(markers[start]!, after) <= 0) start++;
 
@@ -153,6 +165,7 @@ async function readMarkers(store: ObjectStore): Promise<Marker[]> {
           created_at:
             typeof value.created_at === 'string' ? value.created_at : info.lastModified.toISOString(),
           query: typeof value.query === 'string' ? value.query : '',
+          namespace: typeof value.namespace === 'string' ? value.namespace : undefined,
         };
       }),
     );

@@ -12,6 +12,15 @@ import { requestIdKeyFrom } from './request-identity.js';
 export const DEFAULT_SEARCH_CACHE_BYTES = 128 * 1024 ** 2;
 
 const Env = z.object({
+  /**
+   * A request header (set by the API gateway in front, e.g. from the API key) whose
+   * value is the caller's namespace; unset: every caller shares CLIPSEEK_NAMESPACE (tenancy.ts).
+   */
+  CLIPSEEK_TENANT_HEADER: z
+    .string()
+    .regex(/^[A-Za-z0-9-]{0,64}$/, 'an HTTP header name')
+    .transform((h) => h.toLowerCase() || undefined) // empty: unset (stack.yml passes "")
+    .optional(),
   GATEWAY_URL: z.url().default('http://127.0.0.1:8080'),
   MAX_CONCURRENT_INVOCATIONS: z.coerce.number().int().min(1).max(256).default(3),
   /** of-watchdog's exec_timeout for this function; the time budget stays below it. */
@@ -77,6 +86,8 @@ export function loadCallbackSettings(env: NodeJS.ProcessEnv): CallbackSettings {
 export interface OrchestratorConfig {
   /** CLIPSEEK_NAMESPACE: where new requests keep and look for shared results (results/<namespace>/…) and index their analyses. */
   namespace: string;
+  /** The header naming the caller's namespace (lower case), when each caller has its own. */
+  tenantHeader?: string;
   gatewayUrl: string;
   gatewayAuth?: string;
   maxConcurrent: number;
@@ -112,6 +123,7 @@ export function loadOrchestratorConfig(env: NodeJS.ProcessEnv): OrchestratorConf
   const callbacks = loadCallbackSettings(env);
   return {
     namespace: e.CLIPSEEK_NAMESPACE,
+    ...(e.CLIPSEEK_TENANT_HEADER ? { tenantHeader: e.CLIPSEEK_TENANT_HEADER } : {}),
     gatewayUrl: e.GATEWAY_URL,
     ...(gatewayAuth ? { gatewayAuth } : {}),
     maxConcurrent: e.MAX_CONCURRENT_INVOCATIONS,

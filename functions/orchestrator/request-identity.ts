@@ -52,28 +52,31 @@ export function requestIdKeyFrom(secret: string): string {
  * callback-signing-key) it is a plain sha256, still outside the client's
  * namespace. The id depends on the key only, not the body: a repeat with
  * another body must find the first request to be refused (request.digest).
- * Keys are per deployment: the gateway authenticates one caller (basic auth)
- * or none, so there is no caller identity to scope them by.
+ * Keys are per deployment, or per tenant when `tenant` is given (tenancy.ts):
+ * two tenants sending the same Idempotency-Key get unrelated requests.
  */
 export function requestIdFor(
   body: SubmitRequest,
   from: { idempotencyKey?: string | undefined; callId?: string | undefined },
   idKey: string | undefined,
+  tenant?: string,
 ): { id: string; by: IdSource | undefined } {
   if (body.request_id) return { id: body.request_id, by: 'request_id' };
   if (from.idempotencyKey) {
     return {
-      id: derive(DERIVED_ID_PREFIX.idempotencyKey, from.idempotencyKey, idKey),
+      id: derive(DERIVED_ID_PREFIX.idempotencyKey, from.idempotencyKey, idKey, tenant),
       by: 'Idempotency-Key',
     };
   }
-  if (from.callId) return { id: derive(DERIVED_ID_PREFIX.callId, from.callId, idKey), by: 'X-Call-Id' };
+  if (from.callId)
+    return { id: derive(DERIVED_ID_PREFIX.callId, from.callId, idKey, tenant), by: 'X-Call-Id' };
   return { id: `r_${Date.now().toString(36)}${randomBytes(6).toString('hex')}`, by: undefined };
 }
 
-function derive(prefix: string, key: string, idKey: string | undefined): string {
+function derive(prefix: string, key: string, idKey: string | undefined, tenant: string | undefined): string {
   // The prefix is in the hashed text too: a key and a call id spelled alike get unrelated ids.
-  const text = `${prefix}${key}`;
+  // A tenant's ids are derived from its namespace too (a slug: no newline in it).
+  const text = tenant === undefined ? `${prefix}${key}` : `${tenant}\n${prefix}${key}`;
   const mac = idKey ? createHmac('sha256', idKey).update(text) : createHash('sha256').update(text);
   return `${prefix}${mac.digest('hex').slice(0, 32)}`;
 }

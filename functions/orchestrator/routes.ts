@@ -1,7 +1,9 @@
 /**
  * How a call to the orchestrator is read: a POST body asks to resume, cancel,
- * or report a request, or to list them or search the analysed videos, or else
- * submits a request (respond.ts is the way back).
+ * report or delete a request, or to list them, search the analysed videos or
+ * collect garbage, or else submits a request (respond.ts is the way back).
+ * Every call but resume (which the deployment sends itself) is made by a
+ * caller, whose namespace it works in (tenancy.ts).
  */
 import type { z } from 'zod';
 import {
@@ -12,6 +14,7 @@ import {
   StatusRequest,
   SubmitRequest,
 } from '../../common/contracts/request.js';
+import { DeleteRequest, GcRequest } from '../../common/contracts/retention.js';
 import { InputError } from '../../common/errors.js';
 import { firstHeader } from '../../common/openfaas/http.js';
 import { MethodNotAllowedError } from '../../common/openfaas/method-error.js';
@@ -26,15 +29,24 @@ export function orchestratorHandler(service: OrchestratorService): FunctionHandl
   return async (req) => {
     const body = req.body;
     if (req.method !== 'POST') throw new MethodNotAllowedError(req.method, ['POST']);
+    if (body && typeof body === 'object' && !Array.isArray(body) && 'resume' in body) {
+      const id = parse(ResumeRequest, body).resume;
+      const caller = service.callerOf(req.headers, true);
+      return toHttp(await (caller ? service.resume(id, caller) : service.resume(id)));
+    }
+    const caller = service.callerOf(req.headers)!;
     if (body && typeof body === 'object' && !Array.isArray(body)) {
-      if ('resume' in body) return toHttp(await service.resume(parse(ResumeRequest, body).resume));
-      if ('cancel' in body) return toHttp(await service.cancel(parse(CancelRequest, body).cancel));
-      if ('status' in body) return toHttp(await service.status(parse(StatusRequest, body).status));
+      if ('cancel' in body) return toHttp(await service.cancel(parse(CancelRequest, body).cancel, caller));
+      if ('status' in body) return toHttp(await service.status(parse(StatusRequest, body).status, caller));
       if ('list' in body) {
         if (Object.keys(body).length !== 1) parse(ListRequest, body); // refuses the extra keys
-        return { status: 200, body: await service.list(checkListQuery((body as { list: unknown }).list)) };
+        const query = checkListQuery((body as { list: unknown }).list);
+        return { status: 200, body: await service.list(query, caller) };
       }
-      if ('search' in body) return searchToHttp(await service.search(parse(SearchRequest, body)));
+      if ('search' in body) return searchToHttp(await service.search(parse(SearchRequest, body), caller));
+      if ('delete' in body)
+        return { status: 200, body: await service.delete(parse(DeleteRequest, body).delete, caller) };
+      if ('gc' in body) return { status: 200, body: await service.gc(parse(GcRequest, body).gc, caller) };
     }
     // As sent: an empty key is refused, not taken for no key.
     const keyHeader = req.headers['idempotency-key'];
@@ -42,7 +54,7 @@ export function orchestratorHandler(service: OrchestratorService): FunctionHandl
     const idempotencyKey = sentKey === undefined ? undefined : parseIdempotencyKey(sentKey);
     // Only a call id the gateway sent (not one the adapter made up) identifies a redelivery.
     const gatewayCallId = firstHeader(req.headers['x-call-id']) ? req.callId : undefined;
-    return toHttp(await service.submit(parse(SubmitRequest, body), idempotencyKey, gatewayCallId));
+    return toHttp(await service.submit(parse(SubmitRequest, body), idempotencyKey, gatewayCallId, caller));
   };
 }
 

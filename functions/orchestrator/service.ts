@@ -1,12 +1,16 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import type { FinalResult } from '../../common/contracts/final.js';
 import type { RequestPage, SearchRequest, SubmitRequest } from '../../common/contracts/request.js';
+import type { DeleteReport, GcOptions, GcReport } from '../../common/contracts/retention.js';
 import type { RequestState } from '../../common/contracts/state.js';
 import type { SearchResult } from '../../common/contracts/video-index.js';
-import { ConflictError, InputError, NotFoundError } from '../../common/errors.js';
+import { ConflictError, InputError, NotFoundError, StateCorruptError } from '../../common/errors.js';
 import { indexKeys, requestKeys } from '../../common/keys.js';
 import { assertUrlAllowed } from '../../common/net-policy.js';
 import { resolveProfile } from '../../common/profiles.js';
 import { checkRepeat, requestDigest } from '../../common/request-digest.js';
+import { collectGarbage, DEFAULT_SETTLE_MS } from '../../common/retention/gc.js';
+import { removeRequest } from '../../common/retention/remove-request.js';
 import { DocumentCache, search } from '../../common/search/index.js';
 import { finishRequest, isTerminal, leaseState, sourceTask } from '../../common/state/lifecycle.js';
 import { type CheckedListQuery, listRequests, putRequestMarker } from '../../common/state/request-list.js';
@@ -19,6 +23,7 @@ import { requestIdFor } from './request-identity.js';
 import { newRequestState } from './request-state.js';
 import { parseSource, precheckSource } from './source.js';
 import type { LocalTasks, TaskRunnerDeps } from './task-runner.js';
+import { type Caller, callerOf } from './tenancy.js';
 
 /** What the drivers it starts need (see TaskRunnerDeps), and the orchestrator's own. */
 export interface ServiceDeps extends TaskRunnerDeps {
@@ -59,11 +64,17 @@ export class OrchestratorService {
    * another body is refused). Everything that can be refused is checked before
    * the first write.
    */
-  async submit(body: SubmitRequest, idempotencyKey: string | undefined, callId?: string): Promise<Outcome> {
+  async submit(
+    body: SubmitRequest,
+    idempotencyKey: string | undefined,
+    callId?: string,
+    caller: Caller = this.deployment,
+  ): Promise<Outcome> {
     const { store, config, now } = this.deps;
-    const { id, by } = requestIdFor(body, { idempotencyKey, callId }, config.requestIdKey);
+    const tenant = caller.tenant ? caller.namespace : undefined;
+    const { id, by } = requestIdFor(body, { idempotencyKey, callId }, config.requestIdKey, tenant);
     const digest = requestDigest(body);
-    if (by && (await checkRepeat(store, id, digest, by)) === 'same') return this.existing(id);
+    if (by && (await checkRepeat(store, id, digest, by, tenant)) === 'same') return this.existing(id);
 
     const profile = resolveProfile(body.profile, body.overrides);
     const source = await parseSource(body.video_uri, bucketOf(store.url), config.sourcePolicy);
@@ -80,7 +91,7 @@ export class OrchestratorService {
 
     const state = newRequestState({
       id,
-      namespace: config.namespace,
+      namespace: caller.namespace,
       profile: body.profile,
       params: profile,
       request: {
@@ -103,23 +114,29 @@ export class OrchestratorService {
     } catch (err) {
       if (!(err instanceof ConflictError)) throw err;
       // Another submission under this id won the race: ours is a repeat of it, or refused.
-      if (by) await checkRepeat(store, id, digest, by);
+      if (by) await checkRepeat(store, id, digest, by, tenant);
       return this.existing(id);
     }
-    await putRequestMarker(store, { request_id: id, created_at: state.created_at, query: body.query });
+    await putRequestMarker(store, {
+      request_id: id,
+      created_at: state.created_at,
+      query: body.query,
+      namespace: state.namespace,
+    });
     this.deps.logger.info({ request_id: id }, 'request accepted');
     return this.run(id);
   }
 
   /** Continues a request from state.json (resume, continuation, sweeper). */
-  async resume(id: string): Promise<Outcome> {
-    const { state } = await readState(this.deps.store, id);
+  async resume(id: string, caller: Caller = this.deployment): Promise<Outcome> {
+    const state = await this.own(id, caller);
     if (isTerminal(state.status)) return this.existing(id);
     return this.run(id);
   }
 
-  async cancel(id: string): Promise<Outcome> {
+  async cancel(id: string, caller: Caller = this.deployment): Promise<Outcome> {
     const { store, now, config } = this.deps;
+    await this.own(id, caller);
     const { state } = await updateState(store, id, (s) => {
       if (isTerminal(s.status) || s.cancel_requested) return false;
       s.cancel_requested = true;
@@ -132,19 +149,67 @@ export class OrchestratorService {
     return { kind: 'status', state, httpStatus: 200 };
   }
 
-  async status(id: string): Promise<Outcome> {
+  async status(id: string, caller: Caller = this.deployment): Promise<Outcome> {
+    await this.own(id, caller);
     return this.existing(id, false);
   }
 
-  /** A page of the requests, newest first (the same listing as `clipseek ls`). */
-  async list(query: CheckedListQuery): Promise<RequestPage> {
-    return listRequests(this.deps.store, query);
+  /** A page of the requests, newest first (the same listing as `clipseek ls`); a tenant's own only. */
+  async list(query: CheckedListQuery, caller: Caller = this.deployment): Promise<RequestPage> {
+    return listRequests(this.deps.store, query, caller.tenant ? { namespace: caller.namespace } : {});
   }
 
-  /** The query answered from every analysed video of this deployment's namespace (or those named). */
-  search(call: SearchRequest): Promise<SearchResult> {
+  /** Deletes a finished request's own objects, never shared results (common/retention). */
+  delete(id: string, caller: Caller = this.deployment): Promise<DeleteReport> {
+    return removeRequest(this.deps.store, id, caller.tenant ? { namespace: caller.namespace } : {});
+  }
+
+  /**
+   * Collects the results nothing references: a tenant's in its namespace, else
+   * every namespace in the bucket. Waits for drivers to record what they adopt
+   * for a few of their state flushes (gc.ts).
+   */
+  gc(options: GcOptions, caller: Caller = this.deployment): Promise<GcReport> {
+    const { store, now, config, logger } = this.deps;
+    return collectGarbage(
+      { ...options, namespace: caller.tenant ? caller.namespace : undefined },
+      {
+        store,
+        now,
+        settleMs: Math.max(DEFAULT_SETTLE_MS, 4 * config.flushIntervalMs),
+        onProgress: (p) => {
+          if (p.phase === 'done') logger.info(p, 'gc finished');
+        },
+      },
+    );
+  }
+
+  /** Whose call this is, from its headers (tenancy.ts); `optional` for the calls the deployment sends itself. */
+  callerOf(headers: IncomingHttpHeaders, optional = false): Caller | undefined {
+    return callerOf(headers, this.deps.config, optional);
+  }
+
+  private get deployment(): Caller {
+    return { namespace: this.deps.config.namespace, tenant: false };
+  }
+
+  /** The request's state, when the caller may see it: a tenant sees only its own namespace's. */
+  private async own(id: string, caller: Caller): Promise<RequestState> {
+    const { store } = this.deps;
+    if (!caller.tenant) return (await readState(store, id)).state;
+    try {
+      const { state } = await readState(store, id);
+      if (state.namespace === caller.namespace) return state;
+    } catch (err) {
+      if (!(err instanceof StateCorruptError)) throw err;
+    }
+    throw new NotFoundError('REQUEST_NOT_FOUND', `no request ${id}`);
+  }
+
+  /** The query answered from every analysed video of the caller's namespace (or those named). */
+  search(call: SearchRequest, caller: Caller = this.deployment): Promise<SearchResult> {
     const { store, config, logger } = this.deps;
-    return search(store, config.namespace, call.search, {
+    return search(store, caller.namespace, call.search, {
       limit: call.limit,
       videos: call.videos,
       maxDocumentBytes: config.searchMaxDocumentBytes,

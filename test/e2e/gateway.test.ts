@@ -79,7 +79,12 @@ describe('local gateway: sync calls', () => {
     const res = await call('/function/echo/some/path?x=1&y=two', {
       method: 'POST',
       body: '{"hello":"world"}',
-      headers: { 'Content-Type': 'application/json', 'X-Call-Id': 'call-from-client' },
+      // X-Clipseek-Tenant: a header the API gateway in front sets (README: Tenancy) reaches the function.
+      headers: {
+        'Content-Type': 'application/json',
+        'X-Call-Id': 'call-from-client',
+        'X-Clipseek-Tenant': 'acme',
+      },
     });
     expect(res.status).toBe(200);
     expect(res.headers.get('x-call-id')).toBe('call-from-client');
@@ -99,6 +104,7 @@ describe('local gateway: sync calls', () => {
       body: '{"hello":"world"}',
     });
     expect(seen.headers['x-call-id']).toBe('call-from-client');
+    expect(seen.headers['x-clipseek-tenant']).toBe('acme');
     expect(seen.headers['content-type']).toBe('application/json');
     expect(seen.headers['x-start-time']).toMatch(/^\d+$/);
   });

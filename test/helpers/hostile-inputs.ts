@@ -230,6 +230,30 @@ export function allCases(): Case[] {
       status: 404,
     },
     {
+      name: 'delete with a traversal id',
+      body: () => ({ delete: '../results' }),
+      code: 'INVALID_REQUEST',
+      field: 'delete',
+    },
+    {
+      name: 'delete of a request that does not exist',
+      body: () => ({ delete: 'nobody-here' }),
+      code: 'REQUEST_NOT_FOUND',
+      status: 404,
+    },
+    {
+      name: 'gc older than "0d"',
+      body: () => ({ gc: { older_than: '0d' } }),
+      code: 'INVALID_REQUEST',
+      field: 'gc',
+    },
+    {
+      name: 'gc with a prefix of its own',
+      body: () => ({ gc: { prefix: 'requests/' } }),
+      code: 'INVALID_REQUEST',
+      field: 'gc',
+    },
+    {
       name: 'an Idempotency-Key of 300 characters',
       body: () => submit('h-key-long', {}),
       headers: { 'idempotency-key': 'k'.repeat(300) },

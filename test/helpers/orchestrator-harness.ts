@@ -10,12 +10,14 @@ import {
   RetryableError,
   TimeoutError,
 } from '../../common/errors.js';
+import type { FunctionRequest } from '../../common/openfaas/types.js';
 import { runStageOnce, type StageDefinition } from '../../common/stage.js';
 import { FolderStore } from '../../common/storage/folder-store.js';
 import { taskKey } from '../../common/task-key.js';
 import type { OrchestratorConfig } from '../../functions/orchestrator/config.js';
 import type { StageInvoker } from '../../functions/orchestrator/invoker.js';
 import { requestIdKeyFrom } from '../../functions/orchestrator/request-identity.js';
+import { orchestratorHandler } from '../../functions/orchestrator/routes.js';
 import { OrchestratorService, type Outcome } from '../../functions/orchestrator/service.js';
 import { fakeStages } from './fake-stages.js';
 
@@ -184,4 +186,21 @@ export async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs 
 
 export function isClipseekError(err: unknown, code: string): boolean {
   return err instanceof ClipseekError && err.code === code;
+}
+
+/** Calls the orchestrator's HTTP handler in-process (a POST with this body and these headers). */
+export function callHandler(service: OrchestratorService, headers: Record<string, string> = {}) {
+  const handler = orchestratorHandler(service);
+  return (body: unknown) =>
+    handler({
+      method: 'POST',
+      path: '/',
+      query: new URLSearchParams(),
+      headers,
+      body,
+      rawBody: Buffer.from(JSON.stringify(body)),
+      callId: 'test',
+      signal: new AbortController().signal,
+      logger: silentLogger,
+    } as FunctionRequest);
 }

@@ -10,11 +10,9 @@ import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { lsCommand } from '../../cli/commands/ls.js';
 import type { RequestPage, RequestStatus } from '../../common/contracts/request.js';
-import type { FunctionRequest } from '../../common/openfaas/types.js';
 import { checkListQuery, listRequests, putRequestMarker } from '../../common/state/request-list.js';
 import { createState } from '../../common/state/state-store.js';
-import { orchestratorHandler } from '../../functions/orchestrator/routes.js';
-import { type Harness, makeHarness, silentLogger } from '../helpers/orchestrator-harness.js';
+import { callHandler, type Harness, makeHarness } from '../helpers/orchestrator-harness.js';
 import { makeState } from '../helpers/state.js';
 
 let h: Harness;
@@ -132,18 +130,7 @@ describe('listing requests', () => {
 });
 
 describe('the orchestrator answers {"list": …}', () => {
-  const call = (body: unknown) =>
-    orchestratorHandler(h.service())({
-      method: 'POST',
-      path: '/',
-      query: new URLSearchParams(),
-      headers: {},
-      body,
-      rawBody: Buffer.from(JSON.stringify(body)),
-      callId: 'test',
-      signal: new AbortController().signal,
-      logger: silentLogger,
-    } as FunctionRequest);
+  const call = (body: unknown) => callHandler(h.service())(body);
 
   it('with a page of requests and the cursor of the next', async () => {
     await seed(5, { status: (i) => (i < 2 ? 'RUNNING' : 'FAILED') });

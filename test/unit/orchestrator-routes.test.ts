@@ -18,6 +18,7 @@ const reached: unknown[] = [];
 
 beforeAll(async () => {
   const service = {
+    callerOf: () => ({ namespace: 'default', tenant: false }),
     submit: async (request: unknown) => {
       reached.push(request);
       throw new Error('a refused body reached the service');
