@@ -2,8 +2,9 @@
 # The one-command demo (npm run demo): installs what is missing, builds, makes
 # a sample video (speech + a motorcycle on screen from 6 s to 11 s), starts the
 # local stack in the background, asks it two questions — one answered by what
-# is seen, one by what is said — prints the matches and the report paths, and
-# stops the stack again (also on Ctrl-C or failure).
+# is seen, one by what is said (from the analysis the first one made) — searches
+# every analysed video, prints the matches and the report paths, and stops the
+# stack again (also on Ctrl-C or failure).
 #
 #   CLIPSEEK_DATA   data folder (default .clipseek)
 #   CLIPSEEK_PORT   gateway port (default 0: any free port)
@@ -42,13 +43,17 @@ fi
 step "query 1: find the motorbike   (answered by object detection)"
 clipseek run "$video" --data "$DATA" --query "find the motorbike"
 
-step "query 2: what does it say about the weather   (answered by speech recognition)"
+step "query 2: what does it say about the weather   (answered by speech recognition, from the analysis of query 1)"
 clipseek run "$video" --data "$DATA" --query "what does it say about the weather"
+
+step "search: every analysed video, from their index documents (runs no stage)"
+clipseek search "sunny weather" --data "$DATA"
 
 step "next"
 cat <<NEXT
 Open a report above in a browser. Then, for example:
   npx clipseek ls                      every request, newest first
+  npx clipseek videos                  every analysed video
   npx clipseek status last             stages, tasks and timings of the newest one
   npx clipseek up                      the stack in the foreground (Ctrl-C stops it)
   npx clipseek run my.mp4 -q "people with a cup of coffee"

@@ -147,6 +147,9 @@ it('runs the quick start as written: the demo finds the motorbike and the weathe
   const demo = await bash(blocks[0]!);
   expect(demo).toContain('1 match for "find the motorbike"');
   expect(demo).toContain('1 match for "what does it say about the weather"');
+  // The second question is answered from the first one's analysis; search reads the video index.
+  expect(demo.slice(demo.indexOf('== query 2'))).toMatch(/reused/);
+  expect(demo).toMatch(/\d+ match(es)? for "sunny weather" in 1 analysed video\b/);
   expect(demo).toMatch(/report: \.clipseek\/reports\/\S+\.html/);
   expect(demo).toContain('stopped the stack');
 
