@@ -1,11 +1,11 @@
 import type { SearchResult, SkippedDocument } from '../common/contracts/video-index.js';
 import type { IndexedVideo } from '../common/search/index.js';
-import { matchLines, sought } from './print.js';
+import { matchLines, type ShowKey, sought } from './print.js';
 import { fmtTime } from './report.js';
 import type { Style } from './style.js';
 
 /** `clipseek search`: the answers across videos, best first, each naming its video. */
-export function searchLines(result: SearchResult, style: Style): string[] {
+export function searchLines(result: SearchResult, style: Style, showKey?: ShowKey): string[] {
   const n = result.matches.length;
   const lines = [
     `${n} match${n === 1 ? '' : 'es'} for "${result.query}" in ${result.videos} analysed video${result.videos === 1 ? '' : 's'}`,
@@ -15,7 +15,7 @@ export function searchLines(result: SearchResult, style: Style): string[] {
   if (result.videos === 0)
     lines.push(`  ${style.dim('nothing analysed yet: clipseek run <video> --query "…"')}`);
   result.matches.forEach((m, i) => {
-    lines.push(...matchLines(m, i + 1, style, undefined, m.video.name || m.video.sha256.slice(0, 12)));
+    lines.push(...matchLines(m, i + 1, style, showKey, m.video.name || m.video.sha256.slice(0, 12)));
   });
   return lines;
 }

@@ -43,7 +43,7 @@ export const searchCommand = defineCommand({
     });
     writeLines(io.err, skippedLines(result.skipped));
     if (values.json) io.out.write(`${JSON.stringify(result, null, 2)}\n`);
-    else writeLines(io.out, searchLines(result, ctx.style));
+    else writeLines(io.out, searchLines(result, ctx.style, ctx.showKey));
     return EXIT.OK;
   },
 });
