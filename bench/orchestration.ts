@@ -28,6 +28,7 @@ import { requestKeys } from '../common/keys.js';
 import { startStack } from '../test/helpers/stack-harness.js';
 import { postJson } from './lib/http.js';
 import { cpuOf, peakRssMiB } from './lib/proc.js';
+import { describeWork, mediaWork } from './lib/stage-work.js';
 
 const { values } = parseArgs({ options: { clips: { type: 'string', default: '100,1000,10000' } } });
 const sizes = values.clips.split(',').map(Number);
@@ -95,6 +96,9 @@ async function measure(clips: number): Promise<Result> {
     if (state.status !== 'SUCCEEDED')
       throw new Error(`${id} ended ${state.status} (answer ${answer.status})`);
     const tasks = Object.keys(state.tasks).length;
+    // Its own video in a fresh bucket: every stage task invoked, none reused from another request.
+    const work = mediaWork(state);
+    if (work.reused > 0) throw new Error(`${id} reused ${work.reused} tasks: ${describeWork(work)}`);
     if (tasks !== 3 + 4 * clips) throw new Error(`${id} has ${tasks} tasks, expected ${3 + 4 * clips}`);
     const writes = readFileSync(writesLog, 'utf8')
       .split('\n')
