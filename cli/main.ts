@@ -1,6 +1,6 @@
 /**
  * The `clipseek` command: one verb per job (run, status, watch, ls, resume,
- * cancel, report) plus the local stack (up, down) and the demo's sample video.
+ * cancel, report, search, videos) plus the local stack (up, down) and the demo's sample video.
  * Bundled into dist/cli.mjs; bin/clipseek.mjs runs it.
  */
 import { pathToFileURL } from 'node:url';
@@ -13,8 +13,10 @@ import { reportCommand } from './commands/report.js';
 import { resumeCommand } from './commands/resume.js';
 import { runCommand } from './commands/run.js';
 import { sampleCommand } from './commands/sample.js';
+import { searchCommand } from './commands/search.js';
 import { statusCommand } from './commands/status.js';
 import { upCommand } from './commands/up.js';
+import { videosCommand } from './commands/videos.js';
 import { watchCommand } from './commands/watch.js';
 import { EXIT, UsageError } from './errors.js';
 import { stderrTailLines } from './print.js';
@@ -29,6 +31,8 @@ export const COMMANDS: Command[] = [
   resumeCommand,
   cancelCommand,
   reportCommand,
+  searchCommand,
+  videosCommand,
   sampleCommand,
 ];
 

@@ -36,7 +36,7 @@ export function resultLines(
   const answer = final.answerable ? `${n} match${n === 1 ? '' : 'es'}` : 'cannot be answered';
   const lines = [
     `${head} in ${took} · ${final.clips} clip${final.clips === 1 ? '' : 's'} · ${answer} for "${final.query}"`,
-    `  looking for: ${sought(final)}`,
+    `  looking for: ${sought(final.understood)}`,
     ...speechOnlyLines(final, style),
     ...stderrTailLines(final.error?.details, style),
   ];
@@ -57,8 +57,9 @@ export function resultLines(
   return lines;
 }
 
-function sought(final: FinalResult): string {
-  const { labels, terms, phrases, unknown } = final.understood;
+/** What the query looks for, in a few words. */
+export function sought(understood: FinalResult['understood']): string {
+  const { labels, terms, phrases, unknown } = understood;
   const parts = [
     labels.length ? `objects ${labels.join(', ')}` : '',
     terms.length || phrases.length ? `words ${[...phrases.map((p) => `"${p}"`), ...terms].join(', ')}` : '',
@@ -96,10 +97,17 @@ export function stderrTailLines(details: Record<string, unknown> | undefined, st
   return lines.slice(-STDERR_LINES).map((line) => `    ${style ? style.dim(`| ${line}`) : `| ${line}`}`);
 }
 
-function matchLines(m: Match, rank: number, style: Style, showKey: ShowKey): string[] {
+/** One match, ranked; `video` names the video it is in (a search across videos). */
+export function matchLines(
+  m: Match,
+  rank: number,
+  style: Style,
+  showKey: ShowKey = (key) => key,
+  video?: string,
+): string[] {
   const clips = m.clips.length === 1 ? `clip ${m.clips[0]}` : `clips ${m.clips[0]}–${m.clips.at(-1)}`;
   const lines = [
-    `  ${style.bold(`#${rank}`)}  ${fmtTime(m.start)}–${fmtTime(m.end)}  score ${m.score.toFixed(2)}  ${style.dim(clips)}`,
+    `  ${style.bold(`#${rank}`)}  ${video === undefined ? '' : `${style.bold(video)}  `}${fmtTime(m.start)}–${fmtTime(m.end)}  score ${m.score.toFixed(2)}  ${style.dim(clips)}`,
   ];
   if (m.missing.length > 0)
     lines.push(`      ${style.dim(`has ${m.found.join(', ')}; not ${m.missing.join(', ')}`)}`);

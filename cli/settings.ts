@@ -2,6 +2,8 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { readSecret } from '../common/config.js';
+import { Namespace } from '../common/contracts/common.js';
+import { UsageError } from './errors.js';
 import { readRunningStack } from './local-stack.js';
 
 /** Options every verb accepts: which data folder, store and gateway to use. */
@@ -98,4 +100,17 @@ export function resolveSettings(flags: CommonFlags, env: NodeJS.ProcessEnv, cwd:
 /** An environment value, trimmed; blank counts as unset. */
 export function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+/** For the verbs that read the video index: which namespace's. */
+export const NAMESPACE_OPTION = { namespace: { type: 'string' } } as const;
+export const NAMESPACE_USAGE =
+  '      --namespace NS  the namespace searched (default: $CLIPSEEK_NAMESPACE, else "default")';
+
+/** --namespace, else $CLIPSEEK_NAMESPACE, else "default" (the orchestrator's default too). */
+export function namespaceFrom(flag: string | undefined, env: NodeJS.ProcessEnv): string {
+  const value = flag ?? nonEmpty(env.CLIPSEEK_NAMESPACE) ?? 'default';
+  const parsed = Namespace.safeParse(value);
+  if (!parsed.success) throw new UsageError(`namespace "${value}": ${parsed.error.issues[0]?.message}`);
+  return parsed.data;
 }

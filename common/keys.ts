@@ -7,10 +7,12 @@ export function clipId(index: number): string {
 
 /**
  * The bucket layout, in one place:
+ *   results/<ns>/copy-source/<sha256>/source.<ext>   the video, named by its content
  *   results/<ns>/<stage>/<digest>/…           a task's outputs, manifest.json (last), claim.json
  *   requests/{id}/input/…                     the request's copy of its source, while it is fetched
  *   requests/{id}/copy-source/manifest.json   the request's own record of the copy (sha256, name)
  *   requests/{id}/metadata/{state,final,callback}.json
+ *   index/videos/<ns>/<sha256>/<analysis>.json   (videoIndexKeys)
  * A task's outputs are named by its digest (manifests.ts taskDigest), not by
  * the request: every request whose task has the same digest reuses them.
  */
@@ -30,6 +32,15 @@ export const requestKeys = (requestId: string) => {
 };
 
 export type RequestKeys = ReturnType<typeof requestKeys>;
+
+/**
+ * The prefixes the pipeline keeps for itself. A request's source may not name
+ * an object under them: results are shared within a namespace only, and
+ * another request's state or input is not a video to hand back to its caller.
+ */
+export const PIPELINE_PREFIXES = ['results/', 'requests/', 'index/'] as const;
+
+export const isPipelineKey = (key: string) => PIPELINE_PREFIXES.some((prefix) => key.startsWith(prefix));
 
 /** One task's directory of results: what its stage wrote, its manifest, its claim while it runs. */
 export const resultKeys = (namespace: string, stage: StageName, digest: string) => {
@@ -65,4 +76,25 @@ export const indexKeys = {
   quarantinePrefix: 'index/quarantine/',
   quarantine: (requestId: string) => `index/quarantine/${requestId}.json`,
   idFromKey: (key: string) => key.slice(key.lastIndexOf('/') + 1).replace(/\.json$/, ''),
+};
+
+/**
+ * One compact document per analysed video and analysis (common/contracts/video-index.ts):
+ * index/videos/<namespace>/<sha256 of the source>/<analysis>.json. Search lists and reads
+ * only these, never the stage manifests.
+ */
+export const videoIndexKeys = (namespace: string) => {
+  const prefix = `index/videos/${namespace}/`;
+  return {
+    prefix,
+    video: (sha256: string) => `${prefix}${sha256}/`,
+    document: (sha256: string, analysis: string) => `${prefix}${sha256}/${analysis}.json`,
+    /** The video and analysis a listed key names; undefined for a key of another shape. */
+    parse(key: string): { sha256: string; analysis: string } | undefined {
+      const m = /^([0-9a-f]{64})\/([0-9a-f]{64})\.json$/.exec(
+        key.startsWith(prefix) ? key.slice(prefix.length) : '',
+      );
+      return m ? { sha256: m[1]!, analysis: m[2]! } : undefined;
+    },
+  };
 };

@@ -5,3 +5,4 @@ export * from './profile.js';
 export * from './request.js';
 export * from './stages.js';
 export * from './state.js';
+export * from './video-index.js';

@@ -7,6 +7,7 @@ import { Profile } from './profile.js';
 import { OrchestratorCall, RequestPage, StatusResponse, SubmitRequest } from './request.js';
 import { manifestSchema, STAGE_CONTRACTS } from './stages.js';
 import { RequestState } from './state.js';
+import { SearchResult, VideoIndexDocument } from './video-index.js';
 
 /** Every published schema, by file name (without .json). `npm run schemas` writes them to schemas/. */
 export function jsonSchemas(): Record<string, unknown> {
@@ -20,6 +21,8 @@ export function jsonSchemas(): Record<string, unknown> {
     callback: CallbackBody,
     error: ErrorBody,
     profile: Profile,
+    'video-index': VideoIndexDocument,
+    'search-result': SearchResult,
   };
   // A function's contract is what a caller of it sends and gets back; copy-source is no function.
   for (const stage of FUNCTION_STAGES) {

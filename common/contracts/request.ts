@@ -44,6 +44,16 @@ export type SubmitRequest = z.infer<typeof SubmitRequest>;
 export const ResumeRequest = z.object({ resume: RequestId }).strict();
 export const CancelRequest = z.object({ cancel: RequestId }).strict();
 export const StatusRequest = z.object({ status: RequestId }).strict();
+/** Searches the analysed videos of the orchestrator's namespace (all of them, or those `videos` names). */
+export const SearchRequest = z
+  .object({
+    search: z.string().trim().min(1).max(500),
+    /** Videos by sha256, name or URI; absent: every analysed video. */
+    videos: z.array(z.string().min(1).max(2048)).min(1).max(1000).optional(),
+    limit: z.number().int().min(1).max(1000).default(20),
+  })
+  .strict();
+export type SearchRequest = z.infer<typeof SearchRequest>;
 
 /** The statuses a request ends in: nothing moves it out of one (common/state/lifecycle.ts). */
 export const FINAL_STATUSES = ['SUCCEEDED', 'FAILED', 'CANCELLED', 'EXPIRED'] as const;
@@ -70,6 +80,7 @@ export const OrchestratorCall = z.union([
   CancelRequest,
   StatusRequest,
   ListRequest,
+  SearchRequest,
 ]);
 
 /** The orchestrator's answer when it does not (yet) have the final result. */

@@ -3,7 +3,7 @@
 export { complement, type Interval, joinIntervals, totalLength } from './intervals.js';
 export { COCO_LABELS, type CocoLabel } from './lexicon.js';
 export { nearLabels } from './near.js';
-export { type RankOptions, rankRanges, SCORING } from './rank.js';
+export { compareMatches, type RankOptions, rankRanges, SCORING } from './rank.js';
 export { stem } from './stem.js';
 export { words as normalizeWords } from './tokenize.js';
 export type { ClipEvidence } from './types.js';

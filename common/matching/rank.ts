@@ -60,12 +60,16 @@ export function rankRanges(
   const matches = segmentByParts(parts).map(({ start, end, present }) =>
     toMatch(start, end, present, parts, ordered, total),
   );
-  return matches.sort(
-    (a, b) =>
-      b.found.length - a.found.length ||
-      b.score - a.score ||
-      b.end - b.start - (a.end - a.start) ||
-      a.start - b.start,
+  return matches.sort(compareMatches);
+}
+
+/** Best first: more of the query's parts present, then the higher score, the longer range, the earlier start. */
+export function compareMatches(a: Match, b: Match): number {
+  return (
+    b.found.length - a.found.length ||
+    b.score - a.score ||
+    b.end - b.start - (a.end - a.start) ||
+    a.start - b.start
   );
 }
 

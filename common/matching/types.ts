@@ -13,8 +13,8 @@ export interface ClipEvidence {
   end: number;
   words: readonly Word[];
   labels: readonly LabelEvidence[];
-  /** Every detection kept (clip-relative t): where each label scored best. */
-  detections?: readonly Detection[] | undefined;
+  /** Every detection kept (clip-relative t): where each label scored best. Matching needs no boxes. */
+  detections?: readonly Omit<Detection, 'box'>[] | undefined;
   /** The sampled frames (clip-relative t): the best frame of a match is one of them. */
   frames?: readonly Frame[] | undefined;
   transcript: string;

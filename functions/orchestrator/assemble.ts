@@ -17,18 +17,32 @@ import { parseTaskKey, taskKey } from '../../common/task-key.js';
 type ClipSummaryT = ReturnType<typeof ClipSummary.parse>;
 
 /**
- * Builds final.json from the manifests its tasks recorded in state.json (the
- * shared results, whichever request made them): the clips, what
- * was heard and seen in each, the time ranges that answer the query (ranked),
- * how much of the video was analysed, and whether the question could be
- * answered from it at all. Reads only; the caller writes it.
+ * What a request's stage outputs say about its video, read once from the
+ * manifests its tasks recorded in state.json (the shared results, whichever
+ * request made them): final.json (finalFrom) and the video index document
+ * (video-index.ts) are both made from it, so a search answers as the request would.
  */
-export async function assembleFinal(
-  store: ObjectStore,
-  state: RequestState,
-  finishedAt: Date,
-): Promise<FinalResult> {
-  const id = state.request_id;
+export interface Evidence {
+  /** The source as copy-source stored it (its key, sha256, size, name); undefined when the copy did not finish. */
+  source: StageOutput<'copy-source'> | undefined;
+  /** Every clip cut, in clip order, with what its per-clip stages found. */
+  clips: ClipEvidence[];
+  /** The clips that did not fail: what a query is answered from. */
+  analysed: ClipEvidence[];
+  failed: ReadonlySet<number>;
+  /** Clips whose transcript was read (final.json's clip_list gives only theirs a transcript). */
+  transcribed: ReadonlySet<number>;
+  /** Seconds between sampled frames. */
+  frameIntervalS: number;
+  /** The source's duration, from extract-audio's probe; undefined when that did not finish. */
+  durationS: number | undefined;
+  coverage: Coverage | undefined;
+  /** segment-speech found no speech, or no analysed clip holds a word. */
+  heardNothing: boolean;
+}
+
+/** Reads the stage manifests of a request's succeeded tasks. Reads only. */
+export async function readEvidence(store: ObjectStore, state: RequestState): Promise<Evidence> {
   const read = async <S extends StageName>(stage: S, clip?: number): Promise<StageOutput<S> | undefined> => {
     const task = state.tasks[taskKey(stage, clip)];
     if (task?.status !== 'SUCCEEDED' || !task.manifest) return undefined;
@@ -39,8 +53,8 @@ export async function assembleFinal(
   const audio = await read('extract-audio');
   const pieces = (await read('cut-clips'))?.pieces ?? [];
   const failed = new Set(state.failed_clips);
-  const evidence: ClipEvidence[] = [];
-  const clipList: ClipSummaryT[] = [];
+  const clips: ClipEvidence[] = [];
+  const transcribed = new Set<number>();
   for (const piece of pieces) {
     const [rendition, transcript, frames, objects] = await Promise.all([
       read('transcode-clip', piece.index),
@@ -48,7 +62,8 @@ export async function assembleFinal(
       read('sample-frames', piece.index),
       read('detect-objects', piece.index),
     ]);
-    const clip = {
+    if (transcript) transcribed.add(piece.index);
+    clips.push({
       clip: piece.index,
       start: piece.start,
       end: piece.end,
@@ -59,44 +74,73 @@ export async function assembleFinal(
       frames: frames?.frames ?? [],
       ...(rendition ? { video_key: rendition.video_key } : {}),
       ...(frames ? { thumbnail_key: frames.thumbnail_key } : {}),
-    };
-    evidence.push(clip);
-    clipList.push({
-      clip: piece.index,
-      start: piece.start,
-      end: piece.end,
-      ...(rendition ? { video_key: rendition.video_key } : {}),
-      ...(frames ? { thumbnail_key: frames.thumbnail_key } : {}),
-      ...(transcript ? { transcript: transcript.text } : {}),
-      labels: clip.labels.map((l) => l.label),
-      failed: failed.has(piece.index),
     });
   }
+  const analysed = clips.filter((c) => !failed.has(c.clip));
+  const segmented = await read('segment-speech');
+  const durationS = audio?.probe.duration_s;
+  return {
+    source,
+    clips,
+    analysed,
+    failed,
+    transcribed,
+    frameIntervalS: 1 / state.params.frames.fps,
+    durationS,
+    coverage: durationS !== undefined && clips.length > 0 ? coverageOf(analysed, durationS) : undefined,
+    heardNothing: segmented?.no_speech === true || analysed.every((c) => c.words.length === 0),
+  };
+}
 
+/**
+ * Builds final.json from the stage manifests in the bucket: the clips, what
+ * was heard and seen in each, the time ranges that answer the query (ranked),
+ * how much of the video was analysed, and whether the question could be
+ * answered from it at all. Reads only; the caller writes it.
+ */
+export async function assembleFinal(
+  store: ObjectStore,
+  state: RequestState,
+  finishedAt: Date,
+): Promise<FinalResult> {
+  return finalFrom(state, await readEvidence(store, state), finishedAt);
+}
+
+/** final.json of a request from its evidence: pure. */
+export function finalFrom(state: RequestState, evidence: Evidence, finishedAt: Date): FinalResult {
+  const { source, clips, analysed, failed, transcribed, coverage, durationS } = evidence;
+  const clipList: ClipSummaryT[] = clips.map((clip) => ({
+    clip: clip.clip,
+    start: clip.start,
+    end: clip.end,
+    ...(clip.video_key !== undefined ? { video_key: clip.video_key } : {}),
+    ...(clip.thumbnail_key !== undefined ? { thumbnail_key: clip.thumbnail_key } : {}),
+    ...(transcribed.has(clip.clip) ? { transcript: clip.transcript } : {}),
+    labels: clip.labels.map((l) => l.label),
+    failed: failed.has(clip.clip),
+  }));
   const understood = understandQuery(state.request.query);
-  const analysed = evidence.filter((c) => !failed.has(c.clip));
   const matches =
     state.status === 'FAILED'
       ? []
-      : rankRanges(understood, analysed, { frameIntervalS: 1 / state.params.frames.fps });
-  const segmented = await read('segment-speech');
-  const heardNothing = segmented?.no_speech === true || analysed.every((c) => c.words.length === 0);
-  const unanswerable = pieces.length > 0 && understood.objects.length === 0 && heardNothing;
-  const duration = audio?.probe.duration_s;
+      : rankRanges(understood, analysed, { frameIntervalS: evidence.frameIntervalS });
+  const unanswerable = clips.length > 0 && understood.objects.length === 0 && evidence.heardNothing;
   return {
     schema_version: 1,
-    request_id: id,
+    request_id: state.request_id,
     status: state.status,
     query: state.request.query,
     understood,
     answerable: !unanswerable,
     ...(unanswerable && understood.speech_only.length > 0 ? { note: cannotSeeNote(understood) } : {}),
     matches,
-    ...(duration !== undefined && pieces.length > 0 ? { coverage: coverageOf(analysed, duration) } : {}),
-    clips: pieces.length,
+    ...(coverage ? { coverage } : {}),
+    clips: clips.length,
     clip_list: clipList,
     failed_clips: [...failed].sort((a, b) => a - b).map((clip) => ({ clip, error: clipError(state, clip) })),
-    ...(source && audio ? { source: { key: source.source_key, duration_s: audio.probe.duration_s } } : {}),
+    ...(source && durationS !== undefined
+      ? { source: { key: source.source_key, duration_s: durationS } }
+      : {}),
     metrics: { wall_ms: finishedAt.getTime() - Date.parse(state.created_at), stages: stageMetrics(state) },
     error: state.error,
   };

@@ -9,8 +9,6 @@ import { webhookKey } from './callbacks.js';
 import { requestIdKeyFrom } from './request-identity.js';
 
 const Env = z.object({
-  /** Requests share stage results within one namespace only (README: tenancy). */
-  CLIPSEEK_NAMESPACE: Namespace.default(DEFAULT_NAMESPACE),
   GATEWAY_URL: z.url().default('http://127.0.0.1:8080'),
   MAX_CONCURRENT_INVOCATIONS: z.coerce.number().int().min(1).max(256).default(3),
   /** of-watchdog's exec_timeout for this function; the time budget stays below it. */
@@ -30,6 +28,14 @@ const Env = z.object({
   /** The first wait before fetching an unreachable source again (one sweep), doubling up to the max. */
   SOURCE_BACKOFF_MS: z.coerce.number().int().min(1).default(60_000),
   SOURCE_BACKOFF_MAX_MS: z.coerce.number().int().min(1).default(900_000),
+  /** Results and the video index are shared only inside one namespace (one per deployment by default). */
+  CLIPSEEK_NAMESPACE: Namespace.default(DEFAULT_NAMESPACE),
+  /** A video index document larger than this is skipped by search (with a warning), not read. */
+  SEARCH_MAX_DOCUMENT_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(32 * 1024 ** 2),
 });
 
 /** How callbacks are sent: by the orchestrator, and by the sweeper after a crash (callback-outbox.ts). */
@@ -64,7 +70,7 @@ export function loadCallbackSettings(env: NodeJS.ProcessEnv): CallbackSettings {
 }
 
 export interface OrchestratorConfig {
-  /** Where new requests keep and look for shared results: results/<namespace>/…. */
+  /** CLIPSEEK_NAMESPACE: where new requests keep and look for shared results (results/<namespace>/…) and index their analyses. */
   namespace: string;
   gatewayUrl: string;
   gatewayAuth?: string;
@@ -88,6 +94,8 @@ export interface OrchestratorConfig {
   callbackBackoffMs: number;
   callbackTimeoutMs: number;
   owner: string;
+  /** What search reads of one video index document at most. */
+  searchMaxDocumentBytes: number;
 }
 
 export function loadOrchestratorConfig(env: NodeJS.ProcessEnv): OrchestratorConfig {
@@ -118,6 +126,7 @@ export function loadOrchestratorConfig(env: NodeJS.ProcessEnv): OrchestratorConf
     callbackAttempts: callbacks.attempts,
     callbackBackoffMs: callbacks.backoffMs,
     callbackTimeoutMs: callbacks.timeoutMs,
+    searchMaxDocumentBytes: e.SEARCH_MAX_DOCUMENT_BYTES,
     owner: `${hostname()}/${process.pid}/${Math.random().toString(36).slice(2, 8)}`,
   };
 }

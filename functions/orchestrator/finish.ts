@@ -7,7 +7,8 @@ import { requestKeys } from '../../common/keys.js';
 import { finishRequest, ownsLease } from '../../common/state/lifecycle.js';
 import { updateState, type VersionedState, writeState } from '../../common/state/state-store.js';
 import type { ObjectStore } from '../../common/storage/types.js';
-import { assembleFinal } from './assemble.js';
+import { finalFrom, readEvidence } from './assemble.js';
+import { writeVideoIndex } from './video-index.js';
 
 export type FinishResult =
   /** This driver ended the request: `state` as stored, `result` as written to final.json. */
@@ -19,9 +20,12 @@ const JSON_TYPE = { contentType: 'application/json' };
 
 /**
  * The end of a request, written by the driver that decided it: the request is
- * finished (lifecycle.ts), final.json is assembled from the manifests and
- * written, then the final state.json with compare-and-swap. final.json goes
- * first, so a final status always has its result beside it.
+ * finished (lifecycle.ts), its evidence is read from the manifests once, the
+ * video index document (when it succeeded with analysed clips, in the request's namespace)
+ * and final.json are made from it and written, then the final state.json with
+ * compare-and-swap. final.json goes first, so a final status always has its
+ * result beside it; the index document before it, so every finished analysis
+ * is searchable.
  */
 export async function writeFinish(
   store: ObjectStore,
@@ -34,7 +38,9 @@ export async function writeFinish(
   // state as written (a deep copy of 40 000 tasks was the peak of a large request's memory).
   const finished = { ...driven.state };
   finishRequest(finished, finish.status, finish.error, at.toISOString());
-  const result = await assembleFinal(store, finished, at);
+  const evidence = await readEvidence(store, finished);
+  const result = finalFrom(finished, evidence, at);
+  await writeVideoIndex(store, finished, evidence, at);
   if (result.coverage) finished.coverage = result.coverage;
   await store.put(requestKeys(finished.request_id).final, JSON.stringify(result, null, 2), JSON_TYPE);
   const state = await writeFinalState(store, driven.etag, finished, finish.status, owner);

@@ -1,5 +1,6 @@
 import type { FinalResult } from '../../common/contracts/final.js';
 import type { StatusResponse } from '../../common/contracts/request.js';
+import type { SearchResult } from '../../common/contracts/video-index.js';
 import { requestKeys } from '../../common/keys.js';
 import type { FunctionResponse } from '../../common/openfaas/serve.js';
 import type { Outcome } from './service.js';
@@ -25,6 +26,11 @@ export function toHttp(outcome: Outcome): FunctionResponse {
     ...(outcome.note ? { note: outcome.note } : {}),
   };
   return { status: outcome.httpStatus, headers: { 'x-request-id': state.request_id }, body };
+}
+
+/** A search answers 200 with its ranked matches, also when there are none. */
+export function searchToHttp(result: SearchResult): FunctionResponse {
+  return { status: 200, headers: {}, body: result };
 }
 
 function finalToHttp(result: FinalResult): FunctionResponse {

@@ -1,12 +1,14 @@
 /**
  * How a call to the orchestrator is read: a POST body asks to resume, cancel,
- * or report a request, or to list them, or else submits one (respond.ts is the way back).
+ * or report a request, or to list them or search the analysed videos, or else
+ * submits a request (respond.ts is the way back).
  */
 import type { z } from 'zod';
 import {
   CancelRequest,
   ListRequest,
   ResumeRequest,
+  SearchRequest,
   StatusRequest,
   SubmitRequest,
 } from '../../common/contracts/request.js';
@@ -17,7 +19,7 @@ import type { FunctionHandler } from '../../common/openfaas/types.js';
 import { invalidOverrides, unknownProfile } from '../../common/profiles.js';
 import { checkListQuery } from '../../common/state/request-list.js';
 import { parseIdempotencyKey } from './request-identity.js';
-import { toHttp } from './respond.js';
+import { searchToHttp, toHttp } from './respond.js';
 import type { OrchestratorService } from './service.js';
 
 export function orchestratorHandler(service: OrchestratorService): FunctionHandler {
@@ -32,6 +34,7 @@ export function orchestratorHandler(service: OrchestratorService): FunctionHandl
         if (Object.keys(body).length !== 1) parse(ListRequest, body); // refuses the extra keys
         return { status: 200, body: await service.list(checkListQuery((body as { list: unknown }).list)) };
       }
+      if ('search' in body) return searchToHttp(await service.search(parse(SearchRequest, body)));
     }
     // As sent: an empty key is refused, not taken for no key.
     const keyHeader = req.headers['idempotency-key'];

@@ -1,11 +1,13 @@
 import type { FinalResult } from '../../common/contracts/final.js';
-import type { RequestPage, SubmitRequest } from '../../common/contracts/request.js';
+import type { RequestPage, SearchRequest, SubmitRequest } from '../../common/contracts/request.js';
 import type { RequestState } from '../../common/contracts/state.js';
+import type { SearchResult } from '../../common/contracts/video-index.js';
 import { ConflictError, InputError, NotFoundError } from '../../common/errors.js';
 import { indexKeys, requestKeys } from '../../common/keys.js';
 import { assertUrlAllowed } from '../../common/net-policy.js';
 import { resolveProfile } from '../../common/profiles.js';
 import { checkRepeat, requestDigest } from '../../common/request-digest.js';
+import { search } from '../../common/search/index.js';
 import { finishRequest, isTerminal, leaseState, sourceTask } from '../../common/state/lifecycle.js';
 import { type CheckedListQuery, listRequests, putRequestMarker } from '../../common/state/request-list.js';
 import { createState, readState, updateState } from '../../common/state/state-store.js';
@@ -133,6 +135,17 @@ export class OrchestratorService {
   /** A page of the requests, newest first (the same listing as `clipseek ls`). */
   async list(query: CheckedListQuery): Promise<RequestPage> {
     return listRequests(this.deps.store, query);
+  }
+
+  /** The query answered from every analysed video of this deployment's namespace (or those named). */
+  search(call: SearchRequest): Promise<SearchResult> {
+    const { store, config, logger } = this.deps;
+    return search(store, config.namespace, call.search, {
+      limit: call.limit,
+      videos: call.videos,
+      maxDocumentBytes: config.searchMaxDocumentBytes,
+      onSkip: (skipped) => logger.warn(skipped, 'video index document skipped'),
+    });
   }
 
   /**

@@ -11,6 +11,7 @@ import {
   RetryableError,
   TimeoutError,
 } from '../../common/errors.js';
+import { isPipelineKey, PIPELINE_PREFIXES } from '../../common/keys.js';
 import { assertUrlAllowed, guardedLookup, type NetPolicy } from '../../common/net-policy.js';
 import { assertValidKey } from '../../common/storage/keys.js';
 import type { ObjectStore } from '../../common/storage/types.js';
@@ -63,11 +64,20 @@ export async function parseSource(
 }
 
 function keyOf(raw: string): string {
+  let key: string;
   try {
-    return assertValidKey(decodeURIComponent(raw));
+    key = assertValidKey(decodeURIComponent(raw));
   } catch (err) {
     throw new InputError('INVALID_SOURCE_KEY', 'video_uri names an invalid object key', { cause: err });
   }
+  if (isPipelineKey(key)) {
+    throw new InputError(
+      'SOURCE_REFUSED',
+      `video_uri names an object the pipeline keeps for itself (${PIPELINE_PREFIXES.join(', ')}); upload the video first`,
+      { details: { key } },
+    );
+  }
+  return key;
 }
 
 /** The request's copy of its source: requests/{id}/input/source.<ext>. */

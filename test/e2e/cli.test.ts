@@ -67,6 +67,13 @@ afterAll(async () => {
 
 const clipseek = (...args: string[]) => runCli([...args, ...common]);
 
+/** A video no other test analysed: on one already analysed nothing would run, nothing could be cut short. */
+function ownVideo(name: string): string {
+  const path = join(work, `${name}.mp4`);
+  writeFileSync(path, randomBytes(4096));
+  return path;
+}
+
 /** Every object in the bucket with its ETag. */
 async function objects(): Promise<Record<string, string>> {
   const all: Record<string, string> = {};
@@ -213,7 +220,7 @@ describe('clipseek run', () => {
 describe('clipseek cancel and resume', () => {
   it('run --async returns the id at once; cancel stops the request', async () => {
     const id = `cli_cancel_${Date.now().toString(36)}`;
-    const submitted = await clipseek('run', video, '-q', 'cars', '--id', id, '--async');
+    const submitted = await clipseek('run', ownVideo(id), '-q', 'cars', '--id', id, '--async');
     expect(submitted.code, submitted.stderr).toBe(0);
     expect(submitted.stdout.trim()).toBe(id);
     await until(async () => (await store.head(requestKeys(id).state)) !== undefined, 'the request to start');
@@ -233,7 +240,7 @@ describe('clipseek cancel and resume', () => {
 
   it('resume finishes a request whose orchestrator was killed, without redoing finished tasks', async () => {
     const id = `cli_resume_${Date.now().toString(36)}`;
-    const submitted = await clipseek('run', video, '-q', 'find the red car', '--id', id, '--async');
+    const submitted = await clipseek('run', ownVideo(id), '-q', 'find the red car', '--id', id, '--async');
     expect(submitted.code, submitted.stderr).toBe(0);
     const doneBefore = await until(async () => {
       const state = (await store.head(requestKeys(id).state))

@@ -8,7 +8,7 @@
 import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FUNCTION_STAGES } from '../../common/contracts/pipeline.js';
 import { requestIdFor, requestIdKeyFrom } from '../../functions/orchestrator/request-identity.js';
 import { type Stack, startStack, waitFor } from '../helpers/stack-harness.js';
@@ -48,7 +48,6 @@ beforeAll(async () => {
       CALLBACK_SIGNING_KEY: SIGNING_KEY,
     },
   });
-  await stack.store.put('uploads/video.mp4', Buffer.from('the fake stages never look inside'));
 });
 
 afterAll(async () => {
@@ -70,8 +69,20 @@ async function deliver(body: unknown, headers: Record<string, string> = {}): Pro
   return res.headers.get('x-call-id')!;
 }
 
+/**
+ * Each test on a video of its own: requests on one video share their results, and each test
+ * counts the work its own request does.
+ */
+let video = 'store://uploads/video.mp4';
+let videos = 0;
+beforeEach(async () => {
+  const key = `uploads/video-${++videos}.mp4`;
+  await stack.store.put(key, Buffer.from(`fake video ${videos}`));
+  video = `store://${key}`;
+});
+
 const submitBody = (extra: Record<string, unknown> = {}) => ({
-  video_uri: 'store://uploads/video.mp4',
+  video_uri: video,
   query: 'find the car',
   ...extra,
 });

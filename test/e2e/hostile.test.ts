@@ -18,7 +18,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTION_STAGES } from '../../common/contracts/pipeline.js';
-import { indexKeys, requestKeys } from '../../common/keys.js';
+import { indexKeys, requestKeys, videoIndexKeys } from '../../common/keys.js';
 import {
   allCases,
   answerAllowed,
@@ -162,18 +162,26 @@ function changes(before: Map<string, string>, after: Map<string, string>): strin
 
 /**
  * Whether a changed key is the request's own: under its prefix, its index
- * markers, or in a results directory its state.json names (the shared results
- * of a task it ran; another request on the same video would reuse them).
+ * markers, or in the shared results its state.json names: a results directory
+ * of a task it ran, or the source its copy-source task put where its content
+ * names it (another request on the same video would reuse them).
  */
 async function ownedBy(key: string, id: string | undefined): Promise<boolean> {
   if (id === undefined) return false;
   if (key.startsWith(requestKeys(id).prefix) || key === indexKeys.request(id) || key === indexKeys.active(id))
     return true;
   if (!key.startsWith('results/')) return false;
-  const { tasks } = await stack.state(id).catch(() => ({ tasks: {} }));
-  return Object.values(tasks).some(
-    (t) => t.manifest && key.startsWith(t.manifest.replace(/manifest\.json$/, '')),
+  const { tasks } = await stack
+    .state(id)
+    .catch(() => ({ tasks: {} as Record<string, { manifest?: string }> }));
+  const dirs = Object.values(tasks).flatMap((t) =>
+    t.manifest ? [t.manifest.replace(/manifest\.json$/, '')] : [],
   );
+  const copy = await stack.store
+    .getJson<{ output: { source_key: string } }>(requestKeys(id).localManifest('copy-source'))
+    .catch(() => undefined);
+  if (copy) dirs.push(copy.value.output.source_key);
+  return dirs.some((dir) => key.startsWith(dir));
 }
 
 function canaryAccessTimes(): number[] {
@@ -186,7 +194,12 @@ describe('a valid input the suite builds on', () => {
     const res = await stack.submit<{ status?: string; clips?: number }>(submit(VALID.id, {}));
     expect(res.status).toBe(200);
     expect(res.body.status).toBe('SUCCEEDED');
-    for (const key of changes(before, await stack.listing())) expect(await ownedBy(key, VALID.id)).toBe(true);
+    for (const key of changes(before, await stack.listing())) {
+      // Besides its own prefix and results, a request that succeeds writes the video index document of its analysis.
+      if (key.startsWith(videoIndexKeys('default').prefix)) {
+        expect((await stack.store.getJson<{ request_id: string }>(key)).value.request_id).toBe(VALID.id);
+      } else expect(await ownedBy(key, VALID.id), key).toBe(true);
+    }
     valid.id = VALID.id;
   });
 

@@ -137,7 +137,12 @@ describe('orchestrator: kill -9 and resume through the gateway', () => {
     const killAt = [...points].sort((a, b) => a - b);
 
     const id = 'interrupted';
-    void orchestrator({ ...request, request_id: id }).catch(() => undefined);
+    // A video of its own (other bytes, the same fake analysis): on the steady run's video every
+    // result would be reused and there would be nothing to interrupt.
+    await store.put('uploads/interrupted.mp4', Buffer.from('another fake video'));
+    void orchestrator({ ...request, video_uri: 'store://uploads/interrupted.mp4', request_id: id }).catch(
+      () => undefined,
+    );
     const protectedCounts = new Map<string, number>();
     for (const point of killAt) {
       await until(() => invocations().length >= point, `invocation ${point}`);

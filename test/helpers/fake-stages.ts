@@ -1,5 +1,4 @@
 import type { FunctionStageName } from '../../common/contracts/pipeline.js';
-import type { StageName } from '../../common/contracts/stages.js';
 import { clipId } from '../../common/keys.js';
 import { defineStage, type StageDefinition } from '../../common/stage.js';
 

@@ -204,6 +204,31 @@ export function allCases(): Case[] {
       code: 'REQUEST_NOT_FOUND',
       status: 404,
     },
+    // Searches of the analysed videos: refused before anything is read.
+    {
+      name: 'a search of 501 characters',
+      body: () => ({ search: 'x'.repeat(501) }),
+      code: 'INVALID_REQUEST',
+      field: 'search',
+    },
+    {
+      name: 'a search whose videos is not a list',
+      body: () => ({ search: 'a car', videos: '../../requests' }),
+      code: 'INVALID_REQUEST',
+      field: 'videos',
+    },
+    {
+      name: 'a search asking for a million answers',
+      body: () => ({ search: 'a car', limit: 1e6 }),
+      code: 'INVALID_REQUEST',
+      field: 'limit',
+    },
+    {
+      name: 'a search of a video nothing analysed',
+      body: () => ({ search: 'a car', videos: ['../../etc/passwd'] }),
+      code: 'VIDEO_NOT_FOUND',
+      status: 404,
+    },
     {
       name: 'an Idempotency-Key of 300 characters',
       body: () => submit('h-key-long', {}),
@@ -339,6 +364,16 @@ export function allCases(): Case[] {
       name: "store:// into the store's own folder",
       body: () => source('h-store-internal', 'store://.clipseek/meta/x.json'),
       code: 'INVALID_KEY',
+    },
+    {
+      name: "store:// another namespace's shared results",
+      body: () => source('h-store-results', 'store://results/other-tenant/copy-source/0000/source.mp4'),
+      code: 'SOURCE_REFUSED',
+    },
+    {
+      name: "store:// another request's input",
+      body: () => source('h-store-request', 'store://requests/r_someone/input/source.mp4'),
+      code: 'SOURCE_REFUSED',
     },
     {
       name: 's3:// another bucket',

@@ -16,7 +16,7 @@ import { taskKey } from '../../common/task-key.js';
 import type { OrchestratorConfig } from '../../functions/orchestrator/config.js';
 import type { StageInvoker } from '../../functions/orchestrator/invoker.js';
 import { requestIdKeyFrom } from '../../functions/orchestrator/request-identity.js';
-import { OrchestratorService } from '../../functions/orchestrator/service.js';
+import { OrchestratorService, type Outcome } from '../../functions/orchestrator/service.js';
 import { fakeStages } from './fake-stages.js';
 
 export const silentLogger = pino({ level: 'silent' });
@@ -122,6 +122,7 @@ export function testConfig(overrides: Partial<OrchestratorConfig> = {}): Orchest
     callbackBackoffMs: 10,
     callbackTimeoutMs: 2_000,
     owner: `test/${Math.random().toString(36).slice(2, 8)}`,
+    searchMaxDocumentBytes: 1024 * 1024,
     ...overrides,
   };
 }
@@ -161,6 +162,23 @@ export async function makeHarness(): Promise<Harness> {
       }),
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
+}
+
+/** The final result of an outcome that must be final. */
+export function finalOf(outcome: Outcome) {
+  if (outcome.kind !== 'final') throw new Error(`expected a final result, got ${JSON.stringify(outcome)}`);
+  return outcome.result;
+}
+
+/** Polls `probe` every 10 ms until it gives a value. */
+export async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 5000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > until) throw new Error('waitFor timed out');
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }
 
 export function isClipseekError(err: unknown, code: string): boolean {

@@ -1,8 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ErrorInfo } from '../../common/contracts/common.js';
 import { FinalResult } from '../../common/contracts/final.js';
+import type { FinalStatus } from '../../common/contracts/request.js';
 import { requestKeys } from '../../common/keys.js';
 import { finishRequest } from '../../common/state/lifecycle.js';
-import { createState, readState, updateState } from '../../common/state/state-store.js';
+import { createState, readState, updateState, type VersionedState } from '../../common/state/state-store.js';
 import { writeFinish } from '../../functions/orchestrator/finish.js';
 import { type Harness, makeHarness } from '../helpers/orchestrator-harness.js';
 import { makeState, T0 } from '../helpers/state.js';
@@ -14,6 +16,11 @@ beforeEach(async () => {
   h = await makeHarness();
 });
 afterEach(() => h.cleanup());
+
+/** The driver "test" ends the request at AT (indexing in its namespace, the default). */
+function finish(driven: VersionedState, decided: { status: FinalStatus; error: ErrorInfo | null }) {
+  return writeFinish(h.store, driven, decided, 'test', AT);
+}
 
 async function finalJson() {
   return FinalResult.parse((await h.store.getJson(requestKeys(ID).final)).value);
@@ -29,7 +36,7 @@ describe('writeFinish: the driver ends the request, final.json first, then state
     '%s: stored as decided, beside its final.json, with the coverage of final.json',
     async (status, err) => {
       const driven = await createState(h.store, makeState());
-      const done = await writeFinish(h.store, driven, { status, error: err }, 'test', AT);
+      const done = await finish(driven, { status, error: err });
       const { state } = await readState(h.store, ID);
       expect(done).toMatchObject({ outcome: 'finished', state: { status } });
       expect(state).toMatchObject({ status, error: err, lease: null, updated_at: AT.toISOString() });
@@ -46,7 +53,7 @@ describe('writeFinish: the driver ends the request, final.json first, then state
       s.cancel_requested = true;
       return true;
     });
-    const done = await writeFinish(h.store, driven, { status: 'SUCCEEDED', error: null }, 'test', AT);
+    const done = await finish(driven, { status: 'SUCCEEDED', error: null });
     const { state } = await readState(h.store, ID);
     expect(done.outcome).toBe('finished');
     expect(state).toMatchObject({ status: 'SUCCEEDED', cancel_requested: true, lease: null });
@@ -58,7 +65,7 @@ describe('writeFinish: the driver ends the request, final.json first, then state
       finishRequest(s, 'EXPIRED', { code: 'REQUEST_EXPIRED', message: 'ttl' }, T0);
       return true;
     });
-    const done = await writeFinish(h.store, driven, { status: 'SUCCEEDED', error: null }, 'test', AT);
+    const done = await finish(driven, { status: 'SUCCEEDED', error: null });
     expect(done).toMatchObject({ outcome: 'overtaken', state: { status: 'EXPIRED' } });
     expect((await readState(h.store, ID)).state.status).toBe('EXPIRED');
   });
@@ -69,7 +76,7 @@ describe('writeFinish: the driver ends the request, final.json first, then state
       s.lease = { owner: 'other', expires_at: AT.toISOString() };
       return true;
     });
-    const done = await writeFinish(h.store, driven, { status: 'FAILED', error }, 'test', AT);
+    const done = await finish(driven, { status: 'FAILED', error });
     expect(done).toMatchObject({ outcome: 'overtaken', state: { status: 'RUNNING' } });
     expect((await readState(h.store, ID)).state).toMatchObject({
       status: 'RUNNING',

@@ -7,16 +7,20 @@
  * manifest or from another call's claim does not count).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { REQUEST_STAGES } from '../../common/contracts/pipeline.js';
+import { isFunctionStage, REQUEST_STAGES } from '../../common/contracts/pipeline.js';
 import type { RequestState } from '../../common/contracts/state.js';
 import { resultsPrefix } from '../../common/keys.js';
 import { readState } from '../../common/state/state-store.js';
 import { clipTaskKeys } from '../../common/task-key.js';
-import type { Outcome } from '../../functions/orchestrator/service.js';
-import { type Harness, makeHarness } from '../helpers/orchestrator-harness.js';
+import { finalOf, type Harness, makeHarness, waitFor } from '../helpers/orchestrator-harness.js';
 
 const CLIPS = [0, 1, 2];
-const ALL_TASKS = [...REQUEST_STAGES, ...CLIPS.flatMap(clipTaskKeys)];
+/**
+ * The tasks whose stages are functions. copy-source, run by the orchestrator itself, fetches and
+ * hashes the source for every request (the same URI may name other bytes tomorrow); its content
+ * address is what every later task's digest covers.
+ */
+const ALL_TASKS = [...REQUEST_STAGES.filter(isFunctionStage), ...CLIPS.flatMap(clipTaskKeys)];
 const submit = (request_id: string, query = 'find scenes with cars', extra: object = {}) => ({
   video_uri: 'store://uploads/video.mp4',
   query,
@@ -31,11 +35,6 @@ beforeEach(async () => {
 });
 afterEach(() => h.cleanup());
 
-function finalOf(outcome: Outcome) {
-  if (outcome.kind !== 'final') throw new Error(`expected a final result, got ${JSON.stringify(outcome)}`);
-  return outcome.result;
-}
-
 async function stateOf(id: string): Promise<RequestState> {
   return (await readState(h.store, id)).state;
 }
@@ -43,16 +42,6 @@ async function stateOf(id: string): Promise<RequestState> {
 /** Every task ran its stage exactly once, whichever request asked for it. */
 function ranOnceEach() {
   expect(Object.fromEntries(h.gateway.runs)).toEqual(Object.fromEntries(ALL_TASKS.map((t) => [t, 1])));
-}
-
-async function waitFor<T>(check: () => Promise<T | undefined>, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 describe('content-addressed stage results', () => {
@@ -68,6 +57,8 @@ describe('content-addressed stage results', () => {
     expect(second.matches.map((m) => m.clips)).toEqual([[2]]);
     expect(second.clip_list.map((c) => c.video_key)).toEqual(first.clip_list.map((c) => c.video_key));
     const state = await stateOf('second');
+    expect(state.tasks['copy-source']).toMatchObject({ status: 'SUCCEEDED', attempts: 1 });
+    expect(state.tasks['copy-source']!.reused).toBeUndefined();
     for (const key of ALL_TASKS) {
       expect({ key, ...state.tasks[key] }).toMatchObject({
         key,

@@ -12,7 +12,7 @@ import { defineStage } from '../../common/stage.js';
 import { readState, updateState } from '../../common/state/state-store.js';
 import { toHttp } from '../../functions/orchestrator/respond.js';
 import type { Outcome } from '../../functions/orchestrator/service.js';
-import { type Harness, makeHarness } from '../helpers/orchestrator-harness.js';
+import { finalOf, type Harness, makeHarness, waitFor } from '../helpers/orchestrator-harness.js';
 
 const submit = {
   video_uri: 'store://uploads/video.mp4',
@@ -26,11 +26,6 @@ beforeEach(async () => {
   h = await makeHarness();
 });
 afterEach(() => h.cleanup());
-
-function finalOf(outcome: Outcome) {
-  if (outcome.kind !== 'final') throw new Error(`expected a final result, got ${JSON.stringify(outcome)}`);
-  return outcome.result;
-}
 
 /** What the caller is answered over HTTP (respond.ts): its status and error code. */
 function answered(outcome: Outcome) {
@@ -157,14 +152,19 @@ describe('orchestrator service over a real folder store', () => {
     expect(full.coverage).toEqual(whole);
     expect((await stateOf(full.request_id)).coverage).toEqual(whole);
 
+    // Another video (the same one's results are shared: nothing would run, nothing fail).
+    await h.store.put('uploads/other.mp4', Buffer.from('another video'));
     h.gateway.faults.set('transcode-clip/0000', ['reject']);
     const partial = finalOf(
-      await h
-        .service()
-        .submit(
-          { ...submit, request_id: 'partial', overrides: { run: { tolerated_clip_failures: 1 } } },
-          undefined,
-        ),
+      await h.service().submit(
+        {
+          ...submit,
+          video_uri: 'store://uploads/other.mp4',
+          request_id: 'partial',
+          overrides: { run: { tolerated_clip_failures: 1 } },
+        },
+        undefined,
+      ),
     );
     const part = { duration_s: 30, analysed_s: 20, ratio: 0.667, unanalysed: [[0, 10]] };
     expect(partial.coverage).toEqual(part);
@@ -192,8 +192,14 @@ describe('orchestrator service over a real folder store', () => {
     expect(seen).toMatchObject({ answerable: true });
     expect(seen.note).toBeUndefined();
     delete h.gateway.stages['transcribe-clip'];
+    await h.store.put('uploads/spoken.mp4', Buffer.from('a video with speech'));
     const spoken = finalOf(
-      await h.service().submit({ ...submit, request_id: 'spoken', query: 'a box' }, undefined),
+      await h
+        .service()
+        .submit(
+          { ...submit, video_uri: 'store://uploads/spoken.mp4', request_id: 'spoken', query: 'a box' },
+          undefined,
+        ),
     );
     expect(spoken).toMatchObject({ answerable: true, matches: [] });
   });
@@ -691,16 +697,6 @@ async function snapshot(): Promise<Record<string, string>> {
   const objects: Record<string, string> = {};
   for await (const o of h.store.listAll('')) objects[o.key] = o.etag;
   return objects;
-}
-
-async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 5000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > until) throw new Error('waitFor timed out');
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 /** A loopback port nothing listens on (connection refused). */

@@ -68,7 +68,7 @@ describe('--json: errors are the error body on stdout, with the same exit status
   const withJson = COMMANDS.filter((c) => c.usage.includes('--json')).map((c) => c.name);
 
   it('is every verb that takes --json', () => {
-    expect(withJson.sort()).toEqual(['cancel', 'ls', 'resume', 'run', 'status', 'watch']);
+    expect(withJson.sort()).toEqual(['cancel', 'ls', 'resume', 'run', 'search', 'status', 'videos', 'watch']);
   });
 
   it.each(withJson)('%s: a usage error is {"error":{"code":"USAGE",…}}, exit 2', async (verb) => {

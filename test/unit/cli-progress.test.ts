@@ -11,6 +11,7 @@ import {
   stageRows,
 } from '../../cli/progress.js';
 import { styleFor } from '../../cli/style.js';
+import { CLIP_STAGES, REQUEST_STAGES } from '../../common/contracts/pipeline.js';
 import type { RequestState, TaskState } from '../../common/contracts/state.js';
 import { resolveProfile } from '../../common/profiles.js';
 import { newRequestState } from '../../functions/orchestrator/request-state.js';
@@ -72,7 +73,7 @@ describe('progress from state.json', () => {
     });
     expect(clipProgress(s)).toEqual({ done: 1, total: 2 });
     expect(renderLine({ requestId: 'r_test', state: s, elapsedMs: 1500 }, NOW)).toBe(
-      '[1.5s] r_test RUNNING · 63 % · clips 1/2',
+      `[1.5s] r_test RUNNING · ${Math.floor((100 * 7) / (8 + REQUEST_STAGES.length))} % · clips 1/2`,
     );
   });
 
@@ -136,14 +137,13 @@ describe('progress from state.json', () => {
 describe('how far a request is, and the time left', () => {
   const at = (s: number) => new Date(Date.parse('2026-01-01T10:00:00.000Z') + s * 1000).toISOString();
   const done = (startS: number): TaskState => ({ status: 'SUCCEEDED', attempts: 1, started_at: at(startS) });
-  const requestStages = {
-    'extract-audio': ok,
-    'segment-speech': ok,
-    'cut-clips': ok,
-  } satisfies Record<string, TaskState>;
+  const requestStages: Record<string, TaskState> = Object.fromEntries(
+    REQUEST_STAGES.map((stage) => [stage, ok]),
+  );
+  const R = REQUEST_STAGES.length;
   /** `n` clips, each with `perClip` of its four tasks done (the first started at 2 s). */
   function clipTasks(n: number, perClip: (clip: number) => number): Record<string, TaskState> {
-    const stages = ['transcode-clip', 'sample-frames', 'detect-objects', 'transcribe-clip'];
+    const stages = CLIP_STAGES;
     const tasks: Record<string, TaskState> = {};
     for (let clip = 0; clip < n; clip++) {
       stages.forEach((stage, i) => {
@@ -163,18 +163,18 @@ describe('how far a request is, and the time left', () => {
     {
       name: 'clips cut, none done: the share only',
       s: { clips: 4, tasks: { ...requestStages, ...clipTasks(4, () => 0) } },
-      want: { percent: Math.floor((100 * 3) / 19) },
+      want: { percent: Math.floor((100 * R) / (16 + R)) },
     },
     {
       name: 'below the share of clip tasks it takes to judge the pace: no time left',
       // 3 of 16 clip tasks: fewer than ESTIMATE_AFTER of them
       s: { clips: 4, tasks: { ...requestStages, ...clipTasks(4, (c) => (c === 0 ? 3 : 0)) } },
-      want: { percent: Math.floor((100 * 6) / 19) },
+      want: { percent: Math.floor((100 * (3 + R)) / (16 + R)) },
     },
     {
       name: 'half the clip tasks in 8 s (since 2 s): 8 s more',
       s: { clips: 4, tasks: { ...requestStages, ...clipTasks(4, (c) => (c < 2 ? 4 : 0)) } },
-      want: { percent: Math.floor((100 * 11) / 19), remainingMs: 8_000 },
+      want: { percent: Math.floor((100 * (8 + R)) / (16 + R)), remainingMs: 8_000 },
     },
     {
       name: 'a failed clip counts as finished: its tasks will not run',
@@ -184,7 +184,7 @@ describe('how far a request is, and the time left', () => {
         tasks: { ...requestStages, ...clipTasks(2, (c) => (c === 0 ? 2 : 0)) },
       },
       // 2 + 4 of 8 clip tasks finished in 8 s: 2 left, at 4/8 s each
-      want: { percent: Math.floor((100 * 9) / 11), remainingMs: Math.round(8_000 / 3) },
+      want: { percent: Math.floor((100 * (6 + R)) / (8 + R)), remainingMs: Math.round(8_000 / 3) },
     },
     {
       name: 'every task done (the final result being written): 100 %, no time left',
@@ -201,16 +201,17 @@ describe('how far a request is, and the time left', () => {
   });
 
   it('shows in the block head, and the time left only in the written line, not in its change key', () => {
+    const pct = Math.floor((100 * (8 + R)) / (16 + R));
     const s = state({ clips: 4, tasks: { ...requestStages, ...clipTasks(4, (c) => (c < 2 ? 4 : 0)) } });
-    expect(estimateText(estimate(s, NOW))).toBe('57 % · about 8.0s left');
+    expect(estimateText(estimate(s, NOW))).toBe(`${pct} % · about 8.0s left`);
     expect(renderBlock({ requestId: 'r_test', state: s, elapsedMs: 10_000 }, NOW)[0]).toBe(
-      'clipseek r_test · RUNNING · 10.0s · 57 % · about 8.0s left',
+      `clipseek r_test · RUNNING · 10.0s · ${pct} % · about 8.0s left`,
     );
     expect(renderLine({ requestId: 'r_test', state: s, elapsedMs: 10_000 }, NOW)).toMatch(
-      /^\[10\.0s\] r_test RUNNING · 57 % · about 8\.0s left · /,
+      new RegExp(`^\\[10\\.0s\\] r_test RUNNING · ${pct} % · about 8\\.0s left · `),
     );
     expect(renderLine({ requestId: 'r_test', state: s, elapsedMs: 10_000 }, NOW, false)).toMatch(
-      /^r_test RUNNING · 57 % · clips 2\/4/,
+      new RegExp(`^r_test RUNNING · ${pct} % · clips 2/4`),
     );
   });
 });

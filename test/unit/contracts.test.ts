@@ -16,6 +16,7 @@ import {
   RequestId,
   RequestState,
   ResumeRequest,
+  SearchRequest,
   STAGE_CONTRACTS,
   type StageName,
   StatusRequest,
@@ -39,8 +40,13 @@ const DIGEST = 'a'.repeat(64);
 
 const STAGE_SAMPLES: { [S in StageName]: { input: unknown; output: unknown } } = {
   'copy-source': {
-    input: { request_id: RID, video_uri: 'https://example.com/v.mp4' },
-    output: { source_key: k('input/source.mp4'), sha256: DIGEST, size_bytes: 4_812_331, name: 'v.mp4' },
+    input: { namespace: 'default', request_id: RID, video_uri: 'https://example.com/v.mp4' },
+    output: {
+      source_key: `results/default/copy-source/${DIGEST}/source.mp4`,
+      sha256: DIGEST,
+      size_bytes: 4_812_331,
+      name: 'v.mp4',
+    },
   },
   'extract-audio': {
     input: { namespace: 'default', request_id: RID, source_key: k('input/video.mp4') },
@@ -346,6 +352,20 @@ const CASES: Record<string, Case> = {
     sample: { status: RID },
     wrong: [['extra fields', { status: RID, x: 1 }]],
   },
+  SearchRequest: {
+    schema: SearchRequest,
+    sample: { search: 'a red car', videos: [DIGEST, 'street.mp4'], limit: 5 },
+    wrong: [
+      ['a blank query', { search: '  ' }],
+      ['a huge query', { search: 'x'.repeat(501) }],
+      ['an empty videos list', { search: 'car', videos: [] }],
+      ['an empty video name', { search: 'car', videos: [''] }],
+      ['a limit of 0', { search: 'car', limit: 0 }],
+      ['a limit over 1000', { search: 'car', limit: 1001 }],
+      ['a fractional limit', { search: 'car', limit: 2.5 }],
+      ['extra fields', { search: 'car', namespace: 'other' }],
+    ],
+  },
   StatusResponse: {
     schema: StatusResponse,
     sample: {
@@ -553,9 +573,11 @@ describe('SubmitRequest details', () => {
     const parsed = SubmitRequest.parse({ video_uri: 'v.mp4', query: '  cat  ' });
     expect(parsed).toEqual({ video_uri: 'v.mp4', query: 'cat', profile: 'default' });
   });
-  it('OrchestratorCall tells the four call kinds apart', () => {
+  it('OrchestratorCall tells the five call kinds apart', () => {
     expect(OrchestratorCall.parse({ resume: RID })).toEqual({ resume: RID });
     expect(OrchestratorCall.safeParse({ resume: RID, cancel: RID }).success).toBe(false);
+    expect(OrchestratorCall.parse({ search: ' car ' })).toEqual({ search: 'car', limit: 20 });
+    expect(OrchestratorCall.safeParse({ search: 'car', status: RID }).success).toBe(false);
   });
 });
 
