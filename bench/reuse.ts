@@ -14,7 +14,7 @@
  * "A new video" is a tagged copy of the bench input (test/helpers/fresh-media.ts):
  * the same media, another sha256, so nothing of an earlier run is reused.
  *
- *   npx tsx bench/reuse.ts [--inputs 60s,10min] [--search-videos 100,1000]
+ *   npx tsx bench/reuse.ts [--inputs 60s,10min] [--search-videos 100,1000] [--search-rounds 3]
  */
 import { parseArgs } from 'node:util';
 import type { ProfileOverrides } from '../common/contracts/profile.js';
@@ -25,10 +25,13 @@ import { postJson } from './lib/http.js';
 import { type BenchInput, benchVideo } from './lib/media.js';
 import { stackCpu } from './lib/stack-cpu.js';
 import { describeWork, type MediaWork, mediaWork, requireOwnWork, stageCalls } from './lib/stage-work.js';
+import { benchSearch } from './search.js';
 
 const { values } = parseArgs({
   options: {
     inputs: { type: 'string', default: '60s,10min' },
+    'search-videos': { type: 'string', default: '100,1000' },
+    'search-rounds': { type: 'string', default: '3' },
   },
 });
 const inputs = values.inputs.split(',') as BenchInput[];
@@ -100,6 +103,21 @@ try {
 } finally {
   await stack.close();
 }
+// After the stack is gone: the search runs in this process, on index documents of its own.
+const searched = await benchSearch({
+  videos: values['search-videos'].split(',').map(Number),
+  clips: 60,
+  rounds: Number(values['search-rounds']),
+  log,
+});
+summary.push(
+  `reuse search over analysed videos × 60 clips: ${searched
+    .map((r) => `${r.videos} videos p50 ${r.p50Ms.toFixed(0)} ms, p95 ${r.p95Ms.toFixed(0)} ms`)
+    .join('; ')}` +
+    (searched.length > 1
+      ? `; growth ×${(searched.at(-1)!.p50Ms / searched[0]!.p50Ms).toFixed(1)} (p50) for ×${searched.at(-1)!.videos / searched[0]!.videos} videos`
+      : ''),
+);
 log('== summary');
 for (const line of summary) log(line);
 process.exit(0);

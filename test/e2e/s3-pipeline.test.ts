@@ -1,9 +1,11 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FinalResult } from '../../common/contracts/final.js';
 import { FUNCTION_STAGES, isFunctionStage } from '../../common/contracts/pipeline.js';
+import { SearchResult } from '../../common/contracts/video-index.js';
 import { requestKeys } from '../../common/keys.js';
 import { createLogger } from '../../common/logger.js';
 import { readState } from '../../common/state/state-store.js';
@@ -19,7 +21,8 @@ import { type LocalS3Server, startS3Server } from '../helpers/s3-server.js';
  * with STORAGE_URL pointing at a local S3 server (s3rver) over HTTP, signed
  * with the s3-access-key / s3-secret-key secrets (env fallbacks). A first
  * request analyses the video, a second on the same video reuses every stage
- * result and invokes nothing.
+ * result and invokes nothing, and a search over HTTP finds the video from its
+ * index document in the bucket with the matches the request had.
  */
 const ROOT = resolve(import.meta.dirname, '../..');
 const S3_SECRETS = { S3_ACCESS_KEY: 'S3RVER', S3_SECRET_KEY: 'S3RVER' };
@@ -27,12 +30,15 @@ let s3: LocalS3Server;
 let store: ObjectStore;
 let gateway: Gateway;
 let work: string;
+let sha256: string;
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'clipseek-s3-pipeline-'));
   s3 = await startS3Server('pipeline-bucket');
   store = createStore(s3.storageUrl, { env: S3_SECRETS });
-  await store.put('uploads/speech.mp4', readFileSync((await speechVideo()).path));
+  const video = readFileSync((await speechVideo()).path);
+  sha256 = createHash('sha256').update(video).digest('hex');
+  await store.put('uploads/speech.mp4', video);
   gateway = await startGateway({
     stackFile: join(ROOT, 'stack.yml'),
     root: ROOT,
@@ -108,5 +114,14 @@ describe('the pipeline on S3 (s3rver over HTTP)', () => {
     expect(second.clip_list.map((c) => [c.clip, c.start, c.end])).toEqual(
       first.clip_list.map((c) => [c.clip, c.start, c.end]),
     );
+
+    // The search control call reads the video index document the first request wrote to S3.
+    expect(first.matches.length).toBeGreaterThan(0);
+    const searched = await post({ search: 'find the red car' });
+    expect(searched.status, JSON.stringify(searched.body)).toBe(200);
+    const result = SearchResult.parse(searched.body);
+    expect(result).toMatchObject({ videos: 1, skipped: [] });
+    expect(result.matches.map((m) => m.video.sha256)).toEqual(first.matches.map(() => sha256));
+    expect(result.matches.map((m) => [m.start, m.end])).toEqual(first.matches.map((m) => [m.start, m.end]));
   }, 120_000);
 });
