@@ -101,6 +101,10 @@ try {
     );
   }
 } finally {
+  // A function process that died mid-run (its calls then fail BAD_GATEWAY) is worth knowing.
+  const restarts = [...stack.gateway.functions].filter(([, f]) => f.restarts > 0);
+  if (restarts.length)
+    log(`reuse: function restarts: ${restarts.map(([n, f]) => `${n} ×${f.restarts}`).join(', ')}`);
   await stack.close();
 }
 // After the stack is gone: the search runs in this process, on index documents of its own.
