@@ -12,13 +12,14 @@
  *
  *   npx tsx bench/concurrency.ts [--requests 5,20] [--patient]
  */
-import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
+import { taggedFile } from '../test/helpers/fresh-media.js';
 import { speechVideo } from '../test/helpers/media.js';
 import { startStack } from '../test/helpers/stack-harness.js';
 import { postJson } from './lib/http.js';
 import { stackCpu } from './lib/stack-cpu.js';
+import { requireOwnWork } from './lib/stage-work.js';
 
 const { values } = parseArgs({
   options: { requests: { type: 'string', default: '5,20' }, patient: { type: 'boolean', default: false } },
@@ -32,22 +33,25 @@ const log = (line: string) => process.stdout.write(`${line}\n`);
 const video = await speechVideo({ durationS: 20 });
 const stack = await startStack({ env: { LOG_LEVEL: 'warn' } });
 try {
-  await stack.store.put('bench/input.mp4', await readFile(video.path));
+  await stack.store.put('bench/warmup.mp4', await taggedFile(video.path, 'warm-up'));
   const warm = await postJson(`${stack.url}/function/orchestrator`, {
-    video_uri: 'store://bench/input.mp4',
+    video_uri: 'store://bench/warmup.mp4',
     query: 'warm up',
   });
   if (warm.status !== 200) throw new Error(`warm-up answered ${warm.status}`);
   const summaries: string[] = [];
   for (const n of batches) {
+    // N different videos (tagged copies): N requests on one video would share one analysis.
+    const ids = Array.from({ length: n }, (_, i) => `conc-${n}-${i}-${Date.now().toString(36)}`);
+    for (const id of ids) await stack.store.put(`bench/${id}.mp4`, await taggedFile(video.path, id));
     const cpu0 = stackCpu(stack);
     const t0 = performance.now();
     const answers = await Promise.all(
-      Array.from({ length: n }, (_, i) =>
+      ids.map((id) =>
         postJson(`${stack.url}/function/orchestrator`, {
-          video_uri: 'store://bench/input.mp4',
+          video_uri: `store://bench/${id}.mp4`,
           query: 'find the red car',
-          request_id: `conc-${n}-${i}-${Date.now().toString(36)}`,
+          request_id: id,
           ...(values.patient ? { overrides: PATIENT } : {}),
         }).then((a) => ({ ...a, wall: (performance.now() - t0) / 1000 })),
       ),
@@ -62,6 +66,8 @@ try {
         .filter((a) => !ok.includes(a))
         .map((a) => `${a.status} ${(a.body as { error?: { code?: string } })?.error?.code ?? ''}`.trim()),
     );
+    for (const [i, id] of ids.entries())
+      if (ok.includes(answers[i]!)) await requireOwnWork(stack.store, await stack.state(id), id);
     const limit = cpu / cores;
     log(
       `concurrency[${n}, ${mode}] ${ok.length}/${n} succeeded${failures ? ` (others: ${failures})` : ''}; ` +

@@ -1,7 +1,7 @@
 /**
  * Orchestration cost: what the orchestrator itself spends per task, with
  * no-op stages (test/fixtures/functions/faulty-stage.ts, no faults) behind the
- * real gateway, at 100 / 1 000 / 10 000 clips (3 + 4 × clips tasks).
+ * real gateway, at 100 / 1 000 / 10 000 clips (4 request tasks + 4 × clips).
  *
  *   - CPU: utime + stime of the orchestrator process (/proc/<pid>/stat) from
  *     just before the request to its final answer, divided by the tasks;
@@ -10,7 +10,7 @@
  *   - state.json size at the end; peak RSS (VmHWM) of the orchestrator process,
  *     which is started fresh for every size.
  *
- * Each fresh orchestrator first serves one 100-clip request (403 tasks), as
+ * Each fresh orchestrator first serves one 100-clip request (404 tasks), as
  * a long-running function (of-watchdog http mode) would have: the CPU per
  * task is the steady cost, not V8 compiling and optimising the bundle's hot
  * paths over its first few hundred calls. That first request is printed
@@ -23,11 +23,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { FUNCTION_STAGES } from '../common/contracts/pipeline.js';
+import { CLIP_STAGES, FUNCTION_STAGES, REQUEST_STAGES } from '../common/contracts/pipeline.js';
 import { requestKeys } from '../common/keys.js';
 import { startStack } from '../test/helpers/stack-harness.js';
 import { postJson } from './lib/http.js';
 import { cpuOf, peakRssMiB } from './lib/proc.js';
+import { describeWork, mediaWork } from './lib/stage-work.js';
 
 const { values } = parseArgs({ options: { clips: { type: 'string', default: '100,1000,10000' } } });
 const sizes = values.clips.split(',').map(Number);
@@ -36,6 +37,8 @@ const TARGET_MS_PER_TASK = 1;
 const TARGET_WRITES_PER_TASK = 2;
 const TARGET_RSS_MIB = 256;
 const WARMUP_CLIPS = 100;
+/** A request's tasks: copy-source, extract-audio, segment-speech, cut-clips, then four per clip. */
+const tasksOf = (clips: number) => REQUEST_STAGES.length + CLIP_STAGES.length * clips;
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
 interface Result {
@@ -87,7 +90,7 @@ async function measure(clips: number): Promise<Result> {
     const warmup = await runRequest(`orch-warmup-${clips}`, WARMUP_CLIPS, 'uploads/warmup.mp4');
     log(
       `orchestration[${clips} clips] first request of the fresh orchestrator (${WARMUP_CLIPS} clips): ` +
-        `cpu per task ${((warmup.cpuS * 1000) / (3 + 4 * WARMUP_CLIPS)).toFixed(3)} ms`,
+        `cpu per task ${((warmup.cpuS * 1000) / tasksOf(WARMUP_CLIPS)).toFixed(3)} ms`,
     );
     const id = `orch-${clips}`;
     const { wallS, cpuS, answer } = await runRequest(id, clips);
@@ -95,7 +98,10 @@ async function measure(clips: number): Promise<Result> {
     if (state.status !== 'SUCCEEDED')
       throw new Error(`${id} ended ${state.status} (answer ${answer.status})`);
     const tasks = Object.keys(state.tasks).length;
-    if (tasks !== 3 + 4 * clips) throw new Error(`${id} has ${tasks} tasks, expected ${3 + 4 * clips}`);
+    // Its own video in a fresh bucket: every stage task invoked, none reused from another request.
+    const work = mediaWork(state);
+    if (work.reused > 0) throw new Error(`${id} reused ${work.reused} tasks: ${describeWork(work)}`);
+    if (tasks !== tasksOf(clips)) throw new Error(`${id} has ${tasks} tasks, expected ${tasksOf(clips)}`);
     const writes = readFileSync(writesLog, 'utf8')
       .split('\n')
       .filter((l) => l.endsWith(`/${id}/metadata/state.json`)).length;

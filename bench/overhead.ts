@@ -7,9 +7,9 @@
  *
  *   npx tsx bench/overhead.ts [--input 60s|10min] [--rounds N] [--clips-at-once K]
  */
-import { readFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
+import { taggedFile } from '../test/helpers/fresh-media.js';
 import { speechVideo } from '../test/helpers/media.js';
 import { startStack } from '../test/helpers/stack-harness.js';
 import { postJson } from './lib/http.js';
@@ -17,6 +17,7 @@ import { type BenchInput, benchVideo } from './lib/media.js';
 import { plainTools, runPlain } from './lib/plain-pipeline.js';
 import { median, totalCpu } from './lib/proc.js';
 import { stackCpu } from './lib/stack-cpu.js';
+import { requireOwnWork } from './lib/stage-work.js';
 
 const { values } = parseArgs({
   options: {
@@ -42,10 +43,9 @@ const stack = await startStack({ env: { LOG_LEVEL: 'warn' } });
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
 try {
-  await stack.store.put('bench/input.mp4', await readFile(video.path));
   // Warm-up: every function answers once (the detector loads its model), as the plain tools did.
   const warm = await speechVideo();
-  await stack.store.put('bench/warmup.mp4', await readFile(warm.path));
+  await stack.store.put('bench/warmup.mp4', await taggedFile(warm.path, 'warm-up'));
   const warmAnswer = await postJson(`${stack.url}/function/orchestrator`, {
     video_uri: 'store://bench/warmup.mp4',
     query: 'warm up',
@@ -80,17 +80,22 @@ process.exit(0);
 
 async function measure(variant: Variant, round: number): Promise<Sample> {
   if (variant === 'clipseek') {
+    // Every round on a video of its own: results are shared by sha256, so the same file twice is reused.
+    const id = `overhead-${input}-${round}-${Date.now().toString(36)}`;
+    await stack.store.put(`bench/${id}.mp4`, await taggedFile(video.path, id));
     const cpu0 = stackCpu(stack);
     const t0 = performance.now();
     const answer = await postJson(`${stack.url}/function/orchestrator`, {
-      video_uri: 'store://bench/input.mp4',
+      video_uri: `store://bench/${id}.mp4`,
       query: 'a red car and a dog',
-      request_id: `overhead-${input}-${round}-${Date.now().toString(36)}`,
+      request_id: id,
     });
     const wall = (performance.now() - t0) / 1000;
+    const cpu = stackCpu(stack) - cpu0;
     if (answer.status !== 200)
       throw new Error(`clipseek answered ${answer.status}: ${JSON.stringify(answer.body)}`);
-    return { wall, cpu: stackCpu(stack) - cpu0 };
+    await requireOwnWork(stack.store, await stack.state(id), `overhead round ${round + 1}`);
+    return { wall, cpu };
   }
   const cpu0 = totalCpu('self');
   const t0 = performance.now();

@@ -27,6 +27,7 @@ import { loadManifest } from '../common/manifests.js';
 import { isTerminal } from '../common/state/lifecycle.js';
 import { taskKey } from '../common/task-key.js';
 import { assembleFinal } from '../functions/orchestrator/assemble.js';
+import { taggedFile } from '../test/helpers/fresh-media.js';
 import { MEDIA_CACHE_DIR, speechVideo } from '../test/helpers/media.js';
 import { librivoxClips, wordErrorRate } from '../test/helpers/speech.js';
 import { type Stack, startStack, waitFor } from '../test/helpers/stack-harness.js';
@@ -34,6 +35,7 @@ import { ensureFootage, type FootageName } from './lib/footage.js';
 import { postJson } from './lib/http.js';
 import { answeredRanges, type RangeScore, scoreRanges } from './lib/quality-score.js';
 import { stackCpuByProcess } from './lib/stack-cpu.js';
+import { requireOwnWork } from './lib/stage-work.js';
 
 const exec = promisify(execFile);
 
@@ -87,7 +89,6 @@ const f2 = (v: number | undefined) => (v === undefined ? '  – ' : v.toFixed(2)
 const footage = await ensureFootage();
 const stack = await startStack({ env: { LOG_LEVEL: 'warn', MAX_CONCURRENT_INVOCATIONS: '3' } });
 try {
-  for (const name of videos) await stack.store.put(`bench/${name}`, await readFile(footage[name]));
   // Warm-up: every function answers once (the detector loads its model) before anything is timed.
   const warm = await speechVideo();
   await stack.store.put('bench/warmup.mp4', await readFile(warm.path));
@@ -100,8 +101,11 @@ try {
     let frames = 0;
     for (const name of videos) {
       const id = `quality-${config.replace(/[^a-z0-9]+/gi, '-')}-${name.replace(/\W+/g, '-')}`;
+      // A copy of its own per configuration (same media, another sha256): the detector's CPU is
+      // measured, and with results shared by sha256 a configuration could reuse another's detections.
+      await stack.store.put(`bench/${id}/${name}`, await taggedFile(footage[name], id));
       const cpuBefore = detectorCpuS(stack);
-      const state = await analyse(stack, id, `store://bench/${name}`, CONFIGS[config]!).catch(
+      const state = await analyse(stack, id, `store://bench/${id}/${name}`, CONFIGS[config]!).catch(
         (err: unknown) => {
           log(`quality[${config}] ${name}: FAILED ${err instanceof Error ? err.message : String(err)}`);
           failures.push(`${config} ${name}`);
@@ -177,6 +181,7 @@ async function analyse(
   const state = await stack.state(id);
   if (state.status !== 'SUCCEEDED')
     throw new Error(`${id} ended ${state.status}: ${JSON.stringify(state.error)}`);
+  await requireOwnWork(stack.store, state, id);
   log(`analysed ${id} in ${((performance.now() - started) / 1000).toFixed(1)} s, ${state.clips} clips`);
   return state;
 }

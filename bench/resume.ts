@@ -18,16 +18,16 @@
  *
  *   npx tsx bench/resume.ts [--input 60s] [--trials 3] [--seed 8] [--pauses 0]
  */
-import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { FUNCTION_STAGES } from '../common/contracts/pipeline.js';
+import { taggedFile } from '../test/helpers/fresh-media.js';
 import { speechVideo } from '../test/helpers/media.js';
 import { mulberry32 } from '../test/helpers/seeded-random.js';
-import { type Stack, startStack } from '../test/helpers/stack-harness.js';
+import { startStack } from '../test/helpers/stack-harness.js';
 import { postJson } from './lib/http.js';
 import { type BenchInput, benchVideo } from './lib/media.js';
 import { type CpuTimes, median } from './lib/proc.js';
 import { cpuDelta, stackCpuByProcess } from './lib/stack-cpu.js';
+import { requireOwnWork, stageCalls } from './lib/stage-work.js';
 
 const { values } = parseArgs({
   options: {
@@ -47,9 +47,8 @@ const video = await benchVideo(input);
 const stack = await startStack({ env: { LOG_LEVEL: 'warn', LEASE_S: String(LEASE_S) } });
 
 try {
-  await stack.store.put('bench/input.mp4', await readFile(video.path));
   const warm = await speechVideo();
-  await stack.store.put('bench/warmup.mp4', await readFile(warm.path));
+  await stack.store.put('bench/warmup.mp4', await taggedFile(warm.path, 'warm-up'));
   const warmed = await postJson(`${stack.url}/function/orchestrator`, {
     video_uri: 'store://bench/warmup.mp4',
     query: 'warm up',
@@ -157,22 +156,20 @@ interface Run {
   tasks: number;
 }
 
-function stageCalls(s: Stack): number {
-  return FUNCTION_STAGES.reduce((n, name) => n + (s.gateway.functions.get(name)?.invocations ?? 0), 0);
-}
-
-/** Runs `work` (which ends when request `id` is final) and measures it. */
+/**
+ * Runs `work` (which ends when request `id` is final) and measures it. Each run
+ * is on a video of its own (results are shared by sha256): a repeat would be reused.
+ */
 async function measured(id: string, work: () => Promise<void>): Promise<Run> {
+  await stack.store.put(`bench/${id}.mp4`, await taggedFile(video.path, id));
   const cpu = stackCpuByProcess(stack);
   const calls = stageCalls(stack);
   const t0 = performance.now();
   await work();
-  return {
-    wall: (performance.now() - t0) / 1000,
-    ...cpuSince(cpu),
-    calls: stageCalls(stack) - calls,
-    tasks: Object.keys((await stack.state(id)).tasks).length,
-  };
+  const run = { wall: (performance.now() - t0) / 1000, ...cpuSince(cpu), calls: stageCalls(stack) - calls };
+  const state = await stack.state(id);
+  await requireOwnWork(stack.store, state, id);
+  return { ...run, tasks: Object.keys(state.tasks).length };
 }
 
 function uninterrupted(id: string): Promise<Run> {
@@ -233,5 +230,5 @@ function extraByProcess(run: Run, baseline: Map<string, number>): string {
 }
 
 function submitBody(id: string) {
-  return { video_uri: 'store://bench/input.mp4', query: 'a red car and a dog', request_id: id };
+  return { video_uri: `store://bench/${id}.mp4`, query: 'a red car and a dog', request_id: id };
 }

@@ -9,11 +9,13 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { taggedFile } from '../test/helpers/fresh-media.js';
 import { speechVideo } from '../test/helpers/media.js';
 import { startStack } from '../test/helpers/stack-harness.js';
 import { postJson } from './lib/http.js';
 import { type BenchInput, benchVideo } from './lib/media.js';
 import { cpuDelta, stackCpuByProcess } from './lib/stack-cpu.js';
+import { requireOwnWork } from './lib/stage-work.js';
 
 const { values } = parseArgs({
   options: { input: { type: 'string', default: '60s' }, rounds: { type: 'string', default: '1' } },
@@ -24,7 +26,7 @@ const log = (line: string) => process.stdout.write(`${line}\n`);
 
 const stack = await startStack({ env: { LOG_LEVEL: 'warn' } });
 try {
-  await stack.store.put('bench/input.mp4', await readFile((await benchVideo(input)).path));
+  const source = (await benchVideo(input)).path;
   // Warm-up, as in the overhead bench: every function answers once (the detector loads its model).
   await stack.store.put('bench/warmup.mp4', await readFile((await speechVideo()).path));
   await postJson(`${stack.url}/function/orchestrator`, {
@@ -34,16 +36,19 @@ try {
 
   for (let round = 1; round <= Number(values.rounds); round++) {
     const id = `timeline-${round}-${Date.now().toString(36)}`;
+    // Each round on a video of its own: results are shared by sha256, a repeat would be reused.
+    await stack.store.put(`bench/${id}.mp4`, await taggedFile(source, id));
     const before = stackCpuByProcess(stack);
     const t0 = performance.now();
     const answer = await postJson(`${stack.url}/function/orchestrator`, {
-      video_uri: 'store://bench/input.mp4',
+      video_uri: `store://bench/${id}.mp4`,
       query: 'a red car',
       request_id: id,
     });
     const wall = (performance.now() - t0) / 1000;
     const after = stackCpuByProcess(stack);
     const state = await stack.state(id);
+    await requireOwnWork(stack.store, state, id);
     log(`timeline[${input}] round ${round}: answer ${answer.status}, wall ${wall.toFixed(2)} s`);
 
     const origin = Date.parse(state.created_at);

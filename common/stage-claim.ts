@@ -109,8 +109,12 @@ function holdClaim(opts: ClaimOptions, owner: string, firstEtag: string, body: (
   let etag = firstEtag;
   let writtenAt = performance.now();
   let lost = false;
-  let renewing: Promise<void> = Promise.resolve();
+  let renewing: Promise<void> | undefined;
   const timer = setInterval(() => {
+    // One renewal at a time: a second one sent with the same ETag while the first is
+    // still on its way (a slow store, an event loop blocked by the stage's work) would
+    // conflict with our own write and take the claim for lost.
+    if (renewing) return;
     const started = performance.now();
     renewing = opts.store
       .putIfMatch(opts.key, body(), etag, { contentType: 'application/json' })
@@ -121,6 +125,9 @@ function holdClaim(opts: ClaimOptions, owner: string, firstEtag: string, body: (
       .catch((err: unknown) => {
         if (err instanceof ConflictError) lost = true;
         opts.logger.warn({ claim: opts.key, err }, 'could not renew the claim');
+      })
+      .finally(() => {
+        renewing = undefined;
       });
   }, opts.ttlMs / 3);
   timer.unref();

@@ -6,12 +6,13 @@
 #   npm run bench                      # all of them (about 40 min on 2 cores)
 #   npm run bench -- overhead resume   # some of them
 #   npm run bench -- quality           # answers on real footage (opencv-doc videos, LibriVox)
+#   REUSE_INPUTS=60s npm run bench -- reuse   # shared results: re-query, fps change, race, search
 #   OVERHEAD_ROUNDS=5 OVERHEAD_10MIN_ROUNDS=1 npm run bench -- overhead
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 benches=("$@")
-[ "${#benches[@]}" -eq 0 ] && benches=(overhead resume orchestration concurrency quality)
+[ "${#benches[@]}" -eq 0 ] && benches=(overhead resume orchestration concurrency quality reuse)
 mkdir -p bench/results
 npm run --silent build
 
@@ -36,6 +37,7 @@ for bench in "${benches[@]}"; do
       run concurrency --requests "${CONCURRENCY_REQUESTS:-5,20}" --patient
       ;;
     quality) run quality ${QUALITY_CONFIGS:+--configs "$QUALITY_CONFIGS"} ;;
-    *) echo "unknown bench: $bench (overhead, resume, orchestration, concurrency, quality)" >&2; exit 2 ;;
+    reuse) run reuse --inputs "${REUSE_INPUTS:-60s,10min}" ;;
+    *) echo "unknown bench: $bench (overhead, resume, orchestration, concurrency, quality, reuse)" >&2; exit 2 ;;
   esac
 done

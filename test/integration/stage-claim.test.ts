@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { taskResults } from '../../common/manifests.js';
 import { PROFILES } from '../../common/profiles.js';
 import { defineStage, runStageOnce } from '../../common/stage.js';
+import { claimOrWait } from '../../common/stage-claim.js';
 import { FolderStore } from '../../common/storage/folder-store.js';
 
 /**
@@ -100,5 +101,31 @@ describe('stage single flight', () => {
     const waiting = runStageOnce(slowSegment, input, { ...deps(), signal: controller.signal });
     setTimeout(() => controller.abort(), 100);
     await expect(waiting).rejects.toMatchObject({ code: 'CANCELLED' });
+  });
+
+  it('a claim renewed through a slow store stays held: a renewal waits for the one before', async () => {
+    // Renewals every ttl/3 = 100 ms, each write taking 250 ms (a loaded machine, a stage blocking
+    // its event loop): two renewals at once with the same ETag, and the loser must not think the
+    // claim was taken over.
+    const slow = new Proxy(store, {
+      get(target, prop) {
+        if (prop === 'putIfMatch')
+          return async (...args: Parameters<FolderStore['putIfMatch']>) => {
+            await new Promise((r) => setTimeout(r, 250));
+            return target.putIfMatch(...args);
+          };
+        const value = Reflect.get(target, prop, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const claim = await claimOrWait(
+      { ...deps(), ttlMs: 300, store: slow, key: claimKey },
+      async () => undefined,
+    );
+    if (claim.kind !== 'owned') throw new Error('the claim was free');
+    await new Promise((r) => setTimeout(r, 1200));
+    expect(await claim.held()).toBe(true);
+    await claim.release();
+    expect(await store.head(claimKey)).toBeUndefined();
   });
 });
